@@ -1,0 +1,1 @@
+"""``slsync`` sub-commands, one module per area (see ``integration/cli.py``)."""

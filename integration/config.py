@@ -1,0 +1,201 @@
+"""The one place that reads the environment.
+
+Settings come from the process environment, and from a ``.env`` file (python-dotenv) where one exists.
+``load_settings()`` validates every value once at start-up; a bad or missing value raises ``ConfigError``
+naming the variable and what is expected. Every variable is documented in ``.env.example``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+from integration.errors import ConfigError
+
+REGION_ENDPOINTS = {
+    "na": "https://sellingpartnerapi-na.amazon.com",
+    "eu": "https://sellingpartnerapi-eu.amazon.com",
+    "fe": "https://sellingpartnerapi-fe.amazon.com",
+}
+DEFAULT_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
+
+
+@dataclass(frozen=True)
+class Settings:
+    sandbox: bool
+    redis_url: str
+    broker_url: str
+    sl_dsn: str
+    sl_cpny_id: str
+    seller_id: str
+    region: str
+    spapi_endpoint: str
+    marketplace_ids: tuple[str, ...]
+    lwa_token_url: str
+    lwa_client_id: str = field(repr=False)
+    lwa_client_secret: str = field(repr=False)
+    lwa_refresh_token: str = field(repr=False)
+    http_timeout: float
+    mapping_file: str
+    intake_api_key: str = field(repr=False)
+    intake_api_key_header: str
+    intake_max_body: int
+    flower_basic_auth: str = field(repr=False)
+    alert_notifier: str
+    alert_webhook_url: str
+    log_level: str
+    visibility_timeout: int
+    task_time_limit: int
+    task_max_retries: int
+    retry_backoff_base: float
+    retry_backoff_max: float
+    breaker_fail_max: int
+    breaker_window: float
+    breaker_reset_timeout: float
+    heartbeat_seconds: float
+
+    @property
+    def has_lwa_credentials(self) -> bool:
+        return bool(self.lwa_client_id and self.lwa_client_secret and self.lwa_refresh_token)
+
+
+class _Reader:
+    """Reads and validates one variable at a time; errors name the variable."""
+
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+
+    def text(self, name: str, default: str | None = None) -> str:
+        value = self.env.get(name)
+        if value is None or value.strip() == "":
+            if default is None:
+                raise ConfigError(f"{name} is required but not set (see .env.example)")
+            return default
+        return value.strip()
+
+    def integer(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+        raw = self.text(name, str(default))
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+            raise ConfigError(f"{name} must be {bound}, got {value}")
+        return value
+
+    def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+        raw = self.text(name, str(default))
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(f"{name} must be >= {minimum}, got {value}")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self.text(name, "true" if default else "false").lower()
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        if raw in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+    def url(self, name: str, default: str | None, schemes: tuple[str, ...]) -> str:
+        value = self.text(name, default)
+        parsed = urlparse(value)
+        if parsed.scheme not in schemes or not (parsed.netloc or parsed.path):
+            raise ConfigError(f"{name} must be a URL with scheme {' or '.join(schemes)}, got {value!r}")
+        return value
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.text(name, default).lower()
+        if value not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+
+def _environment(env_file: str | os.PathLike | None) -> dict[str, str]:
+    values: dict[str, str] = {}
+    path = Path(env_file) if env_file else Path(os.environ.get("SLSYNC_ENV_FILE", ".env"))
+    if path.is_file():
+        from dotenv import dotenv_values
+
+        values.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+    values.update(os.environ)  # the real environment wins over the file
+    return values
+
+
+def load_settings(env: dict[str, str] | None = None, env_file: str | None = None) -> Settings:
+    """Read and validate every setting; raise ``ConfigError`` naming the first bad variable."""
+    r = _Reader(_environment(env_file) if env is None else env)
+    sandbox = r.boolean("SLSYNC_SANDBOX", True)
+    redis_url = r.url("REDIS_URL", "redis://127.0.0.1:6379/0", ("redis", "rediss", "unix"))
+    region = r.choice("SPAPI_REGION", "na", tuple(REGION_ENDPOINTS))
+    default_endpoint = "http://127.0.0.1:8765" if sandbox else REGION_ENDPOINTS[region]
+    marketplaces = tuple(m.strip() for m in r.text("SPAPI_MARKETPLACE_IDS", "ATVPDKIKX0DER").split(",") if m.strip())
+    if not marketplaces:
+        raise ConfigError("SPAPI_MARKETPLACE_IDS must list at least one marketplace id, comma-separated")
+    dsn = r.text("SL_DSN", "sqlite:///.sandbox/sl.db")
+    if not dsn.startswith("sqlite:///") and "=" not in dsn:
+        raise ConfigError(f"SL_DSN must be sqlite:///path or an ODBC connection string (KEY=value;...), got {dsn!r}")
+    visibility = r.integer("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)
+    time_limit = r.integer("CELERY_TASK_TIME_LIMIT", 300, minimum=5)
+    backoff_max = r.number("RETRY_BACKOFF_MAX", 300.0, minimum=1.0)
+    if time_limit + backoff_max >= visibility:
+        raise ConfigError(
+            "CELERY_VISIBILITY_TIMEOUT must exceed CELERY_TASK_TIME_LIMIT + RETRY_BACKOFF_MAX "
+            f"({time_limit} + {backoff_max:g}), got {visibility}; otherwise running tasks are redelivered"
+        )
+    settings = Settings(
+        sandbox=sandbox,
+        redis_url=redis_url,
+        broker_url=r.url("BROKER_URL", redis_url, ("redis", "rediss", "unix")),
+        sl_dsn=dsn,
+        sl_cpny_id=r.text("SL_CPNY_ID", "AMZDEMO"),
+        seller_id=r.text("SPAPI_SELLER_ID", "A2SANDBOXSELLER" if sandbox else None),
+        region=region,
+        spapi_endpoint=r.url("SPAPI_ENDPOINT", default_endpoint, ("http", "https")).rstrip("/"),
+        marketplace_ids=marketplaces,
+        lwa_token_url=r.url(
+            "LWA_TOKEN_URL", default_endpoint + "/auth/o2/token" if sandbox else DEFAULT_TOKEN_URL, ("http", "https")
+        ),
+        lwa_client_id=r.text("LWA_CLIENT_ID", "sandbox-client" if sandbox else None),
+        lwa_client_secret=r.text("LWA_CLIENT_SECRET", "sandbox-secret" if sandbox else None),
+        lwa_refresh_token=r.text("LWA_REFRESH_TOKEN", "Atzr|sandbox-refresh-token" if sandbox else None),
+        http_timeout=r.number("SPAPI_HTTP_TIMEOUT", 20.0, minimum=0.1),
+        mapping_file=r.text("SLSYNC_MAPPING_FILE", ""),
+        intake_api_key=r.text("INTAKE_API_KEY", ""),
+        intake_api_key_header=r.text("INTAKE_API_KEY_HEADER", "x-api-key"),
+        intake_max_body=r.integer("INTAKE_MAX_BODY", 256 * 1024, minimum=1024),
+        flower_basic_auth=r.text("FLOWER_BASIC_AUTH", ""),
+        alert_notifier=r.text("ALERT_NOTIFIER", "log"),
+        alert_webhook_url=r.text("ALERT_WEBHOOK_URL", ""),
+        log_level=r.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")),
+        visibility_timeout=visibility,
+        task_time_limit=time_limit,
+        task_max_retries=r.integer("TASK_MAX_RETRIES", 8, minimum=0, maximum=100),
+        retry_backoff_base=r.number("RETRY_BACKOFF_BASE", 2.0, minimum=0.01),
+        retry_backoff_max=backoff_max,
+        breaker_fail_max=r.integer("BREAKER_FAIL_MAX", 5, minimum=1),
+        breaker_window=r.number("BREAKER_WINDOW", 60.0, minimum=1.0),
+        breaker_reset_timeout=r.number("BREAKER_RESET_TIMEOUT", 30.0, minimum=0.1),
+        heartbeat_seconds=r.number("BEAT_HEARTBEAT_SECONDS", 60.0, minimum=0.5),
+    )
+    if settings.flower_basic_auth and ":" not in settings.flower_basic_auth:
+        raise ConfigError("FLOWER_BASIC_AUTH must be user:password (comma-separate several)")
+    if settings.alert_notifier not in ("log", "webhook") and ":" not in settings.alert_notifier:
+        raise ConfigError("ALERT_NOTIFIER must be log, webhook, or a dotted path module:function")
+    if settings.alert_notifier == "webhook" and not settings.alert_webhook_url:
+        raise ConfigError("ALERT_WEBHOOK_URL is required when ALERT_NOTIFIER=webhook")
+    return settings
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The process-wide settings, loaded and validated once."""
+    return load_settings()

@@ -1,0 +1,84 @@
+"""Every Redis key the product uses, in one place. All are ``slsync:<area>:<key>``.
+
+Losing any of them costs repeated work, never data (DESIGN §4): durable state lives in SL.
+
+| key | type | holds | TTL |
+|---|---|---|---|
+| slsync:dedup:<scope>:<id> | string | "seen" marker for a notification, message or task | per call |
+| slsync:lease:<entity>:<key> | hash | owner token, fencing number of a held lease | lease TTL |
+| slsync:fence:<entity>:<key> | string | monotonic fencing counter per lease name | none |
+| slsync:rate:<seller>:<operation> | hash | token bucket: tokens, last refill (ms), rate, burst | idle expiry |
+| slsync:ratecfg:<seller>:<operation> | hash | rate/burst override learned from x-amzn-RateLimit-Limit | none |
+| slsync:breaker:<system> | hash | state, failures in window, opened_at | none |
+| slsync:breaker:<system>:failures | zset | failure timestamps inside the window | window |
+| slsync:breaker:<system>:probe | string | the one half-open trial call's owner | cool-down |
+| slsync:token:<client_id> | string | LWA access token shared by every worker | token life |
+| slsync:failed:<task> | list | last failures after retries ran out (for `slsync status`) | capped |
+| slsync:heartbeat | string | last beat heartbeat (iso time) | 10 min |
+| slsync:beat:leader | string | leader lease of the beat process | lease TTL |
+| slsync:coalesce:<entity>:<key> | string | an import is queued; later events raise the bar | task window |
+| slsync:lastok:<flow> | string | last success per flow (iso time) | none |
+"""
+
+from __future__ import annotations
+
+PREFIX = "slsync"
+
+
+def key(area: str, *parts: object) -> str:
+    """Build a namespaced key: ``key("lease", "order", "123")`` -> ``slsync:lease:order:123``."""
+    if not area or ":" in area:
+        raise ValueError(f"bad key area {area!r}")
+    return ":".join([PREFIX, area, *(str(p) for p in parts)])
+
+
+def dedup(scope: str, ident: str) -> str:
+    return key("dedup", scope, ident)
+
+
+def lease(entity: str, name: str) -> str:
+    return key("lease", entity, name)
+
+
+def fence(entity: str, name: str) -> str:
+    return key("fence", entity, name)
+
+
+def rate(seller: str, operation: str) -> str:
+    return key("rate", seller, operation)
+
+
+def rate_config(seller: str, operation: str) -> str:
+    return key("ratecfg", seller, operation)
+
+
+def breaker(system: str) -> str:
+    return key("breaker", system)
+
+
+def breaker_failures(system: str) -> str:
+    return key("breaker", system, "failures")
+
+
+def breaker_probe(system: str) -> str:
+    return key("breaker", system, "probe")
+
+
+def token(client_id: str) -> str:
+    return key("token", client_id)
+
+
+def failed(task_name: str) -> str:
+    return key("failed", task_name)
+
+
+def coalesce(entity: str, name: str) -> str:
+    return key("coalesce", entity, name)
+
+
+def last_success(flow: str) -> str:
+    return key("lastok", flow)
+
+
+HEARTBEAT = key("heartbeat")
+BEAT_LEADER = key("beat", "leader")

@@ -1,0 +1,82 @@
+"""The shared retry policy: the error taxonomy turned into Celery behaviour, in one place.
+
+- ``Transient`` -> retry with exponential backoff and full jitter (AWS "Exponential Backoff and Jitter"),
+  never earlier than the error's ``retry_after``, bounded by ``TASK_MAX_RETRIES``; when retries run out
+  the failure is recorded and an alert is raised, and the task fails.
+- ``NeedsReview`` -> no retry; the sync code has already held the work; the task succeeds.
+- ``Permanent`` -> recorded, alerted, the task fails at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from integration import alerts
+from integration.config import settings
+from integration.errors import NeedsReview, Permanent, Transient
+from integration.guard import keys, redis_client
+
+log = logging.getLogger("slsync.tasks")
+FAILURES_KEPT = 200
+
+
+def backoff_ceiling(retries: int) -> float:
+    s = settings()
+    return min(s.retry_backoff_max, s.retry_backoff_base * (2**retries))
+
+
+def countdown_for(retries: int, retry_after: float | None) -> float:
+    """Full jitter under a growing ceiling; never before ``retry_after``; never over the max."""
+    s = settings()
+    delay = random.uniform(0, backoff_ceiling(retries))
+    if retry_after:
+        delay = max(delay, retry_after)
+    return round(min(delay, s.retry_backoff_max), 3)
+
+
+def record_failure(task, exc: Exception) -> dict:
+    """Keep the failure where `slsync status` and a person can see it, then alert."""
+    entry = {
+        "task": task.name,
+        "task_id": task.request.id,
+        "args": list(task.request.args or []),
+        "retries": task.request.retries,
+        "error": exc.to_dict() if hasattr(exc, "to_dict") else {"message": str(exc)},
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    try:
+        r = redis_client()
+        k = keys.failed(task.name)
+        r.lpush(k, json.dumps(entry, default=str))
+        r.ltrim(k, 0, FAILURES_KEPT - 1)
+    except Exception:
+        log.exception("could not record the failure in Redis")
+    alerts.alert(f"task failed: {task.name}", task_id=task.request.id, kind=entry["error"].get("kind", "error"),
+                 message=entry["error"].get("message"), retries=task.request.retries)
+    return entry
+
+
+@contextmanager
+def retry_policy(task):
+    """``with retry_policy(self): ...`` inside a bound task body."""
+    try:
+        yield
+    except Transient as exc:
+        retries = task.request.retries
+        if retries >= settings().task_max_retries:
+            log.error("giving up after %d retries: %s", retries, exc.message)
+            record_failure(task, exc)
+            raise
+        countdown = countdown_for(retries, exc.retry_after)
+        log.warning("transient failure (retry %d in %.2fs): %s", retries + 1, countdown, exc.message)
+        raise task.retry(exc=exc, countdown=countdown, max_retries=None) from exc
+    except NeedsReview as exc:
+        log.info("held for review (%s): %s", exc.reason, exc.message)
+    except Permanent as exc:
+        log.error("permanent failure: %s", exc.message)
+        record_failure(task, exc)
+        raise

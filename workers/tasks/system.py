@@ -1,0 +1,39 @@
+"""System tasks: the beat heartbeat and the no-op pair the foundation benchmark compares."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from integration.guard import keys, redis_client
+from workers.app import app
+from workers.base import run_for_entity
+
+
+@app.task(name="slsync.system.heartbeat", bind=True, queue="default")
+def heartbeat(self) -> str:
+    """Proves beat and a worker are alive; `slsync status` shows the last one."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    redis_client().set(keys.HEARTBEAT, now, ex=600)
+    return now
+
+
+def _mark(counter: str) -> None:
+    """What both benchmark tasks do: count themselves and stamp first/last completion (one round trip)."""
+    now = repr(time.time())
+    p = redis_client().pipeline(transaction=False)
+    p.set(keys.key("bench", counter, "first"), now, nx=True, ex=3600)
+    p.set(keys.key("bench", counter, "last"), now, ex=3600)
+    p.incr(keys.key("bench", counter, "count"))
+    p.expire(keys.key("bench", counter, "count"), 3600)
+    p.execute()
+
+
+@app.task(name="slsync.system.noop_bare", queue="default")
+def noop_bare(counter: str, n: int) -> None:
+    _mark(counter)
+
+
+@app.task(name="slsync.system.noop_guarded", bind=True, queue="default")
+def noop_guarded(self, counter: str, n: int) -> None:
+    run_for_entity(self, "bench", f"{counter}:{n}", lambda: _mark(counter))
