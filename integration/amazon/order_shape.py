@@ -1,0 +1,237 @@
+"""Orders API v2026-01-01 ``Order`` JSON -> canonical ``Order``.
+
+Field names follow the official model (``sp-api-models/orders_2026-01-01.json``: Order, OrderItem,
+CustomerAddress, ItemProceeds, Money ...). Payloads seen in the wild are looser than the model
+(reference README note 9-11): booleans and numbers as strings, amounts as strings or numbers,
+explicit nulls for absent parts. Those are accepted; what is really missing is collected and raised
+once as ``NeedsReview("missing_field", fields=[paths])`` so the hold names every gap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from integration.canonical import Address, Money, Order, OrderLine
+from integration.errors import NeedsReview
+
+CHANNELS = {"MERCHANT": "MFN", "AMAZON": "AFN", "MFN": "MFN", "AFN": "AFN"}
+# Amazon withholds the address until an order can ship (model: Recipient; sp-api.md §4.1 getOrderAddress).
+NO_ADDRESS_YET = {"PENDING", "PENDING_AVAILABILITY", "CANCELLED"}
+# Pricing is absent while an order is pending (sp-api.md §4.1: "does not return information about pricing").
+NO_PRICES_YET = {"PENDING", "PENDING_AVAILABILITY", "CANCELLED"}
+
+
+def payload_hash(payload: dict) -> str:
+    """A stable sha256 of the source JSON (key order and whitespace do not change it)."""
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class _Reader:
+    """Walks the payload by dotted path, tolerating nulls and string scalars, recording what is missing."""
+
+    def __init__(self):
+        self.missing: list[str] = []
+
+    @staticmethod
+    def get(obj, path: str):
+        for key in path.split("."):
+            if not isinstance(obj, dict):
+                return None
+            obj = obj.get(key)
+        return obj
+
+    def text(self, obj, path: str, where: str = "", *, required=False) -> str:
+        value = self.get(obj, path)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.missing.append(where + path)
+            return ""
+        return str(value).strip()
+
+    def integer(self, obj, path: str, where: str = "", *, required=False, default=0) -> int:
+        value = self.get(obj, path)
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            return int(Decimal(str(value).strip())) if value not in (None, "") else self._absent(where + path, required, default)
+        except (ValueError, InvalidOperation):
+            self.missing.append(where + path)
+            return default
+
+    def _absent(self, path, required, default):
+        if required:
+            self.missing.append(path)
+        return default
+
+    def money(self, obj, path: str, where: str = "", *, required=False) -> Money | None:
+        value = self.get(obj, path)
+        if value is None:
+            if required:
+                self.missing.append(where + path)
+            return None
+        try:
+            amount, currency = value.get("amount"), value.get("currencyCode")
+            if amount is None or not currency:
+                raise ValueError
+            # str() first: a JSON number parsed as float keeps its printed digits, not its binary error
+            return Money(Decimal(str(amount).strip()), str(currency).strip().upper())
+        except (AttributeError, ValueError, InvalidOperation):
+            self.missing.append(where + path)
+            return None
+
+    def timestamp(self, obj, path: str) -> datetime | None:
+        raw = self.text(obj, path, required=True)
+        if not raw:
+            return None
+        try:
+            value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            self.missing.append(path)
+            return None
+        if value.tzinfo is None:
+            self.missing.append(path)  # a naive time cannot be ordered against lastUpdatedTime safely
+        return value
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _breakdown(proceeds, kind: str, subtype: str | None, r: _Reader) -> Money | None:
+    """The proceeds subtotal of ``kind`` (ITEM, SHIPPING, TAX, DISCOUNT), or one detailed subtype of it."""
+    for entry in _list(r.get(proceeds, "breakdowns")):
+        if not isinstance(entry, dict) or str(entry.get("type", "")).upper() != kind:
+            continue
+        if subtype is None:
+            return r.money(entry, "subtotal")
+        details = [d for d in _list(entry.get("detailedBreakdowns")) if isinstance(d, dict)]
+        if not details:
+            return r.money(entry, "subtotal") if subtype == "ITEM" else None
+        found = [r.money(d, "value") for d in details if str(d.get("subtype", "")).upper() == subtype]
+        found = [m for m in found if m is not None]
+        return sum(found[1:], found[0]) if found else None
+    return None
+
+
+def _line(item: dict, index: int, currency: str, priced: bool, r: _Reader) -> OrderLine:
+    where = f"orderItems.{index}."
+    zero = Money.zero(currency)
+    qty = r.integer(item, "quantityOrdered", where, required=True)
+    unit = r.money(item, "product.price.unitPrice", where, required=priced) or zero
+    proceeds = r.get(item, "proceeds")
+    item_price = _breakdown(proceeds, "ITEM", None, r) or Money(unit.amount * qty, unit.currency)
+    discount = _breakdown(proceeds, "DISCOUNT", None, r) or zero
+    promos = [r.text(p, "promotionId") for p in _list(r.get(item, "promotion.breakdowns"))]
+    return OrderLine(
+        amazon_order_item_id=r.text(item, "orderItemId", where, required=True),
+        seller_sku=r.text(item, "product.sellerSku", where, required=True),
+        asin=r.text(item, "product.asin", where),
+        title=r.text(item, "product.title", where),
+        quantity_ordered=qty,
+        quantity_shipped=r.integer(item, "fulfillment.quantityFulfilled", where),
+        unit_price=unit,
+        item_price=item_price,
+        item_tax=_breakdown(proceeds, "TAX", "ITEM", r) or zero,
+        shipping_price=_breakdown(proceeds, "SHIPPING", None, r) or zero,
+        shipping_tax=_breakdown(proceeds, "TAX", "SHIPPING", r) or zero,
+        promotion_discount=Money(abs(discount.amount), discount.currency),
+        promotion_ids=tuple(p for p in promos if p),
+    )
+
+
+def _address(order: dict, r: _Reader, required: bool) -> Address | None:
+    addr = r.get(order, "recipient.deliveryAddress")
+    if not isinstance(addr, dict):
+        if required:
+            r.missing.append("recipient.deliveryAddress")
+        return None
+    where = "recipient.deliveryAddress."
+    lines = [r.text(addr, k) for k in ("addressLine1", "addressLine2", "addressLine3")]
+    return Address(
+        name=r.text(addr, "name", where),
+        company=r.text(addr, "companyName", where),
+        lines=tuple(x for x in lines if x),
+        city=r.text(addr, "city", where, required=True),
+        state_or_region=r.text(addr, "stateOrRegion", where),
+        postal_code=r.text(addr, "postalCode", where),
+        country_code=r.text(addr, "countryCode", where, required=True).upper(),
+        phone=r.text(addr, "phone", where) or None,
+        address_type=r.text(addr, "addressType", where),
+    )
+
+
+def _currency(order: dict) -> str:
+    """The order's currency: the first Money found anywhere in it (all Money in one order share it)."""
+    stack = [order]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, dict):
+            if node.get("currencyCode") and "amount" in node:
+                return str(node["currencyCode"]).strip().upper()
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return ""
+
+
+def order_from_amazon(payload: dict) -> Order:
+    """Translate one v2026-01-01 ``Order`` (with ``orderItems``) into a canonical ``Order``.
+
+    Accepts the bare Order or a ``getOrder`` response (``{"order": {...}}``). Raises
+    ``NeedsReview("missing_field", fields=[...])`` naming every missing or unreadable required path.
+    """
+    order = payload.get("order", payload) if isinstance(payload, dict) else None
+    if not isinstance(order, dict):
+        raise NeedsReview("missing_field", "order payload is not a JSON object", fields=["order"])
+    r = _Reader()
+    status = r.text(order, "fulfillment.fulfillmentStatus", required=True).upper()
+    channel_raw = r.text(order, "fulfillment.fulfilledBy", required=True).upper()
+    channel = CHANNELS.get(channel_raw, "")
+    if channel_raw and not channel:
+        r.missing.append("fulfillment.fulfilledBy")
+    priced = status not in NO_PRICES_YET
+    currency = _currency(order)
+    if not currency:
+        r.missing.append("proceeds.grandTotal.currencyCode")
+    items = order.get("orderItems")
+    if not isinstance(items, list) or not items:
+        r.missing.append("orderItems")
+        items = []
+    lines = [_line(it if isinstance(it, dict) else {}, i, currency or "XXX", priced, r) for i, it in enumerate(items)]
+    total = r.money(order, "proceeds.grandTotal", required=priced)
+    if total is None:  # pending orders carry no proceeds; the lines' prices are the best estimate
+        total = sum((ln.item_price for ln in lines[1:]), lines[0].item_price) if lines else Money.zero(currency or "XXX")
+    gifts = [r.get(it, "fulfillment.packing.giftOption") for it in items if isinstance(it, dict)]
+    gifts = [g for g in gifts if isinstance(g, dict)]
+    messages = [str(g.get("giftMessage")).strip() for g in gifts if g.get("giftMessage")]
+    programs = {str(p).strip().upper() for p in _list(order.get("programs"))}
+    result = dict(
+        amazon_order_id=r.text(order, "orderId", required=True),
+        marketplace_id=r.text(order, "salesChannel.marketplaceId", required=True),
+        sales_channel=r.text(order, "salesChannel.channelName", required=True),
+        marketplace_name=r.text(order, "salesChannel.marketplaceName"),
+        status=status,
+        fulfillment_channel=channel,
+        purchase_date=r.timestamp(order, "createdTime"),
+        last_updated=r.timestamp(order, "lastUpdatedTime"),
+        ship_to=_address(order, r, required=status not in NO_ADDRESS_YET),
+        buyer_name=r.text(order, "buyer.buyerName") or None,
+        purchase_order_number=r.text(order, "buyer.buyerPurchaseOrderNumber") or None,
+        is_business_order="AMAZON_BUSINESS" in programs,
+        is_prime="PRIME" in programs,
+        is_gift=bool(gifts),
+        gift_message="\n".join(dict.fromkeys(messages)) or None,
+        shipping_service_level=r.text(order, "fulfillment.fulfillmentServiceLevel").upper(),
+        lines=tuple(lines),
+        order_total=total,
+        payload_hash=payload_hash(order),
+    )
+    if r.missing:
+        paths = list(dict.fromkeys(r.missing))
+        oid = result["amazon_order_id"] or "?"
+        raise NeedsReview("missing_field", f"Amazon order {oid} lacks {', '.join(paths)}", fields=paths)
+    return Order(**result)
