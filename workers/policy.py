@@ -66,14 +66,14 @@ def retry_policy(task):
     try:
         yield
     except Transient as exc:
-        retries = task.request.retries
-        if retries >= settings().task_max_retries:
+        retries, max_retries = task.request.retries, settings().task_max_retries
+        if retries >= max_retries:
             log.error("giving up after %d retries: %s", retries, exc.message)
             record_failure(task, exc)
             raise
         countdown = countdown_for(retries, exc.retry_after)
         log.warning("transient failure (retry %d in %.2fs): %s", retries + 1, countdown, exc.message)
-        raise task.retry(exc=exc, countdown=countdown, max_retries=None) from exc
+        raise task.retry(exc=exc, countdown=countdown, max_retries=max_retries) from exc
     except NeedsReview as exc:
         log.info("held for review (%s): %s", exc.reason, exc.message)
     except Permanent as exc:

@@ -1,0 +1,63 @@
+"""``slsync status``: what the integration is doing, from Redis (and, as flows arrive, from SL)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from integration.config import settings
+from integration.guard import Breaker, RateLimiter, keys, redis_client
+
+QUEUES = ("default", "amazon", "sl")
+SYSTEMS = ("amazon", "sl")
+WATCHED_OPERATIONS = ("searchOrders", "getOrder", "confirmShipment", "createFeed", "getInventorySummaries",
+                      "createReport", "getReportDocument")
+
+
+def collect() -> dict:
+    """Gather the status as plain data (the table and ``--json`` both print this)."""
+    s = settings()
+    r = redis_client()
+    limiter = RateLimiter(r, s.seller_id)
+    failed = {}
+    for k in r.scan_iter(match=keys.failed("*"), count=100):
+        failed[k.split(":", 2)[2]] = [json.loads(x) for x in r.lrange(k, 0, 4)]
+    return {
+        "queues": {q: r.llen(q) for q in QUEUES},
+        "breakers": {sysname: Breaker(r, sysname).state() for sysname in SYSTEMS},
+        "rate_tokens": {op: round(limiter.tokens(op), 2) for op in WATCHED_OPERATIONS},
+        "heartbeat": r.get(keys.HEARTBEAT),
+        "last_success": {k.rsplit(":", 1)[1]: r.get(k) for k in r.scan_iter(match=keys.last_success("*"))},
+        "recent_failures": failed,
+    }
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def status(as_json: bool) -> None:
+    """Queues, breakers, rate-limit tokens, heartbeat and failures."""
+    data = collect()
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    t = Table(title="slsync status", show_header=True)
+    t.add_column("area")
+    t.add_column("name")
+    t.add_column("value", justify="right")
+    for q, n in data["queues"].items():
+        t.add_row("queue", q, str(n))
+    for name, state in data["breakers"].items():
+        t.add_row("breaker", name, state)
+    for op, tokens in data["rate_tokens"].items():
+        t.add_row("rate tokens", op, f"{tokens:g}")
+    t.add_row("beat", "last heartbeat", data["heartbeat"] or "never")
+    for flow, at in sorted(data["last_success"].items()):
+        t.add_row("last success", flow, at or "-")
+    for task, entries in data["recent_failures"].items():
+        t.add_row("failed", task, f"{len(entries)} recent; last: {entries[0]['error'].get('message', '')}"[:60])
+    console.print(t)

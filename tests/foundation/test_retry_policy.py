@@ -1,0 +1,101 @@
+"""The shared retry policy, exercised through a real Celery worker on the real Redis."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from integration.config import load_settings
+from tests.support import alerts
+from tests.support.worker import start_worker
+
+WORKER_ENV = {
+    "RETRY_BACKOFF_BASE": "0.1",
+    "RETRY_BACKOFF_MAX": "1.0",
+    "TASK_MAX_RETRIES": "4",
+    "ALERT_NOTIFIER": "tests.support.alerts:record",
+}
+
+
+@pytest.fixture
+def worker(r):
+    proc = start_worker(WORKER_ENV, concurrency=1, name="policy")
+    yield proc
+    proc.stop()
+
+
+def _attempts(r, tag: str) -> list[int]:
+    return [int(x) for x in r.lrange(f"slsync:test:{tag}:attempts", 0, -1)]
+
+
+def _wait(predicate, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_transient_is_retried_with_growing_backoff_then_recorded_and_alerted(r, worker):
+    from tests.support.app import app
+
+    app.send_task("slsync.test.raise_transient", args=["t1"], queue="default")
+    _wait(lambda: r.llen("slsync:failed:slsync.test.raise_transient") == 1)
+    assert _attempts(r, "t1") == [0, 1, 2, 3, 4]  # the first run and four retries, then no more
+    # each countdown lies under a ceiling that doubles per retry (full jitter), capped by the max
+    countdowns = [float(c) for c in re.findall(r"retry \d+ in ([\d.]+)s", worker.output())]
+    assert len(countdowns) == 4
+    ceilings = [min(1.0, 0.1 * 2**n) for n in range(4)]
+    assert all(c <= ceil + 1e-9 for c, ceil in zip(countdowns, ceilings, strict=True)), countdowns
+    assert ceilings == sorted(ceilings) and ceilings[-1] > ceilings[0]
+    sent = alerts.recorded(r)
+    assert [a["subject"] for a in sent] == ["task failed: slsync.test.raise_transient"]
+    assert sent[0]["kind"] == "transient" and sent[0]["retries"] == 4
+
+
+def test_needs_review_is_not_retried_and_the_task_succeeds(r, worker):
+    from tests.support.app import app
+
+    app.send_task("slsync.test.raise_needs_review", args=["n1"], queue="default")
+    _wait(lambda: r.get("slsync:test:n1:result") == "succeeded")
+    time.sleep(0.5)
+    assert _attempts(r, "n1") == [0]
+    assert alerts.recorded(r) == []
+
+
+def test_permanent_fails_at_once_with_an_alert(r, worker):
+    from tests.support.app import app
+
+    app.send_task("slsync.test.raise_permanent", args=["p1"], queue="default")
+    _wait(lambda: r.llen("slsync:failed:slsync.test.raise_permanent") == 1)
+    time.sleep(0.5)
+    assert _attempts(r, "p1") == [0]
+    assert [a["kind"] for a in alerts.recorded(r)] == ["permanent"]
+
+
+def test_every_log_line_of_a_task_carries_its_id_and_name(r, worker):
+    from tests.support.app import app
+
+    result = app.send_task("slsync.test.raise_needs_review", args=["n2"], queue="default")
+    _wait(lambda: r.get("slsync:test:n2:result") == "succeeded")
+    line = next(ln for ln in worker.output().splitlines() if "held for review" in ln and result.id in ln)
+    assert "slsync.test.raise_needs_review" in line
+
+
+def test_full_jitter_ceiling_grows_and_retry_after_is_honoured(fresh_settings, monkeypatch):
+    from workers import policy
+
+    monkeypatch.setenv("RETRY_BACKOFF_BASE", "1")
+    monkeypatch.setenv("RETRY_BACKOFF_MAX", "60")
+    fresh_settings.cache_clear()
+    samples = {n: [policy.countdown_for(n, None) for _ in range(2000)] for n in range(5)}
+    maxima = [max(samples[n]) for n in range(5)]
+    means = [sum(samples[n]) / 2000 for n in range(5)]
+    assert maxima == sorted(maxima) and means == sorted(means)
+    assert all(0 <= c <= 2**n for n in range(5) for c in samples[n])
+    assert min(policy.countdown_for(0, 7.5) for _ in range(200)) >= 7.5
+    assert max(policy.countdown_for(30, None) for _ in range(200)) <= 60
+    assert load_settings().retry_backoff_max == 60
