@@ -1,0 +1,83 @@
+"""Canonical ``Address`` -> SL's ship-to block (ShipName .. ShipCountry), nothing lost.
+
+SL's ship-to columns are short (ShipAttn 30, ShipCity 30, ShipState 3, ShipZip 10). Amazon's address has up
+to three lines and free-text state names. The rules, in order:
+
+- a company goes in ShipName with the person in ShipAttn; otherwise the person is ShipName;
+- address lines keep their own field when they fit; a third line is folded into ShipAddr2 (or 1);
+  long text is split at word boundaries; what still does not fit goes to the note;
+- the state becomes a code (``regions.state_code``); an unknown name stays if it fits, else it goes
+  to the note with the field left blank;
+- any field whose text had to be shortened keeps the part that fits, and the full text goes in the note.
+
+Characters are kept verbatim (no transliteration): SL's CHAR columns hold them and the buyer's
+spelling is what the carrier needs.
+"""
+
+from __future__ import annotations
+
+from integration.canonical import Address
+from integration.mapping.regions import country_code, state_code
+from integration.mapping.sl_columns import SHIP_TO_WIDTHS
+
+LABELS = {"ShipName": "Name", "ShipAttn": "Attn", "ShipCity": "City", "ShipState": "State",
+          "ShipZip": "Zip", "ShipCountry": "Country", "ShipPhone": "Phone"}
+
+
+def fit_words(text: str, width: int) -> tuple[str, str]:
+    """Split ``text`` at a word boundary: (the longest prefix of whole words within ``width``, the rest)."""
+    words = text.split()
+    taken: list[str] = []
+    for i, word in enumerate(words):
+        if len(" ".join([*taken, word])) > width:
+            return " ".join(taken), " ".join(words[i:])
+        taken.append(word)
+    return " ".join(taken), ""
+
+
+def _pack_lines(lines: list[str], width: int) -> tuple[str, str, str]:
+    """Two address fields from up to three lines, plus the text that did not fit."""
+    lines = [" ".join(x.split()) for x in lines if x and x.strip()]
+    if len(lines) <= 2 and all(len(x) <= width for x in lines):
+        return (lines + ["", ""])[0], (lines + ["", ""])[1], ""
+    if len(lines) == 3:
+        for a, b in ((lines[0], f"{lines[1]}, {lines[2]}"), (f"{lines[0]}, {lines[1]}", lines[2])):
+            if len(a) <= width and len(b) <= width:
+                return a, b, ""
+    # Word-fill across the lines, keeping line breaks as ", " so the carrier can still read them.
+    text = ", ".join(lines)
+    first, rest = fit_words(text, width)
+    second, rest = fit_words(rest, width)
+    return first, second, rest
+
+
+def _fit(field: str, text: str, widths: dict[str, int], out: dict, note: list[str], partial=True) -> None:
+    text = " ".join((text or "").split())
+    if len(text) <= widths[field]:
+        out[field] = text
+        return
+    # A shortened code (state, zip, country) would be wrong, not just short: leave it blank.
+    out[field] = fit_words(text, widths[field])[0] if partial else ""
+    note.append(f"{LABELS.get(field, field)}: {text}")
+
+
+def split_address(addr: Address, *, widths: dict[str, int] = SHIP_TO_WIDTHS) -> dict[str, str]:
+    """Fill SL's ship-to fields from ``addr`` within ``widths``; overflow goes to ``note`` (never lost)."""
+    out: dict[str, str] = {}
+    note: list[str] = []
+    company, person = addr.company.strip(), addr.name.strip()
+    _fit("ShipName", company or person, widths, out, note)
+    _fit("ShipAttn", person if company else "", widths, out, note)
+    out["ShipAddr1"], out["ShipAddr2"], rest = _pack_lines(list(addr.lines), min(widths["ShipAddr1"], widths["ShipAddr2"]))
+    if rest:
+        note.append("Address: " + ", ".join(" ".join(x.split()) for x in addr.lines if x.strip()))
+    _fit("ShipCity", addr.city, widths, out, note)
+    country = country_code(addr.country_code) or addr.country_code
+    _fit("ShipCountry", country, widths, out, note, partial=False)
+    code = state_code(out["ShipCountry"] or addr.country_code, addr.state_or_region)
+    _fit("ShipState", code or addr.state_or_region, widths, out, note, partial=False)
+    _fit("ShipZip", addr.postal_code, widths, out, note, partial=False)
+    if "ShipPhone" in widths:
+        _fit("ShipPhone", addr.phone or "", widths, out, note)
+    out["note"] = "\n".join(note)
+    return out
