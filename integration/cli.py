@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "amazon": ("integration.commands.amazon", "Amazon SP-API: check credentials, subscribe to notifications."),
     "amazon-sim": ("integration.commands.amazon_sim", "Run the local SP-API simulator (sandbox)."),
     "db": ("integration.commands.db", "Dynamics SL database: create our tables, or a whole sandbox."),
+    "mapping": ("integration.commands.mapping", "Check the mapping file and show its tables."),
 }
 
 
