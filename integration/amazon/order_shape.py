@@ -164,6 +164,16 @@ def _address(order: dict, r: _Reader, required: bool) -> Address | None:
     )
 
 
+# Pending orders carry no Money at all; their marketplace's currency stands in until prices arrive.
+MARKETPLACE_CURRENCY = {
+    "ATVPDKIKX0DER": "USD", "A2EUQ1WTGCTBG2": "CAD", "A1AM78C64UM0Y8": "MXN", "A2Q3Y263D00KWC": "BRL",
+    "A1PA6795UKMFR9": "EUR", "A13V1IB3VIYZZH": "EUR", "APJ6JRA9NG5V4": "EUR", "A1RKKUPIHCS9HS": "EUR",
+    "A1805IZSGTT6HS": "EUR", "AMEN7PMS3EDWL": "EUR", "A1F83G8C2ARO7P": "GBP", "A2NODRKZP88ZB9": "SEK",
+    "A1C3SOZRARQ6R3": "PLN", "A33AVAJ2PDY3EV": "TRY", "A1VC38T7YXB528": "JPY", "A39IBJ37TRP1C6": "AUD",
+    "A19VAU5U5O7RUS": "SGD", "A21TJRUUN4KGV": "INR", "A2VIGQ35RCS4UG": "AED",
+}
+
+
 def _currency(order: dict) -> str:
     """The order's currency: the first Money found anywhere in it (all Money in one order share it)."""
     stack = [order]
@@ -175,7 +185,8 @@ def _currency(order: dict) -> str:
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
-    return ""
+    channel = order.get("salesChannel")
+    return MARKETPLACE_CURRENCY.get(channel.get("marketplaceId", ""), "") if isinstance(channel, dict) else ""
 
 
 def order_from_amazon(payload: dict) -> Order:

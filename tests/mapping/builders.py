@@ -77,7 +77,8 @@ def an_amazon_order(lines=2, status="UNSHIPPED", channel="MFN", *, order_id="113
     """A v2026 ``Order`` with ``lines`` items; channel MFN/AFN maps to fulfilledBy MERCHANT/AMAZON."""
     name, currency, country = MARKETPLACES[marketplace]
     items = items if items is not None else [an_item(n + 1, currency=currency, **item_kw) for n in range(lines)]
-    total = sum((Decimal(i["proceeds"]["proceedsTotal"]["amount"]) for i in items), Decimal(0))
+    priced = [i for i in items if "proceeds" in i]  # pending orders carry no prices (sp-api.md §4.1)
+    total = sum((Decimal(i["proceeds"]["proceedsTotal"]["amount"]) for i in priced), Decimal(0))
     order = {
         "orderId": order_id,
         "createdTime": "2026-03-01T10:00:00Z",
@@ -88,7 +89,7 @@ def an_amazon_order(lines=2, status="UNSHIPPED", channel="MFN", *, order_id="113
         "recipient": {"deliveryAddress": address if address is not None else an_address(country)},
         "proceeds": {"grandTotal": money(total, currency), "breakdowns": [
             {"type": "ITEM", "subtotal": money(sum(Decimal(i["product"]["price"]["unitPrice"]["amount"])
-                                                   * i["quantityOrdered"] for i in items), currency)}]},
+                                                   * i["quantityOrdered"] for i in priced), currency)}]},
         "fulfillment": {
             "fulfillmentStatus": status,
             "fulfilledBy": {"MFN": "MERCHANT", "AFN": "AMAZON"}.get(channel, channel),
@@ -96,6 +97,8 @@ def an_amazon_order(lines=2, status="UNSHIPPED", channel="MFN", *, order_id="113
         },
         "orderItems": items,
     }
+    if not priced:
+        del order["proceeds"]
     if po_number is not None:
         order["buyer"]["buyerPurchaseOrderNumber"] = po_number
     return order
