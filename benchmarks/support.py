@@ -1,0 +1,32 @@
+"""Shared benchmark plumbing: a dedicated Redis database, real workers, timing from task stamps."""
+
+from __future__ import annotations
+
+import os
+import time
+
+BENCH_REDIS_URL = os.environ.get("SLSYNC_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+
+
+def use_bench_redis() -> str:
+    """Point this process (and the workers it starts) at the benchmark database, and clean it."""
+    os.environ["REDIS_URL"] = BENCH_REDIS_URL
+    os.environ["BROKER_URL"] = BENCH_REDIS_URL
+    os.environ.setdefault("SLSYNC_ENV_FILE", "/nonexistent/.env")
+    from integration.config import settings
+
+    settings.cache_clear()
+    import redis
+
+    redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
+    return BENCH_REDIS_URL
+
+
+def wait_for_count(r, key: str, target: int, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        n = int(r.get(key) or 0)
+        if n >= target:
+            return n
+        time.sleep(0.05)
+    raise TimeoutError(f"{key} reached {r.get(key)} of {target} in {timeout}s")
