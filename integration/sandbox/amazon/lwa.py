@@ -1,0 +1,56 @@
+"""The LWA token endpoint (``POST /auth/o2/token``): same form fields and error bodies as Amazon's."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from urllib.parse import parse_qs
+
+from integration.sandbox.amazon.wire import Reply, Req
+
+LIFE = 3600  # seconds of simulated time [reference sp-api.md §2.1]
+
+
+def _error(status: int, code: str, description: str) -> Reply:
+    return Reply(status, {"error_description": description, "error": code})
+
+
+def token(sim, req: Req) -> Reply:
+    form = {k: v[0] for k, v in parse_qs(req.body.decode("utf-8", "replace")).items()}
+    grant = form.get("grant_type")
+    if not grant:
+        return _error(400, "invalid_request", "The request is missing a required parameter : grant_type")
+    if grant not in ("refresh_token", "client_credentials"):
+        return _error(400, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server")
+    if form.get("client_id") != sim.client_id or form.get("client_secret") != sim.client_secret:
+        return _error(401, "invalid_client", "Client authentication failed")
+    if grant == "refresh_token":
+        if "scope" in form:
+            return _error(400, "invalid_scope", "The request has an invalid parameter : scope")
+        if form.get("refresh_token") != sim.refresh_token:
+            return _error(400, "invalid_grant", "The request has an invalid grant parameter : refresh_token")
+        kind = "seller"
+    else:
+        if form.get("scope") not in ("sellingpartnerapi::notifications", "sellingpartnerapi::migration"):
+            return _error(400, "invalid_scope", "The request has an invalid parameter : scope")
+        kind = "grantless"
+    access = "Atza|" + secrets.token_urlsafe(48)
+    with sim.state.lock:
+        sim.state.tokens[access] = (sim.state.now() + timedelta(seconds=LIFE), kind)
+        sim.stats.count("lwa:" + grant, 200)
+    body = {"access_token": access, "token_type": "bearer", "expires_in": LIFE}
+    if grant == "refresh_token":
+        body["refresh_token"] = form["refresh_token"]
+    return Reply(200, body)
+
+
+def check(sim, header: str | None) -> str | None:
+    """None when the access token is valid; else the ``details`` of Amazon's 403."""
+    if not header:
+        return "Access token is missing in the request header."
+    entry = sim.state.tokens.get(header)
+    if entry is None:
+        return "The access token you provided is revoked, malformed or invalid."
+    if entry[0] <= sim.state.now():
+        return "The access token you provided has expired."
+    return None

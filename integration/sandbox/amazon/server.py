@@ -1,0 +1,259 @@
+"""The simulator's HTTP server: routing, authentication, rate limits, faults and response validation.
+
+``Simulator(seed=1, orders=50, time_scale=60).start(port=0)`` runs it in a thread (``sim.url``, ``sim.stop()``);
+``slsync amazon-sim`` runs it in the foreground.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from integration.sandbox.amazon import (
+    documents,
+    fba,
+    feeds,
+    listings,
+    lwa,
+    notifications,
+    orders_api,
+    reports,
+    sandbox_api,
+)
+from integration.sandbox.amazon.faults import Faults
+from integration.sandbox.amazon.limits import QUOTA_EXCEEDED, Buckets
+from integration.sandbox.amazon.models import Models
+from integration.sandbox.amazon.state import MARKETPLACES, SellerState, SimClock
+from integration.sandbox.amazon.wire import ApiError, Reply, Req, error_body
+
+log = logging.getLogger("slsync.sandbox.amazon")
+
+
+def get_marketplace_participations(sim, req: Req) -> Reply:
+    rows = [{"marketplace": {"id": m, **{k: v for k, v in MARKETPLACES.get(m, MARKETPLACES["ATVPDKIKX0DER"]).items()}},
+             "participation": {"isParticipating": True, "hasSuspendedListings": False},
+             "storeName": "Sandbox Widgets Store"} for m in sim.state.marketplace_ids]
+    return Reply(200, {"payload": rows})
+
+
+P = r"(?P<%s>[^/]+)"
+ROUTES = [(m, re.compile("^" + (path % tuple(P % n for n in re.findall(r"\{(\w+)\}", raw))) + "$"), op, fn)
+          for m, raw, op, fn in [
+    ("GET", "/orders/2026-01-01/orders", "searchOrders", orders_api.search_orders),
+    ("GET", "/orders/2026-01-01/orders/{orderId}", "getOrder", orders_api.get_order),
+    ("POST", "/orders/v0/orders/{orderId}/shipmentConfirmation", "confirmShipment", orders_api.confirm_shipment),
+    ("POST", "/reports/2021-06-30/reports", "createReport", reports.create_report),
+    ("GET", "/reports/2021-06-30/reports", "getReports", reports.get_reports),
+    ("GET", "/reports/2021-06-30/reports/{reportId}", "getReport", reports.get_report),
+    ("DELETE", "/reports/2021-06-30/reports/{reportId}", "cancelReport", reports.cancel_report),
+    ("GET", "/reports/2021-06-30/documents/{reportDocumentId}", "getReportDocument", reports.get_report_document),
+    ("POST", "/feeds/2021-06-30/documents", "createFeedDocument", feeds.create_feed_document),
+    ("POST", "/feeds/2021-06-30/feeds", "createFeed", feeds.create_feed),
+    ("GET", "/feeds/2021-06-30/feeds/{feedId}", "getFeed", feeds.get_feed),
+    ("GET", "/feeds/2021-06-30/documents/{feedDocumentId}", "getFeedDocument", feeds.get_feed_document),
+    ("GET", "/listings/2021-08-01/items/{sellerId}/{sku}", "getListingsItem", listings.get_listings_item),
+    ("PATCH", "/listings/2021-08-01/items/{sellerId}/{sku}", "patchListingsItem", listings.patch_listings_item),
+    ("GET", "/fba/inventory/v1/summaries", "getInventorySummaries", fba.get_inventory_summaries),
+    ("GET", "/notifications/v1/destinations", "getDestinations", notifications.get_destinations),
+    ("POST", "/notifications/v1/destinations", "createDestination", notifications.create_destination),
+    ("DELETE", "/notifications/v1/destinations/{destinationId}", "deleteDestination", notifications.delete_destination),
+    ("GET", "/notifications/v1/subscriptions/{notificationType}", "getSubscription", notifications.get_subscription),
+    ("POST", "/notifications/v1/subscriptions/{notificationType}", "createSubscription",
+     notifications.create_subscription),
+    ("DELETE", "/notifications/v1/subscriptions/{notificationType}/{subscriptionId}", "deleteSubscriptionById",
+     notifications.delete_subscription),
+    ("GET", "/sellers/v1/marketplaceParticipations", "getMarketplaceParticipations", get_marketplace_participations),
+] for path in [re.sub(r"\{\w+\}", "%s", raw)]]
+# Called with a grantless (client_credentials) token [reference §2.4]
+GRANTLESS = {"getDestinations", "createDestination", "deleteDestination", "deleteSubscriptionById"}
+
+
+class Stats:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.requests: Counter = Counter()
+        self.statuses: Counter = Counter()
+
+    def count(self, op: str, status: int) -> None:
+        with self._lock:
+            self.requests[op] += 1
+            self.statuses[(op, status)] += 1
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            per_op = {op: {"count": n, "throttled": self.statuses[(op, 429)],
+                           "statuses": {str(s): c for (o, s), c in self.statuses.items() if o == op}}
+                      for op, n in self.requests.items()}
+        return {"operations": per_op, "total": sum(self.requests.values()),
+                "throttled": sum(v["throttled"] for v in per_op.values())}
+
+
+class Simulator:
+    """One simulated seller behind a real HTTP server on loopback."""
+
+    def __init__(self, *, seed: int = 1, orders: int = 50, time_scale: float = 1.0, seller_id: str = "A2SANDBOXSELLER",
+                 marketplace_ids: tuple[str, ...] = ("ATVPDKIKX0DER",), rate_limits: bool = True,
+                 validate: bool | None = None, faults: list[dict] | None = None, client_id: str = "sandbox-client",
+                 client_secret: str = "sandbox-secret", refresh_token: str = "Atzr|sandbox-refresh-token",
+                 notify_url: str | None = None, models_dir: str | None = None):
+        self.clock = SimClock(time_scale)
+        self.state = SellerState(seed=seed, orders=orders, clock=self.clock, seller_id=seller_id,
+                                 marketplace_ids=tuple(marketplace_ids))
+        self.models = Models.find(models_dir)
+        self.state.models = self.models
+        self.validate = bool(self.models) if validate is None else (validate and bool(self.models))
+        self.violations: list[str] = []
+        self.buckets = Buckets(time_scale, enabled=rate_limits)
+        self.faults = Faults(seed, faults)
+        self.stats = Stats()
+        self.client_id, self.client_secret, self.refresh_token = client_id, client_secret, refresh_token
+        self.outbox = notifications.Outbox(self, seed)
+        self.outbox.target = notify_url
+        self.state.outbox = self.outbox
+        self.state.tick()
+        self.url = ""
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> Simulator:
+        self._server = ThreadingHTTPServer((host, port), _handler(self))
+        self._server.daemon_threads = True
+        self.url = f"http://{host}:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, name="amazon-sim", daemon=True).start()
+        return self
+
+    def serve_forever(self, host: str, port: int) -> None:
+        self._server = ThreadingHTTPServer((host, port), _handler(self))
+        self._server.daemon_threads = True
+        self.url = f"http://{host}:{self._server.server_address[1]}"
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        self.outbox.stop()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    # -- the pipeline every API call goes through ------------------------------------------------------------
+
+    def dispatch(self, req: Req) -> Reply:
+        if req.path == "/auth/o2/token" and req.method == "POST":
+            return lwa.token(self, req)
+        if req.path.startswith("/_sandbox/"):
+            return sandbox_api.handle(self, req)
+        if req.path.startswith("/_docs/"):
+            return self._document(req)
+        for method, pattern, op, fn in ROUTES:
+            match = pattern.match(req.path)
+            if match and method == req.method:
+                req.args = {k: unquote(v) for k, v in match.groupdict().items()}
+                reply = self._call(op, fn, req)
+                self.stats.count(op, reply.status)
+                return reply
+        return Reply(404, error_body("NotFound", f"No operation at {req.method} {req.path}"))
+
+    def _call(self, op: str, fn, req: Req) -> Reply:
+        for rule in self.faults.pick(op):
+            kind = rule["kind"]
+            if kind == "latency":
+                time.sleep(self.faults.latency(rule))
+            elif kind == "hang":
+                time.sleep(float(rule.get("seconds", 30)))
+            elif kind in ("500", "503"):
+                text = "We encountered an internal error. Please try again." if kind == "500" else "Service Unavailable"
+                return Reply(int(kind), error_body("InternalFailure" if kind == "500" else "ServiceUnavailable", text))
+            elif kind == "429":
+                return Reply(429, QUOTA_EXCEEDED)
+            elif kind == "expired_token":
+                return Reply(403, error_body("Unauthorized", "Access to requested resource is denied.",
+                                             "The access token you provided has expired."))
+            elif kind == "malformed":
+                return Reply(200, b'{"orders": [{"orderId": "111-', headers={"x-amzn-RateLimit-Limit": "1"})
+        with self.state.lock:
+            problem = lwa.check(self, req.headers.get("x-amz-access-token"))
+        if problem:
+            return Reply(403, error_body("Unauthorized", "Access to requested resource is denied.", problem))
+        if not self.buckets.take(op):
+            return self._checked(op, Reply(429, QUOTA_EXCEEDED))
+        try:
+            with self.state.lock:
+                self.state.tick()
+                reply = fn(self, req)
+        except ApiError as exc:
+            reply = exc.reply()
+        if reply.status in (200, 201, 202, 204, 400, 404):
+            reply.headers.setdefault("x-amzn-RateLimit-Limit", self.buckets.header(op))
+        return self._checked(op, reply)
+
+    def _checked(self, op: str, reply: Reply) -> Reply:
+        if self.validate and isinstance(reply.body, (dict, list, type(None))):
+            problems = self.models.validate_response(op, reply.status, reply.body)
+            if problems:
+                log.error("response does not conform: %s", problems)
+                self.violations.extend(problems)
+        return reply
+
+    def _document(self, req: Req) -> Reply:
+        _, _, action, doc_id = req.path.split("/", 3)
+        doc = self.state.documents.get(doc_id)
+        if doc is None:
+            return Reply(404, b"<Error><Code>NoSuchKey</Code></Error>", content_type="application/xml")
+        if documents.expired(self, req):
+            return Reply(403, documents.S3_EXPIRED, content_type="application/xml")
+        if action == "upload" and req.method == "PUT":
+            if req.headers.get("content-type") != doc["content_type"]:
+                return Reply(403, documents.S3_SIGNATURE, content_type="application/xml")
+            with self.state.lock:
+                doc["content"], doc["uploaded"] = req.body, True
+            return Reply(200, b"")
+        if action == "download" and req.method == "GET":
+            return Reply(200, doc["content"], content_type=doc["content_type"])
+        return Reply(405, b"<Error><Code>MethodNotAllowed</Code></Error>", content_type="application/xml")
+
+
+def _handler(sim: Simulator):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "Server"
+        sys_version = ""
+
+        def log_message(self, fmt, *args):  # quiet; the request log is /_sandbox/requests
+            return
+
+        def _serve(self):
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            req = Req(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
+                      {k.lower(): v for k, v in self.headers.items()}, body)
+            try:
+                reply = sim.dispatch(req)
+            except Exception as exc:  # never let a simulator bug look like a hang
+                log.exception("simulator error")
+                reply = Reply(500, error_body("InternalFailure", f"simulator error: {exc}"))
+            if isinstance(reply.body, (bytes, bytearray)):
+                data = bytes(reply.body)
+            elif reply.body is None:
+                data = b""
+            else:
+                data = json.dumps(reply.body).encode("utf-8")
+            self.send_response(reply.status)
+            if data or reply.status != 204:
+                self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("x-amzn-RequestId", sim.state.next_id("req-"))
+            for k, v in reply.headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            view = memoryview(data)
+            for i in range(0, len(view), 1 << 20):
+                self.wfile.write(view[i:i + (1 << 20)])
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    return Handler

@@ -1,0 +1,109 @@
+"""The simulated seller: a clock that can run faster than real time, and everything Amazon holds for the seller.
+
+All mutable state sits behind one re-entrant lock; handlers take it for the duration of a request, which is
+plenty for a loopback simulator and keeps every lifecycle step atomic.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from integration.sandbox.amazon import catalog as catalog_mod
+
+MARKETPLACES = {
+    "ATVPDKIKX0DER": {"name": "Amazon.com", "countryCode": "US", "defaultCurrencyCode": "USD",
+                      "defaultLanguageCode": "en_US", "domainName": "www.amazon.com"},
+    "A2EUQ1WTGCTBG2": {"name": "Amazon.ca", "countryCode": "CA", "defaultCurrencyCode": "CAD",
+                       "defaultLanguageCode": "en_CA", "domainName": "www.amazon.ca"},
+    "A1PA6795UKMFR9": {"name": "Amazon.de", "countryCode": "DE", "defaultCurrencyCode": "EUR",
+                       "defaultLanguageCode": "de_DE", "domainName": "www.amazon.de"},
+}
+DEFAULT_MARKETPLACE = "ATVPDKIKX0DER"
+
+
+def iso(dt: datetime) -> str:
+    """Amazon's timestamp form: ``2026-01-15T10:00:00Z``."""
+    return dt.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class SimClock:
+    """Simulated UTC time: ``start + (monotonic elapsed) * scale + offset``; ``advance()`` moves it forward."""
+
+    def __init__(self, time_scale: float = 1.0, start: datetime | None = None):
+        self.scale = float(time_scale)
+        self.start = (start or datetime.now(UTC)).replace(microsecond=0)
+        self._t0 = time.monotonic()
+        self._offset = 0.0
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=(time.monotonic() - self._t0) * self.scale + self._offset)
+
+    def advance(self, seconds: float) -> datetime:
+        self._offset += float(seconds)
+        return self.now()
+
+    def real_seconds(self, sim_seconds: float) -> float:
+        return sim_seconds / self.scale
+
+
+class SellerState:
+    """Orders, listings, FBA stock, reports, feeds, documents and notification setup of one seller."""
+
+    def __init__(self, *, seed: int, orders: int, clock: SimClock, seller_id: str, marketplace_ids: tuple[str, ...]):
+        self.lock = threading.RLock()
+        self.seed, self.clock, self.seller_id = seed, clock, seller_id
+        self.marketplace_ids = marketplace_ids
+        self.rnd = random.Random(f"state:{seed}")
+        self.catalog = catalog_mod.catalog(seed)
+        self.by_sku = {row["sku"]: row for row in self.catalog}
+        self.ids = itertools.count(1)
+        self.orders: dict[str, dict] = {}
+        self.confirmations: list[dict] = []
+        self.listings: dict[str, dict] = {}
+        self.fba: dict[str, dict] = {}
+        self.reports: dict[str, dict] = {}
+        self.documents: dict[str, dict] = {}
+        self.feeds: dict[str, dict] = {}
+        self.feed_submissions: list[float] = []
+        self.destinations: dict[str, dict] = {}
+        self.subscriptions: dict[str, dict] = {}
+        self.tokens: dict[str, tuple[datetime, str]] = {}
+        self.pagination: dict[str, dict] = {}
+        self.outbox = None  # set by the server: notifications.Outbox
+        from integration.sandbox.amazon import fba, listings, reports
+        from integration.sandbox.amazon import orders as orders_mod
+
+        listings.seed_listings(self)
+        fba.seed_inventory(self)
+        orders_mod.seed_orders(self, orders)
+        reports.seed_settlements(self)
+
+    def next_id(self, prefix: str = "") -> str:
+        return f"{prefix}{next(self.ids)}"
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def tick(self) -> None:
+        """Apply every scheduled lifecycle step due by now (orders, reports, feeds, settlements)."""
+        from integration.sandbox.amazon import feeds, reports
+        from integration.sandbox.amazon import orders as orders_mod
+
+        with self.lock:
+            now = self.now()
+            orders_mod.tick(self, now)
+            reports.tick(self, now)
+            feeds.tick(self, now)
+
+    def notify(self, kind: str, payload: dict) -> None:
+        if self.outbox is not None:
+            self.outbox.publish(kind, payload)
