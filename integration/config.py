@@ -56,6 +56,7 @@ class Settings:
     breaker_window: float
     breaker_reset_timeout: float
     heartbeat_seconds: float
+    spapi_time_scale: float = 1.0
 
     @property
     def has_lwa_credentials(self) -> bool:
@@ -185,6 +186,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
         breaker_window=r.number("BREAKER_WINDOW", 60.0, minimum=1.0),
         breaker_reset_timeout=r.number("BREAKER_RESET_TIMEOUT", 30.0, minimum=0.1),
         heartbeat_seconds=r.number("BEAT_HEARTBEAT_SECONDS", 60.0, minimum=0.5),
+        spapi_time_scale=r.number("SPAPI_TIME_SCALE", 1.0, minimum=0.001),
     )
     if settings.flower_basic_auth and ":" not in settings.flower_basic_auth:
         raise ConfigError("FLOWER_BASIC_AUTH must be user:password (comma-separate several)")
