@@ -1,0 +1,189 @@
+"""The SL sandbox's demo company (``slsync db init --sandbox``): what a small Amazon seller's SL looks like.
+
+- company AMZDEMO, base currency USD, GL periods = calendar months, current period = this month;
+- sites MAIN and WEST (our warehouses) and FBA (stock at Amazon); ship vias UPS, FedEx, USPS;
+- an Amazon customer per marketplace (CustIDs as in the default mapping file: AMZUS, AMZCA, ...);
+- order types SO, INVC and CM with their counters, SO's workflow steps;
+- a chart of accounts with what a settlement needs (clearing, sales, fees, refunds, reserve ...);
+- the Amazon simulator's catalog items (``integration.sandbox.amazon.catalog``) plus filler parts, a few
+  hundred stock items in all, with ItemSites in every site; some have zero or negative availability;
+  ItemXRef rows (AltIDType K) for Amazon SKUs that differ from the InvtID; a transfer in transit to FBA.
+
+Deterministic for a given seed. All SQL is in ``integration.sl.sandbox``; this module only shapes rows.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from integration.sl import sandbox
+from integration.sl.db import Database
+
+CPNY = "AMZDEMO"
+SITES = {"MAIN": "Main warehouse (East)", "WEST": "West warehouse", "FBA": "Amazon FBA"}
+SHIP_VIAS = [  # ShipViaID, Descr, CarrierID, SCAC
+    ("UPSGND", "UPS Ground", "UPS", "UPSN"),
+    ("FEDEX2D", "FedEx 2Day", "FEDEX", "FDEG"),
+    ("FEDEXON", "FedEx Standard Overnight", "FEDEX", "FDEG"),
+    ("USPS", "USPS Ground Advantage", "USPS", "USPS"),
+]
+MARKETPLACES = [  # CustId, name, currency, country
+    ("AMZUS", "Amazon.com", "USD", "US"), ("AMZCA", "Amazon.ca", "CAD", "CA"),
+    ("AMZMX", "Amazon.com.mx", "MXN", "MX"), ("AMZDE", "Amazon.de", "EUR", "DE"),
+    ("AMZUK", "Amazon.co.uk", "GBP", "GB"), ("AMZFR", "Amazon.fr", "EUR", "FR"),
+    ("AMZIT", "Amazon.it", "EUR", "IT"), ("AMZES", "Amazon.es", "EUR", "ES"),
+    ("AMZJP", "Amazon.co.jp", "JPY", "JP"),
+]
+CURRENCIES = {"USD": 2, "CAD": 2, "MXN": 2, "EUR": 2, "GBP": 2, "JPY": 0}
+SUB = "000000"
+ACCOUNTS = [  # Acct, Descr, AcctType
+    ("1010", "Operating cash", "1A"), ("1050", "Amazon clearing", "1A"), ("1060", "Amazon reserve", "1A"),
+    ("1200", "Accounts receivable", "1A"), ("1300", "Inventory", "1A"), ("1310", "Inventory at FBA", "1A"),
+    ("2100", "Sales tax payable", "2L"), ("2150", "Marketplace tax withheld", "2L"),
+    ("4000", "Sales - Amazon", "3I"), ("4010", "Shipping income", "3I"), ("4020", "Gift wrap income", "3I"),
+    ("4050", "Promotions and discounts", "3I"), ("4090", "Refunds", "3I"), ("4095", "Reimbursements", "3I"),
+    ("5000", "Cost of goods sold", "4E"), ("6100", "Amazon referral fees", "4E"), ("6110", "FBA fulfilment fees", "4E"),
+    ("6120", "Advertising", "4E"), ("6130", "Other Amazon fees", "4E"), ("6140", "FBA storage fees", "4E"),
+    ("6150", "Subscription fees", "4E"), ("6200", "Freight out", "4E"), ("6900", "Suspense - review", "4E"),
+]
+SO_STEPS = [  # Seq, EventType, Descr, FunctionID, FunctionClass, Status (reference §3.3)
+    ("0100", "ENT", "Enter Order", "4010000", "0100", "R"),
+    ("0110", "REL", "Release Order", "4010000", "0200", "R"),
+    ("0200", "PRC", "Print Order Confirmation", "4061000", "", "D"),
+    ("0230", "X", "In Process (see Shipper)", "4041000", "", "R"),
+    ("0300", "ENTS", "Enter Shipper", "4011000", "0100", "D"),
+    ("0610", "PPAK", "Print Packing Slip", "4066000", "", "O"),
+    ("0720", "CSHP", "Confirm Shipment", "4011000", "0550", "R"),
+    ("0800", "RUPD", "Release for Update", "4043000", "0100", "R"),
+    ("0810", "USHP", "Update Shipper", "4043000", "0200", "R"),
+]
+FILLER_ITEMS = 220
+
+
+def _catalog(seed: int) -> list[dict]:
+    try:
+        from integration.sandbox.amazon.catalog import catalog
+    except ImportError:  # the simulator is optional for the SL side
+        return []
+    return catalog(seed)
+
+
+def seed_rows(seed: int = 1, catalog: list[dict] | None = None, now: datetime | None = None) -> dict[str, list[dict]]:
+    """The demo company as table -> rows. ``catalog``: the simulator's SKU list (default: its own)."""
+    rnd = random.Random(f"sl-seed:{seed}")
+    now = now or datetime.now()
+    period = now.strftime("%Y%m")
+    catalog = _catalog(seed) if catalog is None else catalog
+    t: dict[str, list[dict]] = {}
+    t["GLSetup"] = [{
+        "SetupId": "GL", "CpnyId": CPNY, "CpnyName": "Amazon Demo Company", "LedgerID": "ACTUAL",
+        "BaseCuryId": "USD", "PerNbr": period, "NbrPer": 12, "BegFiscalYr": 1,
+        **{f"FiscalPerEnd{m:02d}": f"{m + 1:02d}{_month_end(now.year, m + 1):02d}" for m in range(12)},
+        "LastBatNbr": "000100", "LastClosePerNbr": f"{now.year - 1}12", "RetEarnAcct": "3900",
+        "YtdNetIncAcct": "3910", "AutoPost": "N", "AutoRef": "1", "Init": 1,
+    }]
+    t["Ledger"] = [{"LedgerID": "ACTUAL", "BalanceType": "A", "BaseCuryID": "USD", "BalRequired": 1,
+                    "Descr": "Actual"}]
+    t["Currncy"] = [{"CuryId": c, "Descr": c, "DecPl": p, "CurySym": "$" if c in ("USD", "CAD", "MXN") else c,
+                     "Status": "A"} for c, p in CURRENCIES.items()]
+    t["ARSetup"] = [{"SetupId": "AR", "LastBatNbr": "000200", "LastRefNbr": "010000", "LastCrMemoNbr": "",
+                     "CurrPerNbr": period, "AutoRef": 1, "Init": 1}]
+    t["INSetup"] = [{"SetupId": "IN", "LastBatNbr": "000300", "CurrPerNbr": period, "DecPlQty": 0, "NegQty": 1,
+                     "CPSOnOff": 1, "InclAllocQty": 1, "InclQtyOnBO": 1, "Init": 1}]
+    t["Account"] = [{"Acct": a, "Descr": d, "AcctType": k, "Active": 1, "CuryId": "USD", "SummPost": "N"}
+                    for a, d, k in ACCOUNTS]
+    t["SubAcct"] = [{"Sub": SUB, "Descr": "Company", "Active": 1, "ConsolSub": SUB}]
+    t["Site"] = [{"SiteId": s, "CpnyID": CPNY, "Name": n, "Status": "A", "Country": "US"} for s, n in SITES.items()]
+    t["ShipVia"] = [{"CpnyID": CPNY, "ShipViaID": v, "Descr": d, "CarrierID": c, "SCAC": s, "TransitTime": 3}
+                    for v, d, c, s in SHIP_VIAS]
+    t["Customer"] = [{"CustId": c, "Name": n, "ClassId": "AMAZON", "Status": "A", "Terms": "30", "CuryId": cur,
+                      "Country": country, "ArAcct": "1050", "ArSub": SUB, "SlsAcct": "4000", "SlsSub": SUB,
+                      "DfltShipToId": "DEFAULT"} for c, n, cur, country in MARKETPLACES]
+    t["SOAddress"] = [{"CustId": c, "ShipToId": "DEFAULT", "Descr": n, "Name": n, "Country": country,
+                       "ShipViaID": "UPSGND", "SiteID": "MAIN", "Status": "A"} for c, n, _, country in MARKETPLACES]
+    t["SOType"] = [_sotype("SO", "Sales Order", "SO", "O", "0000001", "S", "I"),
+                   _sotype("INVC", "Invoice", "INVC", "IN", "0000001", "S", "I"),
+                   _sotype("CM", "Credit Memo", "CM", "CM", "0000001", "S", "C")]
+    t["SOStep"] = [{"CpnyID": CPNY, "SOTypeID": "SO", "Seq": s, "EventType": e, "Descr": d, "FunctionID": f,
+                    "FunctionClass": c, "Status": st, "Auto": 1 if e == "REL" else 0}
+                   for s, e, d, f, c, st in SO_STEPS]
+    t["Inventory"], t["ItemSite"], t["ItemXRef"] = [], [], []
+    items = [(row["sl_invtid"], row["title"], row["price"], row.get("fulfillment", "MFN"), row["sku"])
+             for row in catalog if row.get("sl_invtid")]
+    seen = set()
+    for invt_id, title, price, fulfillment, sku in items:
+        if invt_id not in seen:
+            seen.add(invt_id)
+            _item(t, rnd, invt_id, title, float(price), fulfillment)
+        if sku != invt_id:
+            t["ItemXRef"].append({"InvtID": invt_id, "AltIDType": "K", "EntityID": "", "AlternateID": sku,
+                                  "Descr": title, "Unit": "EA"})
+    for n in range(1, FILLER_ITEMS + 1):
+        _item(t, rnd, f"PART-{n:04d}", f"Spare part {n:04d}", round(rnd.uniform(2, 90), 2), "MFN")
+    afn = sorted({invt for invt, _, _, fulfillment, _ in items if fulfillment == "AFN"})
+    t["TrnsfrDoc"], t["INTran"] = _fba_transfer(afn[:3] or [t["Inventory"][0]["InvtID"]], now)
+    return {k: v for k, v in t.items() if v}
+
+
+def _month_end(year: int, month: int) -> int:
+    nxt = datetime(year + (month == 12), month % 12 + 1, 1)
+    return (nxt - timedelta(days=1)).day
+
+
+def _sotype(type_id, descr, behavior, prefix, last, ship_prefix, invc_prefix) -> dict:
+    return {"CpnyID": CPNY, "SOTypeID": type_id, "Descr": descr, "Behavior": behavior, "Active": 1,
+            "OrdNbrPrefix": prefix, "LastOrdNbr": last, "ShipperPrefix": ship_prefix, "LastShipperNbr": "0000001",
+            "InvcNbrPrefix": invc_prefix, "LastInvcNbr": "0000001", "ShiptoType": "C", "ARAcct": "1050",
+            "ARSub": SUB, "SlsAcct": "4090" if behavior == "CM" else "4000", "SlsSub": SUB, "COGSAcct": "5000",
+            "COGSSub": SUB, "FrtAcct": "4010", "FrtSub": SUB}
+
+
+def _item(t: dict, rnd: random.Random, invt_id: str, descr: str, price: float, fulfillment: str) -> None:
+    t["Inventory"].append({"InvtID": invt_id, "Descr": descr, "ClassID": "AMZ", "StkUnit": "EA", "DfltSOUnit": "EA",
+                           "DfltSite": "MAIN", "TranStatusCode": "AC", "Status": "A", "StkItem": 1, "InvtType": "I",
+                           "ValMthd": "A", "TaxCat": "TAXABLE", "StkBasePrc": price, "StkWt": 1.0,
+                           "DfltSalesAcct": "4000", "DfltSalesSub": SUB, "COGSAcct": "5000", "COGSSub": SUB,
+                           "InvtAcct": "1300", "InvtSub": SUB})
+    shape = rnd.random()
+    for site in SITES:
+        on_hand = float(rnd.randint(0, 120))
+        alloc = float(rnd.randint(0, 10))
+        if site == "FBA" and fulfillment != "AFN":
+            on_hand, alloc = 0.0, 0.0
+        elif shape < 0.08:      # nothing left
+            on_hand, alloc = 0.0, 0.0
+        elif shape < 0.14:      # over-allocated: negative availability, as SL shows in real life
+            alloc = on_hand + rnd.randint(1, 6)
+        cost = round(price * 0.45, 2)
+        t["ItemSite"].append({"InvtID": invt_id, "SiteID": site, "CpnyID": CPNY, "QtyOnHand": on_hand,
+                              "QtyAlloc": alloc, "QtyAllocSO": alloc, "QtyCustOrd": alloc,
+                              "QtyAvail": on_hand - alloc, "QtyOnPO": float(rnd.choice([0, 0, 24, 48])),
+                              "StkItem": 1, "AvgCost": cost, "StdCost": cost, "TotCost": cost * on_hand,
+                              "LastCost": cost, "DfltWhseLoc": "BIN1"})
+
+
+def _fba_transfer(afn: list[str], now: datetime) -> tuple[list[dict], list[dict]]:
+    doc = {"TrnsfrDocNbr": "TR000001", "CpnyID": CPNY, "BatNbr": "000301", "SiteID": "MAIN", "ToSiteID": "FBA",
+           "TransferType": "2", "Status": "I", "Source": "IN", "ShipViaID": "UPSGND", "TranDate": now,
+           "ExpectedDate": now + timedelta(days=5), "RefNbr": "FBA15DEMO01", "Comment": "FBA replenishment"}
+    lines = [{"InvtID": invt, "SiteID": "MAIN", "CpnyID": CPNY, "BatNbr": "000301", "RefNbr": "TR000001",
+              "LineRef": f"{n:05d}", "LineNbr": -32768 + n, "LineID": n, "TranType": "TR", "JrnlType": "IN",
+              "TranDate": now, "Qty": 12.0, "InvtMult": -1, "UnitDesc": "EA", "CnvFact": 1, "UnitMultDiv": "M",
+              "ToSiteID": "FBA", "Rlsed": 1, "Acct": "1310", "Sub": SUB, "TranDesc": "To FBA"}
+             for n, invt in enumerate(afn, 1)]
+    return [doc], lines
+
+
+def seed(dsn_or_db, *, seed: int = 1, catalog: list[dict] | None = None) -> dict[str, int]:
+    """Create the whole SL subset and our tables, and seed the demo company once; table -> rows written.
+
+    Seeding is skipped when the company already has its GLSetup (running it twice changes nothing).
+    """
+    db = dsn_or_db if isinstance(dsn_or_db, Database) else Database(dsn_or_db)
+    sandbox.create_tables(db, sl=True)
+    if sandbox.count(db, "GLSetup") > 0:
+        return {}
+    rows = seed_rows(seed, catalog)
+    sandbox.insert_rows(db, rows)
+    return {k: len(v) for k, v in rows.items()}

@@ -1,0 +1,291 @@
+"""``SLGateway``: the Dynamics SL adapter's business verbs. One instance per process or thread.
+
+Every verb runs in one transaction (retried whole on deadlock / serialization failure / lock time-out)
+and writes its xAMZ* binding and event in that same transaction. "Already done" is a normal answer:
+creating an order that is already bound returns the bound OrdNbr and writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+
+from integration.errors import NeedsReview
+from integration.sl import ar, availability, gl, items, orders, shippers, state, transfers
+from integration.sl.db import Database, DuplicateKey
+from integration.sl.lookups import Lookups
+from integration.sl.models import (
+    Event,
+    GLLine,
+    Hold,
+    ItemPolicy,
+    OrderBinding,
+    SalesOrder,
+    SettlementBinding,
+    Shipper,
+    Transfer,
+)
+from integration.sl.rows import Rows
+
+
+class SLGateway:
+    def __init__(self, dsn: str, cpny_id: str | None = None):
+        if cpny_id is None:
+            from integration.config import settings
+
+            cpny_id = settings().sl_cpny_id
+        self.db = Database(dsn)
+        self.cpny_id = cpny_id
+        self.look = Lookups()
+
+    @classmethod
+    def connect(cls, dsn: str | None = None, cpny_id: str | None = None) -> SLGateway:
+        if dsn is None:
+            from integration.config import settings
+
+            dsn = settings().sl_dsn
+        return cls(dsn, cpny_id)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def dialect(self) -> str:
+        self.db.connection()
+        return self.db.dialect.name
+
+    def _read(self, work):
+        return self.db.run(work, write=False)
+
+    # -- items and availability -------------------------------------------------------------------
+    def find_item_for_sku(self, sku: str, policy: ItemPolicy | None = None) -> str | None:
+        """The InvtID for an Amazon SKU by ``policy`` (InvtID, ItemXRef, mapping), or None."""
+        return self._read(lambda r: items.find_item(r, sku, policy or ItemPolicy()))
+
+    def items_for_skus(self, skus: list[str], policy: ItemPolicy | None = None) -> dict[str, str | None]:
+        return self._read(lambda r: items.items_for_skus(r, skus, policy or ItemPolicy()))
+
+    def available_qty(self, invt_id_or_sku: str, site_group: list[str] | tuple[str, ...],
+                      policy: ItemPolicy | None = None) -> int:
+        """Whole units available over the sites (reference §7 formula, INSetup switches, clamped at 0)."""
+        def work(r: Rows):
+            invt_id = items.find_item(r, invt_id_or_sku, policy) if policy else invt_id_or_sku
+            return availability.available(r, [invt_id], list(site_group))[invt_id] if invt_id else 0
+        return self._read(work)
+
+    def available_quantities(self, invt_ids: list[str], site_group: list[str] | tuple[str, ...]) -> dict[str, int]:
+        return self._read(lambda r: availability.available(r, list(invt_ids), list(site_group)))
+
+    # -- sales orders ----------------------------------------------------------------------------------
+    def create_sales_order(self, order: SalesOrder, binding: OrderBinding, event: Event | None = None) -> str:
+        """Write SOHeader/SOLine/SOSched/ProcessQueue + xAMZOrder + xAMZEvent in one transaction; the OrdNbr.
+
+        Already bound (this call or a concurrent one): returns the bound OrdNbr, writes nothing.
+        A missing value raises NeedsReview naming the field, before anything is written.
+        """
+        orders.check_required(order)
+        if not binding.amazon_order_id:
+            raise NeedsReview("missing_field", "binding has no Amazon order id", fields=("amazon_order_id",))
+
+        def work(r: Rows) -> str:
+            bound = state.get_order_binding(r, binding.amazon_order_id)
+            if bound is not None:
+                return bound.ord_nbr
+            ord_nbr, notes = orders.create(r, self.look, self.cpny_id, order)
+            state.insert_order_binding(r, _with(binding, ord_nbr=ord_nbr, cpny_id=self.cpny_id, sl_status="OPEN"))
+            detail = {"ord_nbr": ord_nbr, "lines": len(order.lines), **({"notes": notes} if notes else {})}
+            ev = event or Event("order", binding.amazon_order_id, "sl_order_created")
+            state.record_event(r, ev if ev.detail else _with(ev, detail=detail))
+            return ord_nbr
+
+        return self._already_done(work, lambda: self.get_order_binding(binding.amazon_order_id).ord_nbr)
+
+    def _already_done(self, work, existing):
+        try:
+            return self.db.run(work)
+        except DuplicateKey as exc:
+            if exc.on_binding:
+                return existing()
+            raise
+
+    def get_order_binding(self, amazon_order_id: str) -> OrderBinding | None:
+        return self._read(lambda r: state.get_order_binding(r, amazon_order_id))
+
+    def find_order_binding(self, ord_nbr: str) -> OrderBinding | None:
+        return self._read(lambda r: state.find_order_binding(r, self.cpny_id, ord_nbr))
+
+    def update_order_binding(self, amazon_order_id: str, *, last_updated: str | None = None,
+                             payload_hash: str | None = None, status: str | None = None,
+                             event: Event | None = None) -> bool:
+        def work(r: Rows) -> bool:
+            changed = state.update_order_binding(r, amazon_order_id, last_updated=last_updated,
+                                                 payload_hash=payload_hash, status=status) > 0
+            if changed and event:
+                state.record_event(r, event)
+            return changed
+        return self.db.run(work)
+
+    def cancel_sales_order(self, ord_nbr: str, binding: OrderBinding | None = None, event: Event | None = None) -> bool:
+        """Cancel as SL's WS_CANCELSALESORDER does; False if already cancelled. A shipped order needs review."""
+        def work(r: Rows) -> bool:
+            done = orders.cancel(r, self.cpny_id, ord_nbr)
+            if binding is not None:
+                state.update_order_binding(r, binding.amazon_order_id, sl_status="CANCELLED",
+                                           status=binding.status or None, last_updated=binding.last_updated or None,
+                                           payload_hash=binding.payload_hash or None)
+            if done:
+                state.record_event(r, event or Event("order", binding.amazon_order_id if binding else ord_nbr,
+                                                     "cancelled", detail={"ord_nbr": ord_nbr}))
+            return done
+        return self.db.run(work)
+
+    def sales_order(self, ord_nbr: str) -> dict | None:
+        """Header and lines of an SL order as plain values (for checks and the CLI)."""
+        def work(r: Rows):
+            head = orders.order_header(r, self.cpny_id, ord_nbr)
+            return None if head is None else {**head, "lines": orders.order_lines(r, self.cpny_id, ord_nbr)}
+        return self._read(work)
+
+    def create_invoice(self, ord_nbr: str, *, doc_date: datetime | None = None, release: str = "hold",
+                       event: Event | None = None) -> str:
+        """An AR invoice (IN) for the order; already invoiced -> the existing RefNbr."""
+        return self._ar_document(ord_nbr, "IN", doc_date, None, None, release, event)
+
+    def create_credit_memo(self, ord_nbr: str, *, amounts: dict[str, Decimal] | None = None,
+                           freight: Decimal | None = None, doc_date: datetime | None = None,
+                           release: str = "hold", event: Event | None = None) -> str:
+        """An AR credit memo (CM) for the order (some lines, or all); already credited -> the existing RefNbr."""
+        return self._ar_document(ord_nbr, "CM", doc_date, amounts, freight, release, event)
+
+    def _ar_document(self, ord_nbr, doc_type, doc_date, amounts, freight, release, event) -> str:
+        field = "invc_ref_nbr" if doc_type == "IN" else "cm_ref_nbr"
+
+        def work(r: Rows) -> str:
+            bound = state.find_order_binding(r, self.cpny_id, ord_nbr)
+            if bound is not None and getattr(bound, field):
+                return getattr(bound, field)
+            ref, total = ar.create_document(r, self.look, self.cpny_id, ord_nbr, doc_type,
+                                            doc_date=doc_date or datetime.now(), amounts=amounts, freight=freight,
+                                            release=release)
+            key = bound.amazon_order_id if bound else ord_nbr
+            if bound is not None:
+                state.update_order_binding(r, key, **{field: ref},
+                                           sl_status="INVOICED" if doc_type == "IN" else "CREDITED")
+            state.record_event(r, event or Event("order", key, "invoiced" if doc_type == "IN" else "credited",
+                                                 detail={"ord_nbr": ord_nbr, "ref_nbr": ref, "amount": str(total)}))
+            return ref
+        return self.db.run(work)
+
+    # -- shipments and transfers ----------------------------------------------------------------------
+    def shippers_confirmed_since(self, watermark: datetime | None, limit: int = 500,
+                                 unpushed_only: bool = False) -> list[Shipper]:
+        return self._read(lambda r: shippers.confirmed_since(r, self.cpny_id, watermark, limit, unpushed_only))
+
+    def shippers_for_order(self, ord_nbr: str) -> list[Shipper]:
+        return self._read(lambda r: shippers.for_order(r, self.cpny_id, ord_nbr))
+
+    def bind_shipment(self, shipper_id: str, *, ord_nbr: str, amazon_order_id: str, status: str,
+                      response: dict | str = "", event: Event | None = None) -> None:
+        def work(r: Rows) -> None:
+            state.bind_shipment(r, self.cpny_id, shipper_id, ord_nbr=ord_nbr, amazon_order_id=amazon_order_id,
+                                status=status, response=response)
+            state.record_event(r, event or Event("shipment", shipper_id, f"shipment_{status.lower()}",
+                                                 detail={"ord_nbr": ord_nbr}))
+        self.db.run(work)
+
+    def get_shipment_binding(self, shipper_id: str) -> dict | None:
+        return self._read(lambda r: state.get_shipment_binding(r, self.cpny_id, shipper_id))
+
+    def fba_transfers_in_transit(self, fba_site: str) -> list[Transfer]:
+        return self._read(lambda r: transfers.in_transit(r, self.cpny_id, fba_site))
+
+    def fba_in_transit_by_item(self, fba_site: str) -> dict[str, Decimal]:
+        return self._read(lambda r: transfers.in_transit_by_item(r, self.cpny_id, fba_site))
+
+    # -- GL -----------------------------------------------------------------------------------------------
+    def post_gl_batch(self, lines: list[GLLine], *, per_post: str, tran_date: datetime, descr: str,
+                      binding: SettlementBinding | None = None, jrnl_type: str = "AMZ", release: str = "hold",
+                      event: Event | None = None) -> str:
+        """A balanced GL batch (or nothing); with a settlement binding, an already-posted settlement
+        returns its existing BatNbr."""
+        def work(r: Rows) -> str:
+            if binding is not None:
+                bound = state.get_settlement_binding(r, binding.settlement_id)
+                if bound is not None and bound.batch_nbr:
+                    return bound.batch_nbr
+            ext = binding.settlement_id if binding and len(binding.settlement_id) <= 15 else ""
+            bat_nbr, total = gl.post(r, self.look, self.cpny_id, lines, per_post=per_post, tran_date=tran_date,
+                                     descr=descr, jrnl_type=jrnl_type, release=release, ext_ref_nbr=ext)
+            if binding is not None:
+                r.insert("xAMZSettlement", {
+                    "SettlementId": binding.settlement_id, "CpnyID": self.cpny_id, "Module": "GL",
+                    "BatNbr": bat_nbr, "CuryID": self.look.base_currency(r), "TotalAmt": total,
+                    "LineCount": len(lines), "FileChecksum": binding.checksum, "Status": "POSTED",
+                    "PostedAt": datetime.now()})
+            key = binding.settlement_id if binding else bat_nbr
+            state.record_event(r, event or Event("settlement", key, "gl_batch_written",
+                                                 detail={"bat_nbr": bat_nbr, "total": str(total)}))
+            return bat_nbr
+
+        def existing():
+            return self._read(lambda r: state.get_settlement_binding(r, binding.settlement_id)).batch_nbr
+        return self._already_done(work, existing)
+
+    def get_settlement_binding(self, settlement_id: str) -> SettlementBinding | None:
+        return self._read(lambda r: state.get_settlement_binding(r, settlement_id))
+
+    # -- stock sent -------------------------------------------------------------------------------------
+    def record_stock_sent(self, sku: str, site_group: str, invt_id: str, qty: float, feed_id: str = "") -> None:
+        self.db.run(lambda r: state.record_stock_sent(r, sku, site_group, invt_id, qty, feed_id))
+
+    def last_stock_sent(self, sku: str, site_group: str) -> float | None:
+        return self._read(lambda r: state.last_stock_sent(r, sku, site_group))
+
+    # -- holds, cursors, events ----------------------------------------------------------------------------
+    def create_hold(self, entity: str, key: str, reason: str, message: str, payload=None) -> int:
+        """A review-queue entry; an open hold for the same entity and reason is reused (its id returned)."""
+        def work(r: Rows) -> int:
+            existing = state.open_hold_for(r, entity, key, reason)
+            if existing is not None:
+                return int(existing)
+            hold_id = state.create_hold(r, entity, key, reason, message, payload)
+            state.record_event(r, Event(entity, key, "held", detail={"reason": reason, "hold_id": hold_id}))
+            return hold_id
+        return self.db.run(work)
+
+    def list_holds(self, reason: str | None = None, status: str | None = "OPEN", entity: str | None = None) -> list[Hold]:
+        return self._read(lambda r: state.list_holds(r, reason, status, entity))
+
+    def get_hold(self, hold_id: int) -> Hold | None:
+        return self._read(lambda r: state.get_hold(r, hold_id))
+
+    def set_hold_status(self, hold_id: int, status: str, note: str = "") -> bool:
+        def work(r: Rows) -> bool:
+            changed = state.set_hold_status(r, hold_id, status, note)
+            if changed:
+                state.record_event(r, Event("hold", str(hold_id), f"hold_{status.lower()}", detail=note))
+            return changed
+        return self.db.run(work)
+
+    def get_cursor(self, name: str) -> str | None:
+        return self._read(lambda r: state.get_cursor(r, name))
+
+    def set_cursor(self, name: str, value: str) -> None:
+        self.db.run(lambda r: state.set_cursor(r, name, value))
+
+    def record_event(self, event: Event) -> None:
+        self.db.run(lambda r: state.record_event(r, event))
+
+    def events_for(self, entity: str, key: str) -> list[Event]:
+        return self._read(lambda r: state.events_for(r, entity, key))
+
+
+def _with(value, **changes):
+    return replace(value, **changes)

@@ -1,0 +1,112 @@
+"""Slow-changing SL set-up read once per gateway: base currency and its decimals, periods, order types,
+workflow steps, known customers, items and ship vias. Only positive answers are cached, so a customer or
+item created in SL after a miss is found on the next call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from integration.errors import NeedsReview
+from integration.sl.rows import Rows
+
+
+@dataclass(frozen=True)
+class OrderType:
+    sotype_id: str
+    behavior: str
+    ar_acct: str
+    ar_sub: str
+    sls_acct: str
+    sls_sub: str
+    next_function_id: str
+    next_function_class: str
+
+
+@dataclass(frozen=True)
+class Item:
+    invt_id: str
+    descr: str
+    stk_unit: str
+    tax_cat: str
+    stk_item: int
+    tran_status: str
+
+
+class Lookups:
+    def __init__(self):
+        self._gl: tuple | None = None
+        self._types: dict[tuple[str, str], OrderType] = {}
+        self._customers: set[str] = set()
+        self._ship_vias: set[tuple[str, str]] = set()
+        self._items: dict[str, Item] = {}
+        self._decimals: dict[str, int] = {}
+        self._cps_off: int | None = None
+
+    def gl(self, rows: Rows) -> tuple[str, str, str, str]:
+        """(BaseCuryId, LedgerID, PerNbr, LastClosePerNbr) from GLSetup (periods are not cached)."""
+        row = rows.one('SELECT "BaseCuryId", "LedgerID", "PerNbr", "LastClosePerNbr" FROM "GLSetup"')
+        if row is None:
+            raise NeedsReview("missing_setup", "GLSetup has no row", fields=("GLSetup",))
+        return row
+
+    def base_currency(self, rows: Rows) -> str:
+        if self._gl is None:
+            self._gl = self.gl(rows)
+        return self._gl[0]
+
+    def decimals(self, rows: Rows, cury_id: str) -> int:
+        if cury_id not in self._decimals:
+            places = rows.scalar('SELECT "DecPl" FROM "Currncy" WHERE "CuryId" = ?', [cury_id])
+            if places is None:
+                raise NeedsReview("unknown_currency", f"currency {cury_id!r} is not in Currncy", fields=("CuryID",))
+            self._decimals[cury_id] = int(places)
+        return self._decimals[cury_id]
+
+    def cps_off(self, rows: Rows) -> int:
+        if self._cps_off is None:
+            on = rows.scalar('SELECT "CPSOnOff" FROM "INSetup"')
+            self._cps_off = 1 - int(on or 0)
+        return self._cps_off
+
+    def order_type(self, rows: Rows, cpny_id: str, sotype_id: str) -> OrderType:
+        key = (cpny_id, sotype_id)
+        if key not in self._types:
+            row = rows.one('SELECT "Behavior", "ARAcct", "ARSub", "SlsAcct", "SlsSub", "Active" FROM "SOType" '
+                           'WHERE "CpnyID" = ? AND "SOTypeID" = ?', [cpny_id, sotype_id])
+            if row is None or not row[5]:
+                raise NeedsReview("unknown_order_type", f"SOType {sotype_id!r} is missing or inactive in {cpny_id}",
+                                  fields=("SOTypeID",))
+            # The order is entered (step ENT); its next step is the first enabled step after it (§3.3).
+            step = rows.one('SELECT "FunctionID", "FunctionClass" FROM "SOStep" WHERE "CpnyID" = ? AND "SOTypeID" = ? '
+                            'AND "Status" <> ? AND "EventType" <> ? ORDER BY "Seq"', [cpny_id, sotype_id, "D", "ENT"])
+            self._types[key] = OrderType(sotype_id, row[0], row[1], row[2], row[3], row[4], *(step or ("", "")))
+        return self._types[key]
+
+    def require_customer(self, rows: Rows, cust_id: str) -> None:
+        if cust_id in self._customers:
+            return
+        if rows.scalar('SELECT 1 FROM "Customer" WHERE "CustId" = ?', [cust_id]) is None:
+            raise NeedsReview("unknown_customer", f"customer {cust_id!r} does not exist in SL", fields=("CustID",))
+        self._customers.add(cust_id)
+
+    def require_ship_via(self, rows: Rows, cpny_id: str, ship_via_id: str) -> None:
+        if not ship_via_id or (cpny_id, ship_via_id) in self._ship_vias:
+            return
+        if rows.scalar('SELECT 1 FROM "ShipVia" WHERE "CpnyID" = ? AND "ShipViaID" = ?', [cpny_id, ship_via_id]) is None:
+            raise NeedsReview("unknown_ship_via", f"ShipVia {ship_via_id!r} does not exist for {cpny_id}",
+                              fields=("ShipViaID",))
+        self._ship_vias.add((cpny_id, ship_via_id))
+
+    def items(self, rows: Rows, invt_ids: list[str]) -> dict[str, Item]:
+        missing = sorted({i for i in invt_ids if i not in self._items})
+        if missing:
+            marks = ", ".join("?" for _ in missing)
+            for row in rows.all('SELECT "InvtID", "Descr", "StkUnit", "TaxCat", "StkItem", "TranStatusCode" '
+                                f'FROM "Inventory" WHERE "InvtID" IN ({marks})', missing):
+                self._items[row[0]] = Item(*row)
+        unknown = [i for i in invt_ids if i not in self._items]
+        if unknown:
+            raise NeedsReview("unknown_item", f"no SL item {', '.join(unknown)}", fields=("InvtID",),
+                              details={"invt_ids": unknown})
+        return {i: self._items[i] for i in invt_ids}

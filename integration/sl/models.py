@@ -1,0 +1,179 @@
+"""SL-shaped values the gateway takes and returns. No cursor or row leaves ``sl/``; these do.
+
+Header fields of ``SalesOrder`` carry SL's SOHeader column names so a mapping table can name its target
+directly. Money is ``Decimal`` until it is written (rounded to the currency's places).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass
+class SalesOrderLine:
+    invt_id: str
+    qty: Decimal
+    unit_price: Decimal
+    site_id: str
+    line_ref: str = ""           # SOLine.LineRef; blank = numbered 00001, 00002, ...
+    description: str = ""        # SOLine.Descr (blank = the item's description)
+    amazon_item_id: str = ""     # Amazon OrderItemId, kept in SOLine.User1 (and SOSched.User1)
+    alternate_id: str = ""       # the Amazon SKU when it differs from InvtID (SOLine.AlternateID)
+    alt_id_type: str = ""        # SOLine.AltIDType of that alternate id
+    discount: Decimal = Decimal(0)
+
+
+@dataclass
+class SalesOrder:
+    CustID: str
+    CustOrdNbr: str              # the Amazon order id (CHAR(25))
+    OrdDate: datetime
+    lines: list[SalesOrderLine] = field(default_factory=list)
+    SOTypeID: str = "SO"
+    ShipName: str = ""
+    ShipAttn: str = ""
+    ShipAddr1: str = ""
+    ShipAddr2: str = ""
+    ShipAddr3: str = ""          # SL has no third line: wrapped into 1-2, the rest kept in the note
+    ShipCity: str = ""
+    ShipState: str = ""
+    ShipZip: str = ""
+    ShipCountry: str = ""
+    ShipPhone: str = ""
+    ShipViaID: str = ""
+    ShipSiteID: str = ""
+    CuryID: str = ""             # blank = GLSetup.BaseCuryId
+    TotFrt: Decimal = Decimal(0)
+    TotTax: Decimal = Decimal(0)
+    User1: str = ""
+    User2: str = ""
+    User3: str = ""
+    User4: str = ""
+    User5: Decimal = Decimal(0)
+    User6: Decimal = Decimal(0)
+    User7: str = ""
+    User8: str = ""
+    User9: datetime | None = None
+    User10: datetime | None = None
+    note: str = ""               # SOHeader.NoteId -> Snote
+
+
+@dataclass
+class OrderBinding:
+    """xAMZOrder: which SL order an Amazon order became, and the Amazon state last applied."""
+
+    amazon_order_id: str
+    last_updated: str = ""       # Amazon lastUpdatedTime (ISO 8601, as received)
+    payload_hash: str = ""
+    status: str = ""             # Amazon order status last applied
+    ord_nbr: str = ""
+    cpny_id: str = ""
+    sl_status: str = ""          # OPEN, CANCELLED, INVOICED, CREDITED
+    invc_ref_nbr: str = ""
+    cm_ref_nbr: str = ""
+
+
+@dataclass
+class Event:
+    """One line of the xAMZEvent audit trail."""
+
+    entity: str
+    key: str
+    action: str
+    task_id: str = ""
+    detail: dict | str = ""
+
+
+@dataclass
+class ShipperLine:
+    line_ref: str
+    ord_line_ref: str
+    invt_id: str
+    qty: Decimal
+    amazon_item_id: str = ""
+
+
+@dataclass
+class Package:
+    box_ref: str
+    tracking_nbr: str
+    weight: float = 0.0
+
+
+@dataclass
+class Shipper:
+    cpny_id: str
+    shipper_id: str
+    ord_nbr: str
+    cust_ord_nbr: str
+    ship_via_id: str
+    carrier: str                 # ShipVia.CarrierID (else SCAC, else Descr)
+    scac: str
+    ship_via_descr: str
+    ship_date: datetime
+    lines: list[ShipperLine]
+    packages: list[Package]
+    changed_at: datetime         # SOShipHeader.LUpd_DateTime: the watermark to keep
+
+
+@dataclass
+class Transfer:
+    trnsfr_doc_nbr: str
+    invt_id: str
+    qty: Decimal
+    from_site: str
+    to_site: str
+    expected_date: datetime
+
+
+@dataclass
+class GLLine:
+    acct: str
+    sub: str
+    dr_amt: Decimal = Decimal(0)
+    cr_amt: Decimal = Decimal(0)
+    descr: str = ""
+    ref_nbr: str = ""            # GLTran.RefNbr CHAR(10)
+    ext_ref_nbr: str = ""        # GLTran.ExtRefNbr CHAR(15), e.g. the settlement id
+
+
+@dataclass
+class SettlementBinding:
+    """xAMZSettlement: which GL batch a settlement became."""
+
+    settlement_id: str
+    checksum: str = ""
+    total: Decimal = Decimal(0)
+    batch_nbr: str = ""
+    status: str = ""
+
+
+@dataclass
+class Hold:
+    hold_id: int
+    entity: str
+    key: str
+    reason: str
+    message: str
+    payload: dict
+    status: str
+    note: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ItemPolicy:
+    """How an Amazon SKU finds its SL item, tried in ``order``:
+
+    ``invtid``: Inventory.InvtID equal to the SKU; ``xref``: an ItemXRef alternate id of one of
+    ``xref_types`` (``C`` rows only for ``entity_id``, the Amazon customer); ``map``: ``mapping``
+    (from the mapping file; the only way for SKUs longer than SL's 30 characters).
+    """
+
+    order: tuple[str, ...] = ("invtid", "xref", "map")
+    xref_types: tuple[str, ...] = ("K", "G", "C", "U")
+    entity_id: str = ""
+    mapping: dict[str, str] = field(default_factory=dict, hash=False)

@@ -1,0 +1,173 @@
+"""The statement helper handed to work inside a transaction. It never leaves ``sl/``.
+
+``insert`` writes a whole row as SL's own procedures do: every column supplied (several SL tables have
+no defaults), CHAR values fitted by ``text.fit``, amounts as floats, dates at SMALLDATETIME precision,
+audit columns filled with our program id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from integration.sl.schema import CHAR, DATETIME, FLOAT, NOW, SMALLDATETIME, TABLES, TEXT
+from integration.sl.text import NO_DATE, fit, sl_datetime, trim
+
+PROGRAM_ID = "AMZSYNC"   # Crtd_Prog / LUpd_Prog (CHAR(8)) and Crtd_User / LUpd_User (CHAR(10))
+AUDIT = ("Crtd_DateTime", "Crtd_Prog", "Crtd_User", "LUpd_DateTime", "LUpd_Prog", "LUpd_User")
+
+_PLANS: dict[tuple[str, str], tuple] = {}
+
+
+def q(name: str) -> str:
+    return f'"{name}"'
+
+
+class Rows:
+    def __init__(self, conn, dialect):
+        self.conn = conn
+        self.dialect = dialect
+        self._cursor = None
+        self.notes: list[str] = []   # free text cut to fit during this transaction
+
+    def close(self) -> None:
+        if self._cursor is not None:
+            try:
+                self._cursor.close()
+            except Exception:  # noqa: BLE001 - a broken connection is reported by the caller
+                pass
+            self._cursor = None
+
+    @property
+    def cursor(self):
+        if self._cursor is None:
+            self._cursor = self.conn.cursor()
+        return self._cursor
+
+    # -- reading ---------------------------------------------------------------------------------
+    def execute(self, sql: str, params=()):
+        self.cursor.execute(sql, self._params(params))
+        return self.cursor
+
+    def all(self, sql: str, params=()) -> list[tuple]:
+        cur = self.execute(sql, params)
+        return [tuple(trim(v) for v in row) for row in cur.fetchall()]
+
+    def one(self, sql: str, params=()) -> tuple | None:
+        cur = self.execute(sql, params)
+        row = cur.fetchone()
+        if row is None:
+            return None
+        rest = cur.fetchall() if self.dialect.name != "sqlite" else ()
+        del rest
+        return tuple(trim(v) for v in row)
+
+    def scalar(self, sql: str, params=()):
+        row = self.one(sql, params)
+        return None if row is None else row[0]
+
+    def dt(self, value) -> datetime:
+        return self.dialect.from_db_datetime(value)
+
+    def _params(self, params):
+        out = []
+        for p in params:
+            if isinstance(p, datetime):
+                p = self.dialect.to_db_datetime(p)
+            elif isinstance(p, Decimal):
+                p = float(p)
+            out.append(p)
+        return out
+
+    # -- writing ---------------------------------------------------------------------------------
+    def _plan(self, table: str):
+        key = (self.dialect.name, table)
+        plan = _PLANS.get(key)
+        if plan is None:
+            t = TABLES[table]
+            cols = [c for c in t.columns if not c.identity]
+            to_db = self.dialect.to_db_datetime
+            defaults = []
+            for c in cols:
+                if c.type in (SMALLDATETIME, DATETIME):
+                    defaults.append(to_db(NO_DATE) if c.default != NOW else None)
+                elif c.type == CHAR:
+                    defaults.append(" " * c.length)
+                else:
+                    defaults.append(c.default)
+            index = {c.name: i for i, c in enumerate(cols)}
+            sql = (f"INSERT INTO {q(table)} ({', '.join(q(c.name) for c in cols)}) "
+                   f"VALUES ({', '.join('?' for _ in cols)})")
+            plan = (cols, defaults, index, sql)
+            _PLANS[key] = plan
+        return plan
+
+    def _convert(self, table: str, col, value):
+        if col.type == CHAR:
+            return fit(table, col.name, value, col.length, self.notes)
+        if col.type == FLOAT:
+            return float(value or 0)
+        if col.type in (SMALLDATETIME, DATETIME):
+            dt = sl_datetime(value) if col.type == SMALLDATETIME else (value or NO_DATE).replace(microsecond=0)
+            return self.dialect.to_db_datetime(dt)
+        if col.type == TEXT:
+            return "" if value is None else str(value)
+        return int(value or 0)
+
+    def _row(self, table: str, values: dict, now: datetime) -> list:
+        cols, defaults, index, _ = self._plan(table)
+        row = list(defaults)
+        audit = {"Crtd_DateTime": now, "Crtd_Prog": PROGRAM_ID, "Crtd_User": PROGRAM_ID,
+                 "LUpd_DateTime": now, "LUpd_Prog": PROGRAM_ID, "LUpd_User": PROGRAM_ID}
+        for name, value in (audit | values).items():
+            i = index.get(name)
+            if i is None:
+                if name in audit:
+                    continue
+                raise KeyError(f"{table} has no column {name}")
+            row[i] = self._convert(table, cols[i], value)
+        return row
+
+    def insert(self, table: str, values: dict) -> None:
+        self.cursor.execute(self._plan(table)[3], self._row(table, values, datetime.now()))
+
+    def insert_many(self, table: str, rows: list[dict]) -> None:
+        if not rows:
+            return
+        now = datetime.now()
+        self.cursor.executemany(self._plan(table)[3], [self._row(table, r, now) for r in rows])
+
+    def insert_returning(self, table: str, values: dict, id_col: str) -> int:
+        cols, _, _, _ = self._plan(table)
+        row = self._row(table, values, datetime.now())
+        sql = self.dialect.insert_returning(table, [c.name for c in cols], id_col)
+        cur = self.cursor
+        cur.execute(sql, row)
+        new_id = cur.fetchone()[0]
+        if self.dialect.name != "sqlite":
+            while cur.nextset():
+                pass
+        return int(new_id)
+
+    def update(self, table: str, values: dict, where: dict) -> int:
+        """UPDATE with fitted values and the LUpd_* audit columns; returns the number of rows changed."""
+        t = TABLES[table]
+        values = dict(values)
+        if "LUpd_DateTime" in t.by_name:
+            values.update(LUpd_DateTime=datetime.now(), LUpd_Prog=PROGRAM_ID, LUpd_User=PROGRAM_ID)
+        sets = ", ".join(f"{q(k)} = ?" for k in values)
+        cond = " AND ".join(f"{q(k)} = ?" for k in where)
+        params = [self._convert(table, t.column(k), v) for k, v in values.items()] + list(where.values())
+        cur = self.execute(f"UPDATE {q(table)} SET {sets} WHERE {cond}", params)
+        return cur.rowcount
+
+    def lock(self, table: str, columns: list[str], where: dict) -> tuple | None:
+        """Read one row and hold a lock on it until the transaction ends (the counter pattern).
+
+        SQLite: the whole transaction already holds the write lock (BEGIN IMMEDIATE); PostgreSQL:
+        ``SELECT ... FOR UPDATE``; SQL Server: ``WITH (UPDLOCK, ROWLOCK)`` as ``DMG_NextOrdNbr`` does.
+        """
+        cond = " AND ".join(f"{q(k)} = ?" for k in where)
+        sql = (f"SELECT {', '.join(q(c) for c in columns)} FROM {q(table)}{self.dialect.table_hint()} "
+               f"WHERE {cond}{self.dialect.lock_suffix()}")
+        return self.one(sql, list(where.values()))

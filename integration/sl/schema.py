@@ -1,0 +1,122 @@
+"""One schema definition for SL and our xAMZ* tables, rendered per dialect.
+
+A table is a list of ``Column(name, type, length, default)`` plus its primary key. SL's tables come
+from ``sl_columns.py``; ours (DESIGN §4) are written below in the same notation. ``render(dialect)``
+turns a set of tables into CREATE statements for SQLite, PostgreSQL or SQL Server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from integration.sl.sl_columns import SL_TABLES
+
+CHAR, FLOAT, SMALLINT, INTEGER, SMALLDATETIME, DATETIME, TEXT = (
+    "CHAR", "FLOAT", "SMALLINT", "INTEGER", "SMALLDATETIME", "DATETIME", "TEXT",
+)
+NO_DATE = "1900-01-01"
+NOW = "CURRENT_TIMESTAMP"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    length: int | None = None
+    default: object = None
+    identity: bool = False
+
+    @property
+    def sql_type(self) -> str:
+        """SL's own spelling of the type, e.g. ``CHAR(10)``."""
+        return f"CHAR({self.length})" if self.type == CHAR else self.type
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    pk: tuple[str, ...]
+    indexes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    custom: bool = False
+    by_name: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self):
+        self.by_name.update({c.name: c for c in self.columns})
+
+    def column(self, name: str) -> Column:
+        return self.by_name[name]
+
+
+_TYPES = {"f": FLOAT, "s": SMALLINT, "i": INTEGER, "d": SMALLDATETIME, "dt": DATETIME, "t": TEXT, "id": INTEGER}
+_DEFAULTS = {CHAR: " ", FLOAT: 0, SMALLINT: 0, INTEGER: 0, SMALLDATETIME: NO_DATE, DATETIME: NO_DATE, TEXT: ""}
+
+
+def _column(token: str) -> Column:
+    name, _, code = token.partition(":")
+    if code.startswith("c") and code[1:].isdigit():
+        return Column(name, CHAR, int(code[1:]), " ")
+    kind = _TYPES[code]
+    default = NOW if name == "Crtd_DateTime" else _DEFAULTS[kind]
+    return Column(name, kind, None, None if code == "id" else default, identity=code == "id")
+
+
+def table(name: str, pk: tuple[str, ...], spec: str, indexes=(), custom: bool = False) -> Table:
+    return Table(name, tuple(_column(t) for t in spec.split()), tuple(pk), tuple(indexes), custom)
+
+
+_AUDIT = "Crtd_DateTime:d Crtd_Prog:c8 Crtd_User:c10 LUpd_DateTime:d LUpd_Prog:c8 LUpd_User:c10"
+
+# Secondary indexes SL has and our reads use (names as in SL).
+_SL_INDEXES = {
+    "SOShipHeader": (("SOShipHeader1", ("CpnyID", "OrdNbr", "ShipperID")), ("SOShipHeader_LUpd", ("LUpd_DateTime",))),
+    "ItemXRef": (("ItemXRef2", ("AlternateID", "AltIDType", "EntityID")),),
+    "SOHeader": (("SOHeader5", ("CustID", "Status", "CpnyID", "OrdNbr")),),
+    "INTran": (("INTran_BatNbr", ("BatNbr", "CpnyID")),),
+}
+
+SL = {name: table(name, pk, spec, _SL_INDEXES.get(name, ())) for name, (pk, spec) in SL_TABLES.items()}
+
+# Our tables (DESIGN §4). Same conventions as SL's: NOT NULL, blank / 0 / 1900 defaults, audit columns.
+XAMZ = {
+    t.name: t
+    for t in (
+        table("xAMZOrder", ("AmazonOrderId",),
+              "AmazonOrderId:c25 CpnyID:c10 OrdNbr:c15 AmazonStatus:c30 LastUpdated:c30 PayloadHash:c64 "
+              "Status:c10 InvcRefNbr:c10 CMRefNbr:c10 " + _AUDIT,
+              (("xAMZOrder1", ("CpnyID", "OrdNbr")),), custom=True),
+        table("xAMZShipment", ("CpnyID", "ShipperID"),
+              "CpnyID:c10 ShipperID:c15 OrdNbr:c15 AmazonOrderId:c25 Status:c10 Attempts:s PushedAt:dt "
+              "Response:t " + _AUDIT, custom=True),
+        table("xAMZStock", ("SKU", "SiteGroup"),
+              "SKU:c40 SiteGroup:c30 InvtID:c30 Qty:f SentAt:dt FeedId:c40 " + _AUDIT, custom=True),
+        table("xAMZSettlement", ("SettlementId",),
+              "SettlementId:c30 CpnyID:c10 Module:c2 BatNbr:c10 CuryID:c4 TotalAmt:f LineCount:i "
+              "FileChecksum:c64 Status:c10 PostedAt:dt " + _AUDIT, custom=True),
+        table("xAMZHold", ("HoldId",),
+              "HoldId:id Entity:c20 EntityKey:c60 Reason:c30 Message:t Payload:t Status:c10 Note:t "
+              "CreatedAt:dt UpdatedAt:dt " + _AUDIT,
+              (("xAMZHold1", ("Status", "Reason")), ("xAMZHold2", ("Entity", "EntityKey"))), custom=True),
+        table("xAMZCursor", ("Name",), "Name:c60 Value:c60 UpdatedAt:dt " + _AUDIT, custom=True),
+        table("xAMZEvent", ("EventId",),
+              "EventId:id At:dt Entity:c20 EntityKey:c60 Action:c30 TaskId:c60 Detail:t " + _AUDIT,
+              (("xAMZEvent1", ("Entity", "EntityKey")),), custom=True),
+    )
+}
+
+TABLES: dict[str, Table] = {**SL, **XAMZ}
+
+# The SL tables the issue lists (the sandbox also has SOStep, Ledger, INTran and Snote, which they need).
+REQUIRED_SL = (
+    "SOHeader", "SOLine", "SOSched", "SOType", "SOShipHeader", "SOShipLine", "SOShipPack", "ShipVia",
+    "Inventory", "ItemSite", "ItemXRef", "Site", "INSetup", "Customer", "SOAddress", "Batch", "GLTran",
+    "GLSetup", "Account", "SubAcct", "Currncy", "ARDoc", "ARTran", "ARSetup", "TrnsfrDoc", "ProcessQueue",
+)
+
+
+def render(dialect, tables=None) -> list[str]:
+    """CREATE TABLE / INDEX statements for ``tables`` (default: all) in ``dialect``."""
+    statements: list[str] = []
+    for t in (tables if tables is not None else TABLES.values()):
+        statements.extend(dialect.create_table(t))
+    return statements

@@ -1,0 +1,67 @@
+"""Shippers confirmed in SL, with carrier, ship date, lines and tracking numbers (reference §8).
+
+A shipper counts as shipped when ``ShippingConfirmed = 1``, ``Cancelled = 0`` and ``ShipDateAct`` is set.
+The watermark is ``SOShipHeader.LUpd_DateTime`` (SMALLDATETIME: minute precision), compared with ``>=`` so
+a shipper changed in the watermark's own minute is seen again; ``xAMZShipment`` stops it being pushed twice.
+Tracking numbers come from SOShipPack (one per box), else from SOShipHeader.TrackingNbr.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from integration.sl.models import Package, Shipper, ShipperLine
+from integration.sl.rows import Rows
+from integration.sl.text import NO_DATE
+
+_HEADER = ('SELECT h."ShipperID", h."OrdNbr", h."CustOrdNbr", h."ShipViaID", v."CarrierID", v."SCAC", v."Descr", '
+           'h."ShipDateAct", h."TrackingNbr", h."LUpd_DateTime" FROM "SOShipHeader" h '
+           'LEFT JOIN "ShipVia" v ON v."CpnyID" = h."CpnyID" AND v."ShipViaID" = h."ShipViaID" '
+           'WHERE h."CpnyID" = ? AND h."ShippingConfirmed" = 1 AND h."Cancelled" = 0 AND h."ShipDateAct" > ? ')
+
+
+def confirmed_since(rows: Rows, cpny_id: str, watermark: datetime | None, limit: int = 500,
+                    unpushed_only: bool = False) -> list[Shipper]:
+    sql = _HEADER + 'AND h."LUpd_DateTime" >= ? '
+    if unpushed_only:
+        sql += ('AND NOT EXISTS (SELECT 1 FROM "xAMZShipment" x WHERE x."CpnyID" = h."CpnyID" '
+                'AND x."ShipperID" = h."ShipperID" AND x."Status" = \'PUSHED\') ')
+    sql += 'ORDER BY h."LUpd_DateTime", h."ShipperID"'
+    heads = rows.all(sql, [cpny_id, NO_DATE, watermark or NO_DATE])[:limit]
+    return _complete(rows, cpny_id, heads)
+
+
+def for_order(rows: Rows, cpny_id: str, ord_nbr: str) -> list[Shipper]:
+    heads = rows.all(_HEADER + 'AND h."OrdNbr" = ? ORDER BY h."ShipperID"', [cpny_id, NO_DATE, ord_nbr])
+    return _complete(rows, cpny_id, heads)
+
+
+def _complete(rows: Rows, cpny_id: str, heads: list[tuple]) -> list[Shipper]:
+    if not heads:
+        return []
+    ids = [h[0] for h in heads]
+    lines: dict[str, list[ShipperLine]] = {i: [] for i in ids}
+    packs: dict[str, list[Package]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 200):
+        chunk = ids[start:start + 200]
+        marks = ", ".join("?" for _ in chunk)
+        for sid, ref, oref, invt, qty, item_id in rows.all(
+                'SELECT l."ShipperID", l."LineRef", l."OrdLineRef", l."InvtID", l."QtyShip", o."User1" '
+                'FROM "SOShipLine" l LEFT JOIN "SOLine" o ON o."CpnyID" = l."CpnyID" AND o."OrdNbr" = l."OrdNbr" '
+                f'AND o."LineRef" = l."OrdLineRef" WHERE l."CpnyID" = ? AND l."ShipperID" IN ({marks}) '
+                'ORDER BY l."ShipperID", l."LineRef"', [cpny_id, *chunk]):
+            lines[sid].append(ShipperLine(ref, oref, invt, Decimal(str(qty or 0)), item_id or ""))
+        for sid, box, tracking, weight in rows.all(
+                'SELECT "ShipperID", "BoxRef", "TrackingNbr", "Wght" FROM "SOShipPack" '
+                f'WHERE "CpnyID" = ? AND "ShipperID" IN ({marks}) ORDER BY "ShipperID", "BoxRef"', [cpny_id, *chunk]):
+            if tracking:
+                packs[sid].append(Package(box, tracking, float(weight or 0)))
+    result = []
+    for sid, ord_nbr, cust_ord, via, carrier_id, scac, descr, ship_date, header_tracking, changed in heads:
+        packages = packs[sid] or ([Package("", header_tracking)] if header_tracking else [])
+        result.append(Shipper(
+            cpny_id=cpny_id, shipper_id=sid, ord_nbr=ord_nbr, cust_ord_nbr=cust_ord, ship_via_id=via,
+            carrier=carrier_id or scac or descr or via, scac=scac or "", ship_via_descr=descr or "",
+            ship_date=rows.dt(ship_date), lines=lines[sid], packages=packages, changed_at=rows.dt(changed)))
+    return result

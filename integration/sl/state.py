@@ -1,0 +1,161 @@
+"""Our durable state in the SL database (DESIGN §4): bindings, holds, cursors and the event trail.
+
+Each function takes the open transaction (``Rows``), so the state is written in the same transaction
+as the SL document it describes.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from integration.sl.models import Event, Hold, OrderBinding, SettlementBinding
+from integration.sl.rows import Rows
+
+HOLD_STATUSES = ("OPEN", "RELEASED", "RESOLVED", "DISMISSED")
+
+
+def _json(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
+
+
+# -- orders ----------------------------------------------------------------------------------------
+_ORDER_COLS = ('"AmazonOrderId", "LastUpdated", "PayloadHash", "AmazonStatus", "OrdNbr", "CpnyID", "Status", '
+               '"InvcRefNbr", "CMRefNbr"')
+
+
+def get_order_binding(rows: Rows, amazon_order_id: str) -> OrderBinding | None:
+    row = rows.one(f'SELECT {_ORDER_COLS} FROM "xAMZOrder" WHERE "AmazonOrderId" = ?', [amazon_order_id])
+    return OrderBinding(*row) if row else None
+
+
+def find_order_binding(rows: Rows, cpny_id: str, ord_nbr: str) -> OrderBinding | None:
+    row = rows.one(f'SELECT {_ORDER_COLS} FROM "xAMZOrder" WHERE "CpnyID" = ? AND "OrdNbr" = ?', [cpny_id, ord_nbr])
+    return OrderBinding(*row) if row else None
+
+
+def insert_order_binding(rows: Rows, b: OrderBinding) -> None:
+    rows.insert("xAMZOrder", {
+        "AmazonOrderId": b.amazon_order_id, "CpnyID": b.cpny_id, "OrdNbr": b.ord_nbr,
+        "AmazonStatus": b.status, "LastUpdated": b.last_updated, "PayloadHash": b.payload_hash,
+        "Status": b.sl_status or "OPEN", "InvcRefNbr": b.invc_ref_nbr, "CMRefNbr": b.cm_ref_nbr,
+    })
+
+
+def update_order_binding(rows: Rows, amazon_order_id: str, **changes) -> int:
+    names = {"last_updated": "LastUpdated", "payload_hash": "PayloadHash", "status": "AmazonStatus",
+             "sl_status": "Status", "invc_ref_nbr": "InvcRefNbr", "cm_ref_nbr": "CMRefNbr"}
+    values = {names[k]: v for k, v in changes.items() if v is not None}
+    return rows.update("xAMZOrder", values, {"AmazonOrderId": amazon_order_id}) if values else 0
+
+
+# -- shipments ---------------------------------------------------------------------------------------
+def get_shipment_binding(rows: Rows, cpny_id: str, shipper_id: str) -> dict | None:
+    row = rows.one('SELECT "OrdNbr", "AmazonOrderId", "Status", "Attempts", "PushedAt", "Response" '
+                   'FROM "xAMZShipment" WHERE "CpnyID" = ? AND "ShipperID" = ?', [cpny_id, shipper_id])
+    if row is None:
+        return None
+    keys = ("ord_nbr", "amazon_order_id", "status", "attempts", "pushed_at", "response")
+    return dict(zip(keys, row, strict=True))
+
+
+def bind_shipment(rows: Rows, cpny_id: str, shipper_id: str, *, ord_nbr: str, amazon_order_id: str,
+                  status: str, response: dict | str = "") -> None:
+    now = datetime.now()
+    where = {"CpnyID": cpny_id, "ShipperID": shipper_id}
+    existing = get_shipment_binding(rows, cpny_id, shipper_id)
+    values = {"OrdNbr": ord_nbr, "AmazonOrderId": amazon_order_id, "Status": status,
+              "Response": _json(response), "PushedAt": now if status == "PUSHED" else None}
+    if existing is None:
+        rows.insert("xAMZShipment", {**where, **values, "Attempts": 1})
+    else:
+        rows.update("xAMZShipment", {**values, "Attempts": int(existing["attempts"] or 0) + 1}, where)
+
+
+# -- stock ----------------------------------------------------------------------------------------------
+def record_stock_sent(rows: Rows, sku: str, site_group: str, invt_id: str, qty: float, feed_id: str) -> None:
+    where = {"SKU": sku, "SiteGroup": site_group}
+    values = {"InvtID": invt_id, "Qty": qty, "FeedId": feed_id, "SentAt": datetime.now()}
+    if rows.update("xAMZStock", values, where) == 0:
+        rows.insert("xAMZStock", {**where, **values})
+
+
+def last_stock_sent(rows: Rows, sku: str, site_group: str) -> float | None:
+    return rows.scalar('SELECT "Qty" FROM "xAMZStock" WHERE "SKU" = ? AND "SiteGroup" = ?', [sku, site_group])
+
+
+# -- settlements ------------------------------------------------------------------------------------------
+def get_settlement_binding(rows: Rows, settlement_id: str) -> SettlementBinding | None:
+    row = rows.one('SELECT "SettlementId", "FileChecksum", "TotalAmt", "BatNbr", "Status" FROM "xAMZSettlement" '
+                   'WHERE "SettlementId" = ?', [settlement_id])
+    return SettlementBinding(*row) if row else None
+
+
+# -- holds ------------------------------------------------------------------------------------------------
+_HOLD_COLS = ('"HoldId", "Entity", "EntityKey", "Reason", "Message", "Payload", "Status", "Note", "CreatedAt", '
+              '"UpdatedAt"')
+
+
+def _hold(rows: Rows, row) -> Hold:
+    payload = json.loads(row[5]) if row[5] else {}
+    return Hold(int(row[0]), row[1], row[2], row[3], row[4], payload, row[6], row[7], rows.dt(row[8]),
+                rows.dt(row[9]))
+
+
+def create_hold(rows: Rows, entity: str, key: str, reason: str, message: str, payload=None) -> int:
+    now = datetime.now()
+    return rows.insert_returning("xAMZHold", {
+        "Entity": entity, "EntityKey": key, "Reason": reason, "Message": message,
+        "Payload": _json(payload or {}), "Status": "OPEN", "CreatedAt": now, "UpdatedAt": now,
+    }, "HoldId")
+
+
+def open_hold_for(rows: Rows, entity: str, key: str, reason: str) -> int | None:
+    return rows.scalar('SELECT "HoldId" FROM "xAMZHold" WHERE "Entity" = ? AND "EntityKey" = ? AND "Reason" = ? '
+                       'AND "Status" = ?', [entity, key, reason, "OPEN"])
+
+
+def list_holds(rows: Rows, reason: str | None = None, status: str | None = "OPEN", entity: str | None = None,
+               limit: int = 500) -> list[Hold]:
+    cond, params = [], []
+    for col, value in (("Reason", reason), ("Status", status), ("Entity", entity)):
+        if value:
+            cond.append(f'"{col}" = ?')
+            params.append(value)
+    where = (" WHERE " + " AND ".join(cond)) if cond else ""
+    found = rows.all(f'SELECT {_HOLD_COLS} FROM "xAMZHold"{where} ORDER BY "HoldId"', params)
+    return [_hold(rows, r) for r in found[:limit]]
+
+
+def get_hold(rows: Rows, hold_id: int) -> Hold | None:
+    row = rows.one(f'SELECT {_HOLD_COLS} FROM "xAMZHold" WHERE "HoldId" = ?', [int(hold_id)])
+    return _hold(rows, row) if row else None
+
+
+def set_hold_status(rows: Rows, hold_id: int, status: str, note: str = "") -> bool:
+    if status not in HOLD_STATUSES:
+        raise ValueError(f"hold status must be one of {', '.join(HOLD_STATUSES)}")
+    return rows.update("xAMZHold", {"Status": status, "Note": note, "UpdatedAt": datetime.now()},
+                       {"HoldId": int(hold_id)}) > 0
+
+
+# -- cursors and events -----------------------------------------------------------------------------------
+def get_cursor(rows: Rows, name: str) -> str | None:
+    return rows.scalar('SELECT "Value" FROM "xAMZCursor" WHERE "Name" = ?', [name])
+
+
+def set_cursor(rows: Rows, name: str, value: str) -> None:
+    values = {"Value": value, "UpdatedAt": datetime.now()}
+    if rows.update("xAMZCursor", values, {"Name": name}) == 0:
+        rows.insert("xAMZCursor", {"Name": name, **values})
+
+
+def record_event(rows: Rows, event: Event) -> None:
+    rows.insert("xAMZEvent", {"At": datetime.now(), "Entity": event.entity, "EntityKey": event.key,
+                              "Action": event.action, "TaskId": event.task_id, "Detail": _json(event.detail)})
+
+
+def events_for(rows: Rows, entity: str, key: str) -> list[Event]:
+    found = rows.all('SELECT "Entity", "EntityKey", "Action", "TaskId", "Detail" FROM "xAMZEvent" '
+                     'WHERE "Entity" = ? AND "EntityKey" = ? ORDER BY "EventId"', [entity, key])
+    return [Event(*r) for r in found]
