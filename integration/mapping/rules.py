@@ -36,6 +36,10 @@ def _key(text: str) -> str:
     return "".join(c for c in str(text).upper() if c.isalnum() or c == "_")
 
 
+# Used where a mapping file predates the sites section.
+DEFAULT_SITES = {"ship_from": {"MFN": "MAIN", "AFN": "FBA"}, "groups": {"MFN": ["MAIN", "WEST"], "AFN": ["FBA"]}}
+
+
 @dataclass(frozen=True)
 class Mapping:
     data: dict
@@ -80,6 +84,19 @@ class Mapping:
             raise NeedsReview("unmapped_service_level", f"no ShipViaID for service level {service_level!r}",
                               fields=["shipping_service_level"])
         return via
+
+    def site_for(self, channel: str) -> str:
+        """The SL SiteID an order's lines are booked to for a fulfillment channel (MFN/AFN)."""
+        ch = CHANNEL_ALIASES.get(_key(channel), _key(channel))
+        sites = self.data.get("sites") or DEFAULT_SITES
+        return sites["ship_from"].get(ch) or sites["ship_from"]["MFN"]
+
+    def site_group(self, name: str) -> list[str]:
+        """The sites whose availability is summed for one channel (e.g. MFN)."""
+        groups = (self.data.get("sites") or DEFAULT_SITES)["groups"]
+        if name not in groups:
+            raise NeedsReview("unmapped_site_group", f"no site group {name!r} in the mapping", fields=["sites"])
+        return list(groups[name])
 
     def carrier_for(self, ship_via_id: str) -> Carrier:
         """What confirmShipment is told for an SL ShipViaID (carrier code, name, method)."""

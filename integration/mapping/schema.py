@@ -62,6 +62,14 @@ SCHEMA = {
                                             "carrier_name": {"type": "string"},
                                             "shipping_method": {"type": "string"}}}}}},
         "order_fields": {"type": "array", "items": _row},
+        "sites": {"type": "object", "required": ["ship_from", "groups"], "additionalProperties": False,
+                  "properties": {
+                      "ship_from": {"type": "object", "required": list(CHANNELS), "additionalProperties": False,
+                                    "properties": {c: {"type": "string", "minLength": 1, "maxLength": 10}
+                                                   for c in CHANNELS}},
+                      "groups": {"type": "object", "minProperties": 1, "additionalProperties": {
+                          "type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1,
+                                                                     "maxLength": 10}}}}},
         "listing_attributes": {"type": "array", "items": _row},
     },
 }
