@@ -1,0 +1,103 @@
+"""SL test databases: a seeded SQLite file per test, and PostgreSQL through psqlODBC.
+
+PostgreSQL: the run seeds one template database (``slsync_test_<pid>_tpl``) and each test gets a copy
+(``CREATE DATABASE ... TEMPLATE``), dropped afterwards, so parallel runs and tests never collide. Tests
+are skipped, with the reason, when the driver or the server is not there (``.ci/run`` installs both).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+
+import pytest
+
+PG_SERVER = os.environ.get("SLSYNC_TEST_PG", "Server=127.0.0.1;Port=5432;Uid=postgres")
+PG_DRIVER = os.environ.get("SLSYNC_TEST_PG_DRIVER", "PostgreSQL Unicode")
+REFERENCE = Path("/work/shared/reference")
+_counter = itertools.count()
+
+
+def pg_dsn(database: str) -> str:
+    return f"Driver={{{PG_DRIVER}}};{PG_SERVER};Database={database};"
+
+
+def _admin():
+    import pyodbc
+
+    return pyodbc.connect(pg_dsn("test" if "Database" not in PG_SERVER else ""), autocommit=True, timeout=5)
+
+
+@pytest.fixture(scope="session")
+def pg_template():
+    """Name of a seeded PostgreSQL template database, or skip."""
+    try:
+        import pyodbc
+
+        if PG_DRIVER not in pyodbc.drivers():
+            pytest.skip(f"ODBC driver {PG_DRIVER!r} not installed (.ci/run installs psqlODBC)")
+        admin = _admin()
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means: skip, saying why
+        pytest.skip(f"PostgreSQL through ODBC not available: {exc}")
+    name = f"slsync_test_{os.getpid()}_tpl"
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.execute(f'CREATE DATABASE "{name}"')
+    from integration.sandbox import sl_seed
+    from integration.sl.db import Database
+
+    db = Database(pg_dsn(name))
+    sl_seed.seed(db)
+    db.close()
+    yield name
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture
+def pg_database(pg_template):
+    """A fresh copy of the seeded template: (dsn, database name)."""
+    admin = _admin()
+    name = f"slsync_test_{os.getpid()}_{next(_counter)}"
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    yield pg_dsn(name), name
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture
+def sqlite_dsn(tmp_path):
+    from integration.sandbox import sl_seed
+
+    dsn = f"sqlite:///{tmp_path / 'sl.db'}"
+    sl_seed.seed(dsn)
+    return dsn
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def dsn(request):
+    """A seeded sandbox database on each engine."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_dsn")
+    return request.getfixturevalue("pg_database")[0]
+
+
+@pytest.fixture
+def gateway(dsn):
+    from integration.sl import open_gateway
+
+    gw = open_gateway(dsn, "AMZDEMO")
+    yield gw
+    gw.close()
+
+
+@pytest.fixture(scope="session")
+def reference_columns():
+    path = REFERENCE / "dynamics-sl-columns.tsv"
+    if not path.exists():
+        pytest.skip(f"{path} not present: the SL reference column list is needed for this comparison")
+    import csv
+
+    with path.open() as f:
+        return list(csv.DictReader(f, delimiter="\t"))
