@@ -1,0 +1,93 @@
+"""Reports 2021-06-30: request, list, poll, and download documents (settlements are listed, never requested)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from integration.amazon.documents import DownloadedFile, download
+from integration.amazon.orders import amazon_time
+
+BASE = "/reports/2021-06-30"
+SETTLEMENT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
+ALL_ORDERS = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
+MARKET_ENCODING = {"A1VC38T7YXB528": "cp932"}  # JP flat files are MS932; EU ones Cp1252 (fallback anyway)
+
+
+@dataclass(frozen=True)
+class Report:
+    report_id: str
+    report_type: str
+    status: str
+    document_id: str | None
+    created_time: str
+    data_start: str | None
+    data_end: str | None
+    marketplace_ids: tuple[str, ...]
+
+    @classmethod
+    def of(cls, body: dict) -> Report:
+        return cls(body["reportId"], body["reportType"], body["processingStatus"], body.get("reportDocumentId"),
+                   body["createdTime"], body.get("dataStartTime"), body.get("dataEndTime"),
+                   tuple(body.get("marketplaceIds", ())))
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("DONE", "CANCELLED", "FATAL")
+
+
+@dataclass(frozen=True)
+class ReportDocument:
+    document_id: str
+    url: str
+    compression: str | None
+
+
+class Reports:
+    def __init__(self, transport, marketplace_ids: tuple[str, ...], download_timeout: float = 120.0):
+        self.t, self.marketplace_ids, self.download_timeout = transport, marketplace_ids, download_timeout
+
+    def create(self, report_type: str, *, marketplace_ids=None, start=None, end=None,
+               options: dict | None = None) -> str:
+        body: dict = {"reportType": report_type, "marketplaceIds": list(marketplace_ids or self.marketplace_ids)}
+        if start is not None:
+            body["dataStartTime"] = amazon_time(start)
+        if end is not None:
+            body["dataEndTime"] = amazon_time(end)
+        if options:
+            body["reportOptions"] = options
+        return self.t.call("createReport", "POST", f"{BASE}/reports", body=body, shape=("reportId",)).body["reportId"]
+
+    def list(self, types: Iterable[str], *, statuses: Iterable[str] = (), created_since=None,
+             marketplace_ids: Iterable[str] = (), page_size: int = 100) -> Iterator[Report]:
+        """Reports newest first; ``nextToken`` is sent alone on later pages, as Amazon requires [§10]."""
+        params: dict = {"reportTypes": ",".join(types), "pageSize": page_size}
+        if statuses:
+            params["processingStatuses"] = ",".join(statuses)
+        if created_since is not None:
+            params["createdSince"] = amazon_time(created_since)
+        if marketplace_ids:
+            params["marketplaceIds"] = ",".join(marketplace_ids)
+        while True:
+            body = self.t.call("getReports", "GET", f"{BASE}/reports", params=params, shape=("reports",)).body
+            for row in body["reports"]:
+                yield Report.of(row)
+            if not body.get("nextToken"):
+                return
+            params = {"nextToken": body["nextToken"]}
+
+    def get(self, report_id: str) -> Report:
+        return Report.of(self.t.call("getReport", "GET", f"{BASE}/reports/{report_id}",
+                                     shape=("reportId", "reportType", "processingStatus", "createdTime")).body)
+
+    def document(self, document_id: str) -> ReportDocument:
+        body = self.t.call("getReportDocument", "GET", f"{BASE}/documents/{document_id}",
+                           shape=("reportDocumentId", "url")).body
+        return ReportDocument(body["reportDocumentId"], body["url"], body.get("compressionAlgorithm"))
+
+    def download(self, document_id: str, *, encoding_hint: str | None = None) -> DownloadedFile:
+        """getReportDocument, then the file itself (the URL lives 5 minutes, so it is fetched right before)."""
+        doc = self.document(document_id)
+        hint = encoding_hint or MARKET_ENCODING.get(self.marketplace_ids[0])
+        return download(self.t.session, doc.url, compression=doc.compression, timeout=self.download_timeout,
+                        encoding_hint=hint)

@@ -1,0 +1,127 @@
+"""Every SP-API call goes through ``Transport.call``: the fleet rate limiter first, the circuit breaker around
+the request, and one table from HTTP outcome to action (reference sp-api.md §3; DESIGN §6).
+
+| outcome                                | action                                                           |
+|----------------------------------------|------------------------------------------------------------------|
+| no token in the fleet bucket           | Transient(retry_after) before any request; the worker never sleeps |
+| 2xx, documented shape                  | return the body; x-amzn-RateLimit-Limit updates the bucket        |
+| 2xx, body not the documented shape     | Permanent, raw body kept                                          |
+| 429                                    | drain the bucket, Transient                                       |
+| 403 with an expired/invalid token      | forget the token, refresh once, retry once                        |
+| 5xx, timeout, connection error         | Transient                                                         |
+| other 4xx                              | Permanent with Amazon's error list and the request id             |
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import time
+from dataclasses import dataclass, field
+
+import requests
+
+from integration.errors import Permanent, Transient
+
+log = logging.getLogger("slsync.amazon")
+USER_AGENT = (f"sl-amazon-sync/0.1 (Language=Python/{platform.python_version()}; "
+              f"Platform={platform.system()}/{platform.release()})")
+TOKEN_PROBLEMS = ("expired", "invalid", "missing", "revoked")
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    body: object
+    headers: dict = field(default_factory=dict)
+    request_id: str = ""
+
+
+class Transport:
+    def __init__(self, endpoint: str, tokens, limiter, breaker, *, session: requests.Session | None = None,
+                 timeout: float = 20.0):
+        self.endpoint = endpoint.rstrip("/")
+        self.tokens, self.limiter, self.breaker = tokens, limiter, breaker
+        self.session = session or requests.Session()
+        self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        self.timeout = timeout
+
+    def call(self, op: str, method: str, path: str, *, params: dict | None = None, body: dict | None = None,
+             shape: tuple[str, ...] = (), scope: str | None = None) -> ApiResponse:
+        """One operation; ``shape`` lists top-level keys a success body must carry."""
+        for attempt in (1, 2):
+            wait = self.limiter.take(op)
+            if wait > 0:
+                raise Transient(f"{op}: fleet rate limit, no token", retry_after=wait,
+                                details={"operation": op, "throttled": True})
+            token = self.tokens.access_token(scope)
+            with self.breaker.guard():
+                resp = self._send(op, method, path, params, body, token)
+                if resp.status_code == 403 and attempt == 1 and _token_problem(resp):
+                    self.tokens.invalidate(token, scope)
+                    log.info("spapi %s: access token refused (403), refreshing once", op)
+                    continue
+                return self._outcome(op, resp, shape)
+        raise Permanent(f"{op}: access token refused twice (403)", details={"operation": op, "status": 403})
+
+    def _send(self, op, method, path, params, body, token) -> requests.Response:
+        started = time.monotonic()
+        try:
+            resp = self.session.request(method, self.endpoint + path, params=params,
+                                        data=None if body is None else json.dumps(body),
+                                        headers={"x-amz-access-token": token,
+                                                 **({"Content-Type": "application/json"} if body is not None else {})},
+                                        timeout=self.timeout)
+        except requests.Timeout:
+            log.warning("spapi %s %s: timeout after %.1fs", op, method, self.timeout)
+            raise Transient(f"{op}: timed out after {self.timeout:g}s", details={"operation": op}) from None
+        except requests.ConnectionError as exc:
+            log.warning("spapi %s %s: connection error", op, method)
+            raise Transient(f"{op}: connection error ({type(exc).__name__})", details={"operation": op}) from None
+        log.info("spapi %s %s -> %s in %.0fms request-id=%s", op, method, resp.status_code,
+                 (time.monotonic() - started) * 1000, resp.headers.get("x-amzn-RequestId", "-"))
+        return resp
+
+    def _outcome(self, op: str, resp: requests.Response, shape: tuple[str, ...]) -> ApiResponse:
+        status, rid = resp.status_code, resp.headers.get("x-amzn-RequestId", "")
+        details = {"operation": op, "status": status, "request_id": rid}
+        if 200 <= status < 300:
+            self.limiter.update_from_header(op, resp.headers.get("x-amzn-RateLimit-Limit"))
+            body = None
+            if resp.content:
+                try:
+                    body = resp.json()
+                except ValueError:
+                    body = _malformed(op, resp, details)
+            if shape and (not isinstance(body, dict) or any(k not in body for k in shape)):
+                _malformed(op, resp, details)
+            return ApiResponse(status, body, dict(resp.headers), rid)
+        errors = _errors(resp)
+        details["errors"] = errors
+        if status == 429:
+            self.limiter.drain(op)
+            rate = self.limiter.limits(op)[0] * self.limiter.time_scale
+            raise Transient(f"{op}: throttled by Amazon (429)", retry_after=1.0 / rate if rate else 1.0, details=details)
+        if status >= 500:
+            raise Transient(f"{op}: Amazon answered {status}", details=details)
+        summary = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors) or resp.text[:200]
+        raise Permanent(f"{op}: Amazon refused the request ({status}) {summary}", details=details)
+
+
+def _errors(resp: requests.Response) -> list[dict]:
+    try:
+        body = resp.json()
+    except ValueError:
+        return []
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return errors if isinstance(errors, list) else []
+
+
+def _token_problem(resp: requests.Response) -> bool:
+    text = " ".join(f"{e.get('message', '')} {e.get('details', '')}" for e in _errors(resp)).lower()
+    return "access token" in text and any(word in text for word in TOKEN_PROBLEMS)
+
+
+def _malformed(op: str, resp: requests.Response, details: dict):
+    raise Permanent(f"{op}: response is not the documented shape", details={**details, "raw": resp.text[:4000]})
