@@ -177,6 +177,9 @@ class PostgresDialect(Dialect):
     retry_states = ("40001", "40P01", "55P03")
     retry_words = ("deadlock detected", "could not serialize", "could not obtain lock", "lock timeout")
     connection_states = ("08S01", "08001", "08003", "08006", "57P01")
+    # psqlODBC reports a dropped connection as HY000 with one of these.
+    connection_words = ("connection has been lost", "server closed the connection", "could not send data",
+                        "no connection to the server", "terminating connection")
 
     def lock_suffix(self) -> str:
         return " FOR UPDATE"
@@ -186,8 +189,7 @@ class PostgresDialect(Dialect):
         text = " ".join(str(a) for a in exc.args).lower()
         if kind == OTHER and "duplicate key value" in text:
             return DUPLICATE, state
-        if kind == OTHER and ("server closed the connection" in text or "could not send" in text
-                              or "connection" in text and "terminat" in text):
+        if kind == OTHER and any(w in text for w in self.connection_words):
             return CONNECTION, state
         return kind, state
 
