@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "flower": ("integration.commands.runners", "Start Flower on the broker, behind basic auth."),
     "amazon": ("integration.commands.amazon", "Amazon SP-API: check credentials, subscribe to notifications."),
     "amazon-sim": ("integration.commands.amazon_sim", "Run the local SP-API simulator (sandbox)."),
+    "orders": ("integration.commands.orders", "Import one order, sweep a window, backfill a long one."),
+    "holds": ("integration.commands.holds", "The review queue: list, show, release, discard."),
     "db": ("integration.commands.db", "Dynamics SL database: create our tables, or a whole sandbox."),
     "mapping": ("integration.commands.mapping", "Check the mapping file and show its tables."),
 }

@@ -18,6 +18,7 @@ Losing any of them costs repeated work, never data (DESIGN §4): durable state l
 | slsync:beat:leader | string | leader lease of the beat process | lease TTL |
 | slsync:coalesce:<entity>:<key> | string | an import is queued; later events raise the bar | task window |
 | slsync:lastok:<flow> | string | last success per flow (iso time) | none |
+| slsync:payload:order:<id> | string | an order as searchOrders returned it, so its import needs no call | 1 h |
 """
 
 from __future__ import annotations
@@ -78,6 +79,10 @@ def coalesce(entity: str, name: str) -> str:
 
 def last_success(flow: str) -> str:
     return key("lastok", flow)
+
+
+def order_payload(amazon_order_id: str) -> str:
+    return key("payload", "order", amazon_order_id)
 
 
 HEARTBEAT = key("heartbeat")

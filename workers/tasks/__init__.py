@@ -1,3 +1,3 @@
 """Thin task modules, one per flow. Importing this package registers every task with the app."""
 
-from workers.tasks import system  # noqa: F401
+from workers.tasks import fulfillment, orders, system  # noqa: F401

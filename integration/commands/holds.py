@@ -1,0 +1,100 @@
+"""``slsync holds``: the review queue (xAMZHold) — list, show, release after fixing, discard with a reason."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from integration.commands.common import echo_json, enqueue, gateway
+
+RETRY_TASKS = {"order": ("slsync.orders.import", "sl"), "shipment": ("slsync.fulfillment.confirm", "amazon")}
+
+
+def _row(h) -> dict:
+    return {"id": h.hold_id, "entity": h.entity, "key": h.key, "reason": h.reason, "status": h.status,
+            "message": h.message, "created": h.created_at.isoformat(sep=" ", timespec="seconds"),
+            "updated": h.updated_at.isoformat(sep=" ", timespec="seconds"), "note": h.note}
+
+
+@click.group()
+def holds() -> None:
+    """The review queue: what was held, why, and what to do with it."""
+
+
+@holds.command("list")
+@click.option("--reason", help="Only this reason (unknown_sku, missing_field, status_conflict, ...).")
+@click.option("--status", default="OPEN", show_default=True, help="OPEN, RELEASED, DISCARDED or ALL.")
+@click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
+def list_(reason: str | None, status: str, as_json: bool) -> None:
+    """List holds."""
+    with gateway() as sl:
+        rows = [_row(h) for h in sl.list_holds(reason=reason, status=None if status.upper() == "ALL" else status.upper())]
+    if as_json:
+        echo_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"holds ({status.lower()})")
+    for col in ("id", "entity", "key", "reason", "status", "created", "message"):
+        t.add_column(col, overflow="fold")
+    for row in rows:
+        t.add_row(str(row["id"]), row["entity"], row["key"], row["reason"], row["status"], row["created"],
+                  row["message"][:80])
+    Console().print(t)
+
+
+@holds.command("show")
+@click.argument("hold_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def show(hold_id: int, as_json: bool) -> None:
+    """Everything about one hold, including the payload kept with it."""
+    with gateway() as sl:
+        h = sl.get_hold(hold_id)
+    if h is None:
+        raise click.ClickException(f"no hold {hold_id}")
+    data = {**_row(h), "payload": h.payload}
+    if as_json:
+        echo_json(data)
+        return
+    for k, v in data.items():
+        if k != "payload":
+            click.echo(f"{k:8} {v}")
+    click.echo("payload:")
+    click.echo(json.dumps(h.payload, indent=2, default=str, ensure_ascii=False))
+
+
+@holds.command("release")
+@click.argument("hold_id", type=int)
+@click.option("--note", default="", help="What was fixed.")
+def release(hold_id: int, note: str) -> None:
+    """Re-run the held work after the cause was fixed (e.g. an ItemXRef was added)."""
+    with gateway() as sl:
+        h = sl.get_hold(hold_id)
+        if h is None:
+            raise click.ClickException(f"no hold {hold_id}")
+        if h.status != "OPEN":
+            raise click.ClickException(f"hold {hold_id} is {h.status}, not OPEN")
+        if h.entity not in RETRY_TASKS:
+            raise click.ClickException(f"holds on {h.entity} cannot be re-run from here; discard it when handled")
+        task, queue = RETRY_TASKS[h.entity]
+        args = h.key.split(":", 1) if h.entity == "shipment" else [h.key]
+        sl.set_hold_status(hold_id, "RELEASED", note or "released for a new attempt")
+    task_id = enqueue(task, args, queue)
+    click.echo(f"hold {hold_id} released; {task}({', '.join(args)}) queued as {task_id}")
+
+
+@holds.command("discard")
+@click.argument("hold_id", type=int)
+@click.option("--why", required=True, help="Why nothing more will be done (kept in the audit trail).")
+def discard(hold_id: int, why: str) -> None:
+    """Close a hold without re-running it."""
+    with gateway() as sl:
+        h = sl.get_hold(hold_id)
+        if h is None:
+            raise click.ClickException(f"no hold {hold_id}")
+        if h.status != "OPEN":
+            raise click.ClickException(f"hold {hold_id} is {h.status}, not OPEN")
+        sl.set_hold_status(hold_id, "DISCARDED", why)
+    click.echo(f"hold {hold_id} discarded: {why}")

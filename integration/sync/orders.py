@@ -1,0 +1,247 @@
+"""Orders to cash: an Amazon order becomes (or changes) an SL sales order.
+
+``import_order`` is idempotent per order: the xAMZOrder binding says what was applied last (Amazon's
+``lastUpdatedTime`` and a payload hash); the mapping's status table says what to do in SL given what SL
+has now; the SL document, the binding and an event are written in one transaction (the gateway's).
+Problems a person must solve become holds (``xAMZHold``); the caller's task then succeeds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from integration import alerts
+from integration.amazon.order_shape import order_from_amazon, payload_hash
+from integration.canonical import Order
+from integration.errors import NeedsReview
+from integration.guard import keys
+from integration.sl.models import Event, ItemPolicy, OrderBinding, SalesOrder, SalesOrderLine
+from integration.sync.context import Context
+
+log = logging.getLogger("slsync.orders")
+PAYLOAD_TTL = 3600
+SL_STATES = {"": "none", "OPEN": "open_order", "INVOICED": "invoiced", "CREDITED": "invoiced", "CANCELLED": "cancelled"}
+BY_INVTID, BY_XREF = ItemPolicy(order=("invtid",)), ItemPolicy(order=("xref",))
+_ORDER_FIELDS = {f.name for f in dataclasses.fields(SalesOrder)} - {"lines", "CustOrdNbr", "OrdDate"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    value: str               # created, invoiced, cancelled, credited, updated, unchanged, stale, waiting, skipped, held
+    ord_nbr: str = ""
+    hold_id: int | None = None
+    detail: str = ""
+
+
+def _ts(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def cache_payload(ctx: Context, payload: dict) -> None:
+    """Keep an order as searchOrders returned it, so its import needs no second call."""
+    ctx.redis.set(keys.order_payload(payload["orderId"]), json.dumps(payload), ex=PAYLOAD_TTL)
+
+
+def _cached_payload(ctx: Context, amazon_order_id: str) -> dict | None:
+    raw = ctx.redis.get(keys.order_payload(amazon_order_id))
+    return json.loads(raw) if raw else None
+
+
+def import_order(amazon_order_id: str, ctx: Context, *, fresh: bool = False) -> Outcome:
+    """Bring SL in step with Amazon's current state of one order."""
+    payload = None if fresh else _cached_payload(ctx, amazon_order_id)
+    outcome = apply_order(payload or ctx.amazon.orders.get(amazon_order_id), ctx)
+    if outcome.value == "stale" and payload is not None:
+        # the sweep's copy is older than what SL already has: ask Amazon for today's truth once
+        outcome = apply_order(ctx.amazon.orders.get(amazon_order_id), ctx)
+    ctx.redis.delete(keys.order_payload(amazon_order_id))
+    return outcome
+
+
+def apply_order(payload: dict, ctx: Context) -> Outcome:
+    """Apply one Orders v2026-01-01 order payload to SL (see the module docstring)."""
+    oid = str(payload.get("orderId") or "")
+    if not oid:
+        return _hold(ctx, "order", "?", NeedsReview("missing_field", "order has no orderId", fields=["orderId"]),
+                     payload, alert=True)
+    last, digest = str(payload.get("lastUpdatedTime") or ""), payload_hash(payload)
+    binding = ctx.sl.get_order_binding(oid)
+    if binding is not None and binding.last_updated and last:
+        if _ts(binding.last_updated) > _ts(last):
+            ctx.sl.record_event(Event("order", oid, "stale_skipped", ctx.task_id,
+                                      {"applied": binding.last_updated, "received": last}))
+            return Outcome("stale", binding.ord_nbr)
+        if binding.last_updated == last and binding.payload_hash == digest:
+            return Outcome("unchanged", binding.ord_nbr)
+    try:
+        order = order_from_amazon(payload)
+        sl_state = SL_STATES.get(binding.sl_status if binding else "", "none")
+        action = ctx.mapping.action_for(order.status, order.fulfillment_channel, sl_state=sl_state)
+        return _ACTIONS[action](ctx, order, binding, OrderBinding(oid, last, digest, order.status))
+    except NeedsReview as exc:
+        return _hold(ctx, "order", oid, exc, payload, alert=exc.reason == "missing_field")
+
+
+def _hold(ctx: Context, entity: str, key: str, exc: NeedsReview, payload: dict, *, alert: bool) -> Outcome:
+    hold_id = ctx.sl.create_hold(entity, key, exc.reason, exc.message,
+                                 {"error": exc.to_dict(), "payload": payload, "task_id": ctx.task_id})
+    log.warning("order %s held (%s, hold %s): %s", key, exc.reason, hold_id, exc.message)
+    if alert:
+        alerts.alert(f"{entity} held: {exc.reason}", key=key, hold_id=hold_id, fields=list(exc.fields),
+                     message=exc.message)
+    return Outcome("held", hold_id=hold_id, detail=exc.reason)
+
+
+def build_sales_order(ctx: Context, order: Order) -> tuple[SalesOrder, list[str]]:
+    """The SL sales order for a canonical order; the second value lists ghost-item SKUs (flagged)."""
+    fields = ctx.mapping.sl_order_fields(order)
+    site = ctx.mapping.site_for(order.fulfillment_channel)
+    lines, ghosts, notes = [], [], [fields.pop("note", "")]
+    for line in order.lines:
+        invt_id, how = ctx.mapping.resolve_sku(
+            line.seller_sku, find_invtid=lambda s: ctx.sl.find_item_for_sku(s, BY_INVTID),
+            find_xref=lambda s: ctx.sl.find_item_for_sku(s, BY_XREF))
+        if how == "ghost":
+            ghosts.append(line.seller_sku)
+            notes.append(f"GHOST ITEM: Amazon SKU {line.seller_sku} is not an SL item; booked as {invt_id}")
+        lines.append(SalesOrderLine(
+            invt_id=invt_id, qty=Decimal(line.quantity_ordered), unit_price=line.unit_price.amount, site_id=site,
+            description=line.title, amazon_item_id=line.amazon_order_item_id,
+            alternate_id=line.seller_sku if line.seller_sku != invt_id else "",
+            discount=line.promotion_discount.amount))
+    freight = sum((ln.shipping_price.amount for ln in order.lines), Decimal(0))
+    tax = sum((ln.item_tax.amount + ln.shipping_tax.amount for ln in order.lines), Decimal(0))
+    header = {k: v for k, v in fields.items() if k in _ORDER_FIELDS}
+    so = SalesOrder(CustOrdNbr=order.amazon_order_id, OrdDate=order.purchase_date.replace(tzinfo=None),
+                    lines=lines, ShipSiteID=site, CuryID=order.order_total.currency, TotFrt=freight, TotTax=tax,
+                    note="\n".join(n for n in notes if n), **header)
+    return so, ghosts
+
+
+def _event(ctx: Context, order: Order, action: str, **detail) -> Event:
+    return Event("order", order.amazon_order_id, action, ctx.task_id,
+                 {"status": order.status, "channel": order.fulfillment_channel, **detail})
+
+
+def _create(ctx: Context, order: Order, binding: OrderBinding | None, new: OrderBinding) -> Outcome:
+    so, ghosts = build_sales_order(ctx, order)
+    ord_nbr = ctx.sl.create_sales_order(so, new, _event(ctx, order, "sl_order_created", lines=len(so.lines)))
+    if ghosts:
+        _hold(ctx, "order", order.amazon_order_id,
+              NeedsReview("ghost_item", f"booked with a placeholder item for SKUs {', '.join(ghosts)}",
+                          fields=["seller_sku"]), {"order_id": order.amazon_order_id, "ord_nbr": ord_nbr}, alert=False)
+    return Outcome("created", ord_nbr)
+
+
+def _create_and_invoice(ctx, order, binding, new) -> Outcome:
+    ord_nbr = _create(ctx, order, binding, new).ord_nbr
+    ctx.sl.create_invoice(ord_nbr, event=_event(ctx, order, "invoiced", ord_nbr=ord_nbr))
+    ctx.sl.update_order_binding(order.amazon_order_id, last_updated=new.last_updated,
+                                payload_hash=new.payload_hash, status=new.status)
+    return Outcome("invoiced", ord_nbr)
+
+
+def _invoice(ctx, order, binding, new) -> Outcome:
+    ctx.sl.create_invoice(binding.ord_nbr, event=_event(ctx, order, "invoiced", ord_nbr=binding.ord_nbr))
+    return _update(ctx, order, binding, new, "invoiced")
+
+
+def _cancel(ctx, order, binding, new) -> Outcome:
+    try:
+        ctx.sl.cancel_sales_order(binding.ord_nbr, binding=new,
+                                  event=_event(ctx, order, "cancelled", ord_nbr=binding.ord_nbr))
+    except NeedsReview as exc:  # e.g. SL already shipped it: a person decides
+        raise NeedsReview("cancel_after_ship", f"Amazon cancelled the order but SL cannot cancel "
+                          f"{binding.ord_nbr}: {exc.message}", fields=["status"]) from None
+    return Outcome("cancelled", binding.ord_nbr)
+
+
+def _credit(ctx, order, binding, new) -> Outcome:
+    ctx.sl.create_credit_memo(binding.ord_nbr, event=_event(ctx, order, "credited", ord_nbr=binding.ord_nbr))
+    return _update(ctx, order, binding, new, "credited")
+
+
+def _update(ctx, order, binding, new, value="updated") -> Outcome:
+    if binding is not None:
+        ctx.sl.update_order_binding(order.amazon_order_id, last_updated=new.last_updated,
+                                    payload_hash=new.payload_hash, status=new.status,
+                                    event=_event(ctx, order, f"status_{new.status.lower()}"))
+    return Outcome(value, binding.ord_nbr if binding else "")
+
+
+def _wait(ctx, order, binding, new) -> Outcome:
+    return _update(ctx, order, binding, new, "waiting")
+
+
+def _skip(ctx, order, binding, new) -> Outcome:
+    ctx.sl.record_event(_event(ctx, order, "skipped"))
+    return Outcome("skipped")
+
+
+def _review(ctx, order, binding, new) -> Outcome:
+    sl_state = binding.sl_status if binding else "none"
+    raise NeedsReview("status_conflict", f"Amazon says {order.status} ({order.fulfillment_channel}) "
+                      f"but SL has {sl_state or 'no order'}", fields=["status"])
+
+
+_ACTIONS = {"create_order": _create, "create_and_invoice": _create_and_invoice, "invoice": _invoice,
+            "cancel_order": _cancel, "credit_memo": _credit, "nothing": _update, "wait": _wait, "skip": _skip,
+            "review": _review}
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- the polling sweep --------------------------------------------------------------------------------------
+SWEEP_CURSOR = "orders.lastUpdated"
+OVERLAP_SECONDS = 600       # re-read the last 10 minutes: Amazon's data can lag (reference §5 watermark rules)
+SAFETY_SECONDS = 120        # Amazon refuses a window ending later than 2 minutes before now
+FIRST_LOOKBACK_SECONDS = 3 * 24 * 3600
+OVERLAP_DELTA = timedelta(seconds=OVERLAP_SECONDS)
+PAGE = 100
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    found: int
+    window_start: str
+    window_end: str
+
+
+def sweep(ctx: Context, enqueue, *, now: datetime | None = None) -> SweepResult:
+    """Find orders changed since the watermark and hand them to ``enqueue`` (a list of ids per page).
+
+    The window starts at the watermark minus an overlap and ends two minutes before Amazon's clock (from
+    its ``Date`` header, so a skewed local clock cannot skip orders). Orders arrive complete with their
+    items, so each is cached for its import and costs no further call. The watermark moves to the window
+    end only after every page's work was enqueued; a crash before that repeats the window, which the
+    bindings make harmless.
+    """
+    now = now or ctx.amazon.server_now()
+    end = now - timedelta(seconds=SAFETY_SECONDS)
+    saved = ctx.sl.get_cursor(SWEEP_CURSOR)
+    start = (_ts(saved) if saved else end - timedelta(seconds=FIRST_LOOKBACK_SECONDS)) - timedelta(
+        seconds=OVERLAP_SECONDS)
+    if start >= end:
+        return SweepResult(0, start.isoformat(), end.isoformat())
+    found, page = 0, []
+    for payload in ctx.amazon.orders.search(last_updated_after=start, last_updated_before=end):
+        cache_payload(ctx, payload)
+        page.append(payload["orderId"])
+        if len(page) == PAGE:
+            enqueue(page)
+            found, page = found + len(page), []
+    if page:
+        enqueue(page)
+        found += len(page)
+    end_text = end.astimezone(UTC).isoformat(timespec="seconds")
+    ctx.sl.set_cursor(SWEEP_CURSOR, end_text)
+    ctx.sl.record_event(Event("sweep", "orders", "swept", ctx.task_id,
+                              {"from": start.isoformat(timespec="seconds"), "to": end_text, "found": found}))
+    return SweepResult(found, start.isoformat(timespec="seconds"), end_text)

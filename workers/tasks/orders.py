@@ -1,0 +1,35 @@
+"""Order tasks: import one order, sweep for changed orders, backfill a long window."""
+
+from __future__ import annotations
+
+from integration.guard import keys, redis_client
+from integration.sync import orders
+from workers.app import app
+from workers.base import run_for_entity
+from workers.context import task_context
+
+IMPORT = "slsync.orders.import"
+
+
+def enqueue_imports(order_ids: list[str]) -> None:
+    """Fan out one import task per order (by task name, so the integration code never imports Celery)."""
+    with app.producer_or_acquire() as producer:
+        for oid in order_ids:
+            app.send_task(IMPORT, args=[oid], queue="sl", producer=producer)
+
+
+@app.task(name=IMPORT, bind=True, queue="sl")
+def import_order(self, amazon_order_id: str) -> str | None:
+    outcome = run_for_entity(self, "order", amazon_order_id,
+                             lambda: orders.import_order(amazon_order_id, task_context(self)))
+    return outcome.value if outcome else None
+
+
+@app.task(name="slsync.orders.sweep", bind=True, queue="amazon")
+def sweep_orders(self) -> int | None:
+    """From beat: one sweep at a time fleet-wide (the lease), fanning out one import per order."""
+    result = run_for_entity(self, "sweep", "orders", lambda: orders.sweep(task_context(self), enqueue=enqueue_imports))
+    if result is None:
+        return None
+    redis_client().set(keys.last_success("orders.sweep"), orders.now_utc().isoformat(timespec="seconds"))
+    return result.found
