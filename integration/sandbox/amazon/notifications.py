@@ -54,6 +54,9 @@ class Outbox:
         else:
             note = {"NotificationVersion": "1.0", "NotificationType": kind, "PayloadVersion": "1.0",
                     "EventTime": now, "Payload": payload, "NotificationMetadata": meta}
+        if self.sim.validate:
+            from integration.sandbox.amazon.models import NOTIFICATION_SCHEMAS
+            self.sim.violations.extend(self.sim.models.validate(NOTIFICATION_SCHEMAS[kind], note))
         if "eventBridge" in dest.get("resource", {}):
             eb = dest["resource"]["eventBridge"]
             note = {"version": "0", "id": str(uuid.UUID(int=self._rnd.getrandbits(128))), "detail-type": kind,

@@ -79,6 +79,7 @@ def seed_orders(state, count: int) -> None:
                           gift_message=rnd.choice(people.GIFT_MESSAGES) if rnd.random() < 0.08 else None,
                           promotion=rnd.random() < 0.12, rnd=rnd)
         pend = timedelta(minutes=rnd.randint(5, 30))
+        order["events"].append((created, "created", {"reason": "New order"}))
         fate = rnd.random()
         if fate < 0.08:
             order["events"].append((created + pend / 2, "cancel", {"by": "BUYER", "reason": "Buyer Requested Cancel"}))
@@ -115,7 +116,9 @@ def _status_from_items(order: dict) -> str:
 def apply(state, order: dict, kind: str, data: dict, at: datetime) -> bool:
     """One lifecycle step; returns True when the order changed. Used by the clock and by /_sandbox."""
     status = order["status"]
-    if kind == "unshipped" and status == "PENDING":
+    if kind == "created":
+        pass  # a new order is announced with an ORDER_CHANGE like any status change
+    elif kind == "unshipped" and status == "PENDING":
         order["status"] = "UNSHIPPED"
         if order["channel"] == "AFN":
             from integration.sandbox.amazon import fba
@@ -164,7 +167,7 @@ def visible(state, now: datetime) -> list[dict]:
 def notify_change(state, order: dict, change_type: str, reason: str) -> None:
     v0 = {"PENDING": "Pending", "UNSHIPPED": "Unshipped", "PARTIALLY_SHIPPED": "PartiallyShipped",
           "SHIPPED": "Shipped", "CANCELLED": "Canceled"}[order["status"]]
-    state.notify("ORDER_CHANGE", {
+    state.notify("ORDER_CHANGE", {"OrderChangeNotification": {
         "NotificationLevel": "OrderLevel", "SellerId": state.seller_id, "AmazonOrderId": order["id"],
         "OrderChangeType": change_type,
         "OrderChangeTrigger": {"TimeOfOrderChange": iso(order["updated"]), "ChangeReason": reason or "Order status changed"},
@@ -180,4 +183,4 @@ def notify_change(state, order: dict, change_type: str, reason: str) -> None:
                             "OrderItemStatus": "Shipped" if i["shipped"] >= i["qty"] else "Unshipped"}
                            for i in order["items"]],
         },
-    })
+    }})

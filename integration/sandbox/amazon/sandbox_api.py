@@ -55,7 +55,7 @@ def create_order(sim, spec: dict) -> dict:
         order["buyer"]["buyerPurchaseOrderNumber"] = spec["purchase_order"]
     orders.store(state, order)
     if spec.get("status", "UNSHIPPED") != "PENDING":
-        orders.apply(state, order, "unshipped", {}, order["created"])
+        orders.apply(state, order, "unshipped", {}, now)
     return render(order, ALL)
 
 

@@ -1,0 +1,219 @@
+"""The client against the simulator for reports, feeds, listings, FBA inventory, notifications and sellers."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from decimal import Decimal
+
+import pytest
+import requests
+
+from integration.amazon.reports import ALL_ORDERS, SETTLEMENT
+from integration.errors import Permanent, Transient
+from integration.sandbox.amazon.settlement import COLUMNS
+from tests.amazon.conftest import make_sim, sandbox, settings_for
+
+
+def advance(sim, seconds: float) -> None:
+    sandbox(sim, "clock", {"advance_seconds": seconds})
+
+
+def test_a_requested_report_goes_through_its_lifecycle_and_downloads(sim, client):
+    report_id = client.reports.create(ALL_ORDERS)
+    assert client.reports.get(report_id).status == "IN_QUEUE"
+    advance(sim, 40)
+    assert client.reports.get(report_id).status == "IN_PROGRESS"
+    advance(sim, 120)
+    report = client.reports.get(report_id)
+    assert report.status == "DONE" and report.document_id
+    doc = client.reports.download(report.document_id)
+    try:
+        lines = list(doc.lines())
+    finally:
+        doc.remove()
+    assert lines[0].startswith("amazon-order-id\t") and len(lines) > 1
+    assert sim.violations == []
+
+
+def test_settlement_reports_cannot_be_requested(client):
+    with pytest.raises(Permanent, match="not allowed"):
+        client.reports.create(SETTLEMENT)
+
+
+def test_settlements_are_listed_every_14_days_and_their_totals_add_up(sim, client):
+    reports = list(client.reports.list([SETTLEMENT], statuses=["DONE"]))
+    assert len(reports) >= 2
+    doc = client.reports.download(reports[0].document_id)
+    try:
+        rows = [line.split("\t") for line in doc.lines()]
+    finally:
+        doc.remove()
+    assert rows[0] == COLUMNS and all(len(r) == 24 for r in rows)
+    total = Decimal(rows[1][4])
+    assert sum(Decimal(r[14]) for r in rows[2:]) == total
+    kinds = {r[6] for r in rows[2:]}
+    assert {"Order", "other-transaction", "ServiceFee"} <= kinds
+    pairs = {(r[12], r[13]) for r in rows[2:]}
+    assert ("ItemPrice", "Principal") in pairs and ("ItemFees", "Commission") in pairs
+    advance(sim, 15 * 86400)
+    assert len(list(client.reports.list([SETTLEMENT]))) == len(reports) + 1
+
+
+def test_the_german_settlement_uses_comma_decimals_and_dotted_dates(r, redis_url):
+    from integration.amazon.client import AmazonClient
+
+    sim = make_sim(marketplace_ids=("A1PA6795UKMFR9",))
+    try:
+        client = AmazonClient.from_settings(settings_for(sim, redis_url, SPAPI_MARKETPLACE_IDS="A1PA6795UKMFR9"), r,
+                                            session=requests.Session())
+        report = next(client.reports.list([SETTLEMENT]))
+        doc = client.reports.download(report.document_id)
+        rows = [line.split("\t") for line in doc.lines()]
+        doc.remove()
+    finally:
+        sim.stop()
+    assert doc.encoding in ("utf-8", "cp1252")
+    assert "," in rows[1][4] and rows[1][1][2] == "." and rows[1][1][5] == "."
+    total = Decimal(rows[1][4].replace(",", "."))
+    assert sum(Decimal(x[14].replace(",", ".")) for x in rows[2:]) == total
+
+
+def test_a_listings_feed_changes_quantities_and_reports_per_message(sim, client):
+    messages = [
+        {"messageId": 1, "sku": "WIDGET-0001", "operationType": "PATCH", "productType": "PRODUCT",
+         "patches": [{"op": "replace", "path": "/attributes/fulfillment_availability",
+                      "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 17}]}]},
+        {"messageId": 2, "sku": "NO-SUCH-SKU", "operationType": "PATCH", "productType": "PRODUCT",
+         "patches": [{"op": "replace", "path": "/attributes/fulfillment_availability",
+                      "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 1}]}]},
+    ]
+    feed_id = client.feeds.submit_listings(messages)
+    advance(sim, 120)
+    feed = client.feeds.get(feed_id)
+    assert feed.status == "DONE"
+    report = client.feeds.result(feed)
+    assert report["summary"]["messagesAccepted"] == 1 and report["summary"]["messagesInvalid"] == 1
+    assert [i["messageId"] for i in report["issues"]] == [2]
+    assert sandbox(sim, "listings")["listings"]["WIDGET-0001"]["quantity"] == 17
+    assert sim.violations == []
+
+
+def test_the_processing_report_follows_the_official_schema(sim, client, models):
+    feed_id = client.feeds.submit_listings([{"messageId": 1, "sku": "WIDGET-0002", "operationType": "DELETE"}])
+    advance(sim, 120)
+    report = client.feeds.result(client.feeds.get(feed_id))
+    assert models.validate("listings-feed-processing-report-schema-v2.json", report) == []
+
+
+def test_a_sixth_listings_feed_within_five_minutes_is_throttled(sim, client):
+    for n in range(5):
+        client.feeds.submit_listings([{"messageId": 1, "sku": "WIDGET-0001", "operationType": "DELETE"}])
+        advance(sim, 1)
+    with pytest.raises(Transient) as err:
+        client.feeds.submit_listings([{"messageId": 1, "sku": "WIDGET-0001", "operationType": "DELETE"}])
+    assert err.value.details["status"] == 429
+
+
+def test_an_upload_with_another_content_type_is_refused(sim, client):
+    body = client.transport.call("createFeedDocument", "POST", "/feeds/2021-06-30/documents",
+                                 body={"contentType": "application/json"}).body
+    resp = requests.put(body["url"], data=b"{}", headers={"Content-Type": "text/plain"}, timeout=5)
+    assert resp.status_code == 403 and b"SignatureDoesNotMatch" in resp.content
+
+
+def test_listing_quantity_is_patched_and_read_back(sim, client):
+    sub = client.listings.set_quantity("WIDGET-0003", 42)
+    assert sub.status == "ACCEPTED"
+    item = client.listings.get("WIDGET-0003")
+    assert {"fulfillmentChannelCode": "DEFAULT", "quantity": 42} in item["fulfillmentAvailability"]
+    assert client.listings.patch("WIDGET-0003", [{"op": "replace", "path": "/bad", "value": [1]}]).status == "INVALID"
+    with pytest.raises(Permanent) as err:
+        client.listings.get("NOPE-1")
+    assert err.value.details["status"] == 404
+
+
+def test_fba_stock_moves_when_amazon_ships_an_afn_order(sim, client):
+    afn = next(row["sku"] for row in sim.state.catalog if row["fulfillment"] == "AFN")
+    before = {s.sku: s for s in client.fba.summaries()}[afn]
+    order = sandbox(sim, "orders", {"lines": [{"sku": afn, "quantity": 3}], "fulfillment": "AFN"})
+    assert {s.sku: s for s in client.fba.summaries(skus=[afn])}[afn].reserved == before.reserved + 3
+    sandbox(sim, f"orders/{order['orderId']}/status", {"action": "ship"})
+    after = {s.sku: s for s in client.fba.summaries(skus=[afn])}[afn]
+    assert after.fulfillable == before.fulfillable - 3 and after.reserved == before.reserved
+
+
+def test_subscribe_sets_up_destination_and_subscriptions_once(sim, client):
+    dest, subs = client.notifications.ensure("slsync", sqs_arn="arn:aws:sqs:us-east-1:123456789012:slsync")
+    again, subs2 = client.notifications.ensure("slsync", sqs_arn="arn:aws:sqs:us-east-1:123456789012:slsync")
+    assert dest == again and [s.subscription_id for s in subs] == [s.subscription_id for s in subs2]
+    assert {s.notification_type for s in subs} == {"ORDER_CHANGE", "FBA_INVENTORY_AVAILABILITY_CHANGES",
+                                                   "REPORT_PROCESSING_FINISHED", "FEED_PROCESSING_FINISHED"}
+    stats = sandbox(sim, "requests")["operations"]
+    assert stats["lwa:client_credentials"]["count"] == 1  # grantless token for destinations
+
+
+def test_notifications_arrive_as_sqs_bodies_and_eventbridge_events(sim, client, models):
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    import threading
+
+    got = []
+
+    class Sink(BaseHTTPRequestHandler):
+        def do_POST(self):
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sandbox(sim, "notifications", {"target": f"http://127.0.0.1:{server.server_address[1]}/", "duplicates": 1.0})
+        dest = client.notifications.create_destination("eb", event_bridge=("123456789012", "us-east-1"))
+        client.notifications.subscribe("ORDER_CHANGE", dest.destination_id)
+        order = sandbox(sim, "orders", {"lines": [{"sku": "WIDGET-0001", "quantity": 1}]})
+        sandbox(sim, f"orders/{order['orderId']}/status", {"action": "cancel"})
+        import time
+        deadline = time.monotonic() + 5
+        while len(got) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        server.shutdown()
+    assert len(got) >= 2 and got[0] == got[1]  # at-least-once: duplicated
+    event = got[0]
+    assert event["detail-type"] == "ORDER_CHANGE"
+    assert models.validate("OrderChangeNotification.json", event["detail"]) == []
+
+
+def test_marketplaces_are_listed(client):
+    markets = client.sellers.marketplaces()
+    assert [m.id for m in markets] == ["ATVPDKIKX0DER"] and markets[0].currency == "USD"
+
+
+def test_gzip_document_is_inflated(sim, client):
+    info = sandbox(sim, "reports", {"size_mb": 0.01})
+    doc = client.reports.download(info["reportDocumentId"])
+    assert doc.size == info["bytes"] and doc.encoding == "utf-8"
+    assert "Crème brûlée" in next(doc.lines())
+    doc.remove()
+    assert gzip  # documents are stored gzipped by the simulator
+
+
+def test_every_notification_type_conforms_to_its_schema(sim, client, models):
+    dest = client.notifications.create_destination("q", sqs_arn="arn:aws:sqs:us-east-1:123456789012:q")
+    for kind, version in (("ORDER_CHANGE", "1.0"), ("FBA_INVENTORY_AVAILABILITY_CHANGES", "1.0"),
+                          ("REPORT_PROCESSING_FINISHED", "2020-09-04"), ("FEED_PROCESSING_FINISHED", "2020-09-04")):
+        client.notifications.subscribe(kind, dest.destination_id, version)
+    client.reports.create(ALL_ORDERS)
+    client.feeds.submit_listings([{"messageId": 1, "sku": "WIDGET-0001", "operationType": "DELETE"}])
+    sandbox(sim, "orders", {"lines": [{"sku": "WIDGET-0004", "quantity": 1}], "fulfillment": "AFN"})
+    advance(sim, 3600)
+    sent = sandbox(sim, "notifications")["sent"]
+    kinds = {n.get("NotificationType") or n.get("notificationType") for n in sent}
+    assert kinds == {"ORDER_CHANGE", "FBA_INVENTORY_AVAILABILITY_CHANGES", "REPORT_PROCESSING_FINISHED",
+                     "FEED_PROCESSING_FINISHED"}
+    assert sim.violations == []
