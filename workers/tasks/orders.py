@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from integration.guard import keys, redis_client
+from integration.sync import backfill as backfill_flow
 from integration.sync import orders
 from workers.app import app
 from workers.base import run_for_entity
@@ -33,3 +34,34 @@ def sweep_orders(self) -> int | None:
         return None
     redis_client().set(keys.last_success("orders.sweep"), orders.now_utc().isoformat(timespec="seconds"))
     return result.found
+
+
+RESUME = "slsync.orders.backfill_resume"
+RESUME_EVERY = 15.0
+
+
+@app.task(name="slsync.orders.backfill", bind=True, queue="amazon")
+def backfill(self, since: str, until: str | None = None) -> str | None:
+    """Request the all-orders report for the window; a follow-up task waits for it (never this one)."""
+    from datetime import datetime
+
+    def work():
+        ctx = task_context(self)
+        report_id = backfill_flow.start(ctx, datetime.fromisoformat(since),
+                                        datetime.fromisoformat(until) if until else None)
+        app.send_task(RESUME, args=[report_id], queue="amazon", countdown=RESUME_EVERY)
+        return report_id
+
+    return run_for_entity(self, "backfill", "orders", work)
+
+
+@app.task(name=RESUME, bind=True, queue="amazon")
+def backfill_resume(self, report_id: str) -> int | None:
+    """Fan the report's orders out once it is DONE; until then, look again later (a new message)."""
+    def work():
+        result = backfill_flow.resume(task_context(self), report_id, enqueue_imports)
+        if result.status != "DONE":
+            app.send_task(RESUME, args=[report_id], queue="amazon", countdown=RESUME_EVERY)
+        return result.orders
+
+    return run_for_entity(self, "backfill", "orders", work)
