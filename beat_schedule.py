@@ -9,11 +9,13 @@ from __future__ import annotations
 from integration.config import Settings
 
 
+def _every(task: str, seconds: float, queue: str) -> dict:
+    return {"task": task, "schedule": seconds, "options": {"expires": seconds, "queue": queue}}
+
+
 def schedule(s: Settings) -> dict:
     return {
-        "heartbeat": {
-            "task": "slsync.system.heartbeat",
-            "schedule": s.heartbeat_seconds,
-            "options": {"expires": s.heartbeat_seconds, "queue": "default"},
-        },
+        "heartbeat": _every("slsync.system.heartbeat", s.heartbeat_seconds, "default"),
+        "orders-sweep": _every("slsync.orders.sweep", s.orders_sweep_seconds, "amazon"),
+        "fulfillment-sweep": _every("slsync.fulfillment.sweep", s.fulfillment_sweep_seconds, "sl"),
     }

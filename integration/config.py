@@ -56,6 +56,8 @@ class Settings:
     breaker_window: float
     breaker_reset_timeout: float
     heartbeat_seconds: float
+    orders_sweep_seconds: float
+    fulfillment_sweep_seconds: float
     spapi_time_scale: float = 1.0
 
     @property
@@ -186,6 +188,8 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
         breaker_window=r.number("BREAKER_WINDOW", 60.0, minimum=1.0),
         breaker_reset_timeout=r.number("BREAKER_RESET_TIMEOUT", 30.0, minimum=0.1),
         heartbeat_seconds=r.number("BEAT_HEARTBEAT_SECONDS", 60.0, minimum=0.5),
+        orders_sweep_seconds=r.number("ORDERS_SWEEP_SECONDS", 300.0, minimum=1.0),
+        fulfillment_sweep_seconds=r.number("FULFILLMENT_SWEEP_SECONDS", 120.0, minimum=1.0),
         spapi_time_scale=r.number("SPAPI_TIME_SCALE", 1.0, minimum=0.001),
     )
     if settings.flower_basic_auth and ":" not in settings.flower_basic_auth:
