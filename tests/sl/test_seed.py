@@ -1,0 +1,30 @@
+"""The demo company: what the order-to-cash demo and the inventory flow need."""
+
+from __future__ import annotations
+
+from integration.sandbox import sl_seed
+
+
+def test_the_demo_company_has_what_the_flows_need():
+    rows = sl_seed.seed_rows(seed=3)
+    assert len(rows["Inventory"]) >= 200
+    assert {r["SiteID"] for r in rows["ItemSite"]} == {"MAIN", "WEST", "FBA"}
+    assert {r["ShipViaID"] for r in rows["ShipVia"]} >= {"UPSGND", "FEDEX2D", "USPS"}
+    assert {r["SOTypeID"] for r in rows["SOType"]} == {"SO", "INVC", "CM"}
+    assert {r["CustId"] for r in rows["Customer"]} >= {"AMZUS", "AMZCA", "AMZMX"}
+    assert rows["GLSetup"][0]["BaseCuryId"] == "USD" and rows["GLSetup"][0]["FiscalPerEnd11"] == "1231"
+    assert {"1050", "4000", "6100", "6110", "4090"} <= {a["Acct"] for a in rows["Account"]}
+    assert any(r["QtyAlloc"] > r["QtyOnHand"] for r in rows["ItemSite"])
+    assert any(r["QtyOnHand"] == 0 and r["SiteID"] == "MAIN" for r in rows["ItemSite"])
+    assert all(x["AlternateID"] != x["InvtID"] for x in rows["ItemXRef"]) and rows["ItemXRef"]
+
+
+def test_the_seed_follows_a_given_catalog():
+    catalog = [{"sku": "ABC", "sl_invtid": "ABC", "title": "A", "price": "1.00", "fulfillment": "MFN"},
+               {"sku": "AMZ-DEF", "sl_invtid": "DEF", "title": "D", "price": "2.00", "fulfillment": "AFN"},
+               {"sku": "NEW", "sl_invtid": None, "title": "N", "price": "3.00", "fulfillment": "MFN"}]
+    rows = sl_seed.seed_rows(catalog=catalog)
+    ids = {r["InvtID"] for r in rows["Inventory"]}
+    assert {"ABC", "DEF"} <= ids and "NEW" not in ids and "AMZ-DEF" not in ids
+    assert [(x["AlternateID"], x["InvtID"]) for x in rows["ItemXRef"]] == [("AMZ-DEF", "DEF")]
+    assert rows["TrnsfrDoc"][0]["ToSiteID"] == "FBA" and rows["INTran"][0]["InvtID"] == "DEF"
