@@ -214,34 +214,61 @@ class SweepResult:
     window_end: str
 
 
+def _settled(ctx: Context, payload: dict, binding: OrderBinding | None, held: set[str]) -> bool:
+    """Nothing left to do for this version of the order: applied, held for a person, or nothing to write."""
+    last = str(payload.get("lastUpdatedTime") or "")
+    if binding is not None and binding.last_updated and last and _ts(binding.last_updated) >= _ts(last):
+        return True
+    if payload.get("orderId") in held:
+        return True
+    if binding is None:
+        fulfillment = payload.get("fulfillment") or {}
+        channel = "AFN" if str(fulfillment.get("fulfilledBy", "")).upper() == "AMAZON" else "MFN"
+        try:
+            action = ctx.mapping.action_for(str(fulfillment.get("fulfillmentStatus") or ""), channel, sl_state="none")
+        except NeedsReview:
+            return False
+        return action in ("wait", "skip")
+    return False
+
+
 def sweep(ctx: Context, enqueue, *, now: datetime | None = None) -> SweepResult:
-    """Find orders changed since the watermark and hand them to ``enqueue`` (a list of ids per page).
+    """Find orders changed since the watermark and hand the unsettled ones to ``enqueue`` (ids, per page).
 
     The window starts at the watermark minus an overlap and ends two minutes before Amazon's clock (from
     its ``Date`` header, so a skewed local clock cannot skip orders). Orders arrive complete with their
-    items, so each is cached for its import and costs no further call. The watermark moves to the window
-    end only after every page's work was enqueued; a crash before that repeats the window, which the
-    bindings make harmless.
+    items, so each is cached for its import and costs no further call.
+
+    The watermark is "everything before this is settled in SL": it moves to the earliest order this sweep
+    had to enqueue (or to the window end when there was none), and only after every page was enqueued. So
+    when queued work is lost (Redis flushed, a worker pool gone), the next sweep finds those orders again,
+    and the bindings keep that from doing anything twice.
     """
     now = now or ctx.amazon.server_now()
     end = now - timedelta(seconds=SAFETY_SECONDS)
     saved = ctx.sl.get_cursor(SWEEP_CURSOR)
-    start = (_ts(saved) if saved else end - timedelta(seconds=FIRST_LOOKBACK_SECONDS)) - timedelta(
-        seconds=OVERLAP_SECONDS)
+    start = (_ts(saved) if saved else end - timedelta(seconds=FIRST_LOOKBACK_SECONDS)) - OVERLAP_DELTA
     if start >= end:
         return SweepResult(0, start.isoformat(), end.isoformat())
-    found, page = 0, []
+    held = {h.key for h in ctx.sl.list_holds(status="OPEN", entity="order")}
+    found, page, earliest = 0, [], None
     for payload in ctx.amazon.orders.search(last_updated_after=start, last_updated_before=end):
+        if _settled(ctx, payload, ctx.sl.get_order_binding(payload["orderId"]), held):
+            continue
         cache_payload(ctx, payload)
         page.append(payload["orderId"])
+        last = _ts(payload["lastUpdatedTime"])
+        earliest = last if earliest is None or last < earliest else earliest
         if len(page) == PAGE:
             enqueue(page)
             found, page = found + len(page), []
     if page:
         enqueue(page)
         found += len(page)
-    end_text = end.astimezone(UTC).isoformat(timespec="seconds")
-    ctx.sl.set_cursor(SWEEP_CURSOR, end_text)
+    mark = (earliest + OVERLAP_DELTA) if earliest is not None else end  # next start = mark - overlap
+    mark_text = min(mark, end).astimezone(UTC).isoformat(timespec="seconds")
+    ctx.sl.set_cursor(SWEEP_CURSOR, mark_text)
     ctx.sl.record_event(Event("sweep", "orders", "swept", ctx.task_id,
-                              {"from": start.isoformat(timespec="seconds"), "to": end_text, "found": found}))
-    return SweepResult(found, start.isoformat(timespec="seconds"), end_text)
+                              {"from": start.isoformat(timespec="seconds"), "to": end.isoformat(timespec="seconds"),
+                               "queued": found, "watermark": mark_text}))
+    return SweepResult(found, start.isoformat(timespec="seconds"), end.astimezone(UTC).isoformat(timespec="seconds"))
