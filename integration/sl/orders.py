@@ -69,14 +69,14 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder) -> tuple[
         ext = qty * price - Decimal(str(line.discount or 0))
         merch += ext
         item = items[line.invt_id]
+        sls_price, tot = money(price, places), money(ext, places)
         lines.append({
             "CpnyID": cpny_id, "OrdNbr": ord_nbr, "LineRef": ref, "LineNbr": -32768 + (i - 1) * LINE_STEP,
             "InvtID": line.invt_id, "AlternateID": line.alternate_id, "AltIDType": line.alt_id_type,
             "Descr": line.description or item.descr, "SiteID": line.site_id, "UnitDesc": item.stk_unit,
             "UnitMultDiv": "M", "CnvFact": 1, "QtyOrd": qty, "QtyOpenShip": qty,
-            "SlsPrice": money(price, places), "CurySlsPrice": money(price, places),
-            "ListPrice": money(price, places), "CuryListPrice": money(price, places),
-            "TotOrd": money(ext, places), "CuryTotOrd": money(ext, places),
+            "SlsPrice": sls_price, "CurySlsPrice": sls_price, "ListPrice": sls_price, "CuryListPrice": sls_price,
+            "TotOrd": tot, "CuryTotOrd": tot,
             "SlsAcct": otype.sls_acct, "SlsSub": otype.sls_sub, "TaxCat": item.tax_cat, "Taxable": 1,
             "Status": "O", "ReqDate": date, "PromDate": date, "SchedCntr": 1, "User1": line.amazon_item_id,
         })
@@ -94,6 +94,7 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder) -> tuple[
     freight, tax = Decimal(str(order.TotFrt or 0)), Decimal(str(order.TotTax or 0))
     total = merch + freight + tax
     note_text = "\n".join(x for x in [order.note, *notes] if x)
+    m_merch, m_frt, m_tax, m_total = (money(x, places) for x in (merch, freight, tax, total))
     header = {
         "CpnyID": cpny_id, "OrdNbr": ord_nbr, "SOTypeID": order.SOTypeID, "Status": "O", "CustID": order.CustID,
         "CustOrdNbr": order.CustOrdNbr, "OrdDate": date, "ShipCustID": order.CustID, "ShiptoType": "C",
@@ -101,10 +102,9 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder) -> tuple[
         "ShipAddr2": addr2, "ShipCity": order.ShipCity, "ShipState": order.ShipState, "ShipZip": order.ShipZip,
         "ShipCountry": order.ShipCountry, "ShipPhone": order.ShipPhone, "ShipViaID": order.ShipViaID,
         "ShipSiteID": order.ShipSiteID or order.lines[0].site_id, "CuryID": cury, "CuryMultDiv": "M",
-        "CuryRate": 1, "CuryEffDate": date, "TotMerch": money(merch, places), "CuryTotMerch": money(merch, places),
-        "TotFrt": money(freight, places), "CuryTotFrt": money(freight, places), "TotTax": money(tax, places),
-        "CuryTotTax": money(tax, places), "TotOrd": money(total, places), "CuryTotOrd": money(total, places),
-        "UnshippedBalance": money(total, places), "CuryUnshippedBalance": money(total, places),
+        "CuryRate": 1, "CuryEffDate": date, "TotMerch": m_merch, "CuryTotMerch": m_merch, "TotFrt": m_frt,
+        "CuryTotFrt": m_frt, "TotTax": m_tax, "CuryTotTax": m_tax, "TotOrd": m_total, "CuryTotOrd": m_total,
+        "UnshippedBalance": m_total, "CuryUnshippedBalance": m_total,
         "LineCntr": len(lines), "NextFunctionID": otype.next_function_id,
         "NextFunctionClass": otype.next_function_class, "ARAcct": otype.ar_acct, "ARSub": otype.ar_sub,
         **{f"User{n}": getattr(order, f"User{n}") for n in range(1, 11)},

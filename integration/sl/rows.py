@@ -17,6 +17,8 @@ PROGRAM_ID = "AMZSYNC"   # Crtd_Prog / LUpd_Prog (CHAR(8)) and Crtd_User / LUpd_
 AUDIT = ("Crtd_DateTime", "Crtd_Prog", "Crtd_User", "LUpd_DateTime", "LUpd_Prog", "LUpd_User")
 
 _PLANS: dict[tuple[str, str], tuple] = {}
+_SLOTS: dict[tuple[str, tuple[str, ...]], tuple] = {}
+_TEMPLATES: dict[tuple[str, str], tuple[datetime, list]] = {}
 
 
 def q(name: str) -> str:
@@ -29,6 +31,8 @@ class Rows:
         self.dialect = dialect
         self._cursor = None
         self.notes: list[str] = []   # free text cut to fit during this transaction
+        self.now = datetime.now().replace(microsecond=0)   # one audit time per transaction
+        self._dates: dict = {}
 
     def close(self) -> None:
         if self._cursor is not None:
@@ -95,7 +99,8 @@ class Rows:
                     defaults.append(" " * c.length)
                 else:
                     defaults.append(c.default)
-            index = {c.name: i for i, c in enumerate(cols)}
+            index = {c.name: (i, 0 if c.type == CHAR else 1 if c.type == FLOAT else 2, c.length or 0)
+                     for i, c in enumerate(cols)}
             sql = (f"INSERT INTO {q(table)} ({', '.join(q(c.name) for c in cols)}) "
                    f"VALUES ({', '.join('?' for _ in cols)})")
             plan = (cols, defaults, index, sql)
@@ -104,42 +109,74 @@ class Rows:
 
     def _convert(self, table: str, col, value):
         if col.type == CHAR:
+            if type(value) is str and len(value) <= col.length:   # the common case, kept cheap
+                return value.ljust(col.length)
             return fit(table, col.name, value, col.length, self.notes)
         if col.type == FLOAT:
             return float(value or 0)
         if col.type in (SMALLDATETIME, DATETIME):
-            dt = sl_datetime(value) if col.type == SMALLDATETIME else (value or NO_DATE).replace(microsecond=0)
-            return self.dialect.to_db_datetime(dt)
+            cached = self._dates.get((col.type, value))
+            if cached is None:
+                if col.type == SMALLDATETIME:
+                    dt = sl_datetime(value)
+                else:
+                    dt = (value or NO_DATE).replace(microsecond=0)
+                cached = self._dates[(col.type, value)] = self.dialect.to_db_datetime(dt)
+            return cached
         if col.type == TEXT:
             return "" if value is None else str(value)
         return int(value or 0)
 
-    def _row(self, table: str, values: dict, now: datetime) -> list:
+    def _template(self, table: str) -> list:
+        """The table's default row with this transaction's audit values filled in (shared while the
+        audit time is the same second)."""
+        key = (self.dialect.name, table)
+        cached = _TEMPLATES.get(key)
+        if cached is not None and cached[0] == self.now:
+            return cached[1]
         cols, defaults, index, _ = self._plan(table)
         row = list(defaults)
-        audit = {"Crtd_DateTime": now, "Crtd_Prog": PROGRAM_ID, "Crtd_User": PROGRAM_ID,
-                 "LUpd_DateTime": now, "LUpd_Prog": PROGRAM_ID, "LUpd_User": PROGRAM_ID}
-        for name, value in (audit | values).items():
-            i = index.get(name)
-            if i is None:
-                if name in audit:
-                    continue
-                raise KeyError(f"{table} has no column {name}")
-            row[i] = self._convert(table, cols[i], value)
+        audit = {"Crtd_DateTime": self.now, "Crtd_Prog": PROGRAM_ID, "Crtd_User": PROGRAM_ID,
+                 "LUpd_DateTime": self.now, "LUpd_Prog": PROGRAM_ID, "LUpd_User": PROGRAM_ID}
+        for name, value in audit.items():
+            if name in index:
+                i = index[name][0]
+                row[i] = self._convert(table, cols[i], value)
+        _TEMPLATES[key] = (self.now, row)
+        return row
+
+    def _row(self, table: str, values: dict) -> list:
+        cols, _, index, _ = self._plan(table)
+        row = list(self._template(table))
+        names = tuple(values)
+        slots = _SLOTS.get((table, names))
+        if slots is None:
+            missing = [n for n in names if n not in index]
+            if missing:
+                raise KeyError(f"{table} has no column {', '.join(missing)}")
+            slots = _SLOTS[(table, names)] = tuple(index[n] for n in names)
+        for (i, kind, length), value in zip(slots, values.values()):   # noqa: B905 - same length by construction
+            if not value:   # blank, 0 or None: the SL default (or audit value) of the template stays
+                continue
+            if kind == 0 and type(value) is str and len(value) <= length:   # CHAR, the common case
+                row[i] = value.ljust(length)
+            elif kind == 1:
+                row[i] = float(value)
+            else:
+                row[i] = self._convert(table, cols[i], value)
         return row
 
     def insert(self, table: str, values: dict) -> None:
-        self.cursor.execute(self._plan(table)[3], self._row(table, values, datetime.now()))
+        self.cursor.execute(self._plan(table)[3], self._row(table, values))
 
     def insert_many(self, table: str, rows: list[dict]) -> None:
         if not rows:
             return
-        now = datetime.now()
-        self.cursor.executemany(self._plan(table)[3], [self._row(table, r, now) for r in rows])
+        self.cursor.executemany(self._plan(table)[3], [self._row(table, r) for r in rows])
 
     def insert_returning(self, table: str, values: dict, id_col: str) -> int:
         cols, _, _, _ = self._plan(table)
-        row = self._row(table, values, datetime.now())
+        row = self._row(table, values)
         sql = self.dialect.insert_returning(table, [c.name for c in cols], id_col)
         cur = self.cursor
         cur.execute(sql, row)
@@ -154,7 +191,7 @@ class Rows:
         t = TABLES[table]
         values = dict(values)
         if "LUpd_DateTime" in t.by_name:
-            values.update(LUpd_DateTime=datetime.now(), LUpd_Prog=PROGRAM_ID, LUpd_User=PROGRAM_ID)
+            values.update(LUpd_DateTime=self.now, LUpd_Prog=PROGRAM_ID, LUpd_User=PROGRAM_ID)
         sets = ", ".join(f"{q(k)} = ?" for k in values)
         cond = " AND ".join(f"{q(k)} = ?" for k in where)
         params = [self._convert(table, t.column(k), v) for k, v in values.items()] + list(where.values())
