@@ -23,6 +23,15 @@ from integration.amazon.sellers import Sellers
 from integration.amazon.transport import Transport
 from integration.guard import Breaker, RateLimiter
 
+
+def safe_table() -> dict[str, tuple[float, int]]:
+    """The published limits with the transport's safety margin (rate x 0.9, one token less burst)."""
+    from integration.amazon.transport import SAFETY
+    from integration.guard.limits import PUBLISHED
+
+    return {op: (rate * SAFETY, max(1, burst - 1)) for op, (rate, burst) in PUBLISHED.items()}
+
+
 _sessions: dict[int, requests.Session] = {}
 _lock = threading.Lock()
 
@@ -62,7 +71,7 @@ class AmazonClient:
         tokens = TokenProvider(r, session, token_url=s.lwa_token_url, client_id=s.lwa_client_id,
                                client_secret=s.lwa_client_secret, refresh_token=s.lwa_refresh_token,
                                timeout=s.http_timeout, time_scale=scale)
-        limiter = RateLimiter(r, s.seller_id, time_scale=scale)
+        limiter = RateLimiter(r, s.seller_id, time_scale=scale, table=safe_table())
         breaker = Breaker(r, "amazon", fail_max=s.breaker_fail_max, window=s.breaker_window,
                           reset_timeout=s.breaker_reset_timeout)
         transport = Transport(s.spapi_endpoint, tokens, limiter, breaker, session=session, timeout=s.http_timeout)

@@ -107,7 +107,7 @@ def test_the_processing_report_follows_the_official_schema(sim, client, models):
 
 
 def test_a_sixth_listings_feed_within_five_minutes_is_throttled(sim, client):
-    for n in range(5):
+    for _ in range(5):
         client.feeds.submit_listings([{"messageId": 1, "sku": "WIDGET-0001", "operationType": "DELETE"}])
         advance(sim, 1)
     with pytest.raises(Transient) as err:
@@ -154,8 +154,8 @@ def test_subscribe_sets_up_destination_and_subscriptions_once(sim, client):
 
 
 def test_notifications_arrive_as_sqs_bodies_and_eventbridge_events(sim, client, models):
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     got = []
 
