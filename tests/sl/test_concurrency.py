@@ -47,8 +47,8 @@ def _run(dsn: str) -> tuple[list[str], int]:
     return numbers, sum(r for _, _, r, _ in results)
 
 
-def _check(dsn: str) -> None:
-    numbers, _retries = _run(dsn)
+def _check(dsn: str) -> int:
+    numbers, retries = _run(dsn)
     assert len(numbers) == ORDERS and len(set(numbers)) == ORDERS
     db = Database(dsn)
     try:
@@ -64,6 +64,7 @@ def _check(dsn: str) -> None:
         assert sorted(int(n[1:]) for n in numbers) == list(range(2, ORDERS + 2))
     finally:
         db.close()
+    return retries
 
 
 @pytest.mark.slow
@@ -75,3 +76,16 @@ def test_eight_processes_creating_400_orders_on_sqlite(sqlite_dsn):
 @pytest.mark.postgres
 def test_eight_processes_creating_400_orders_on_postgresql(pg_database):
     _check(pg_database[0])
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_serialization_failures_under_serializable_isolation_are_retried(pg_database):
+    """Under SERIALIZABLE, racing counter updates fail with 40001; the gateway retries them whole."""
+    import pyodbc
+
+    dsn, name = pg_database
+    admin = pyodbc.connect(dsn, autocommit=True)
+    admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_isolation TO \'serializable\'')
+    admin.close()
+    assert _check(dsn) > 0
