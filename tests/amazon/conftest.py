@@ -55,3 +55,18 @@ def sandbox(sim, path: str, payload: dict | None = None, method: str | None = No
     resp = requests.request(verb, sim.url + "/_sandbox/" + path, json=payload, timeout=10)
     resp.raise_for_status()
     return resp.json()
+
+
+@pytest.fixture
+def client_for_url(r, redis_url):
+    """A client for a simulator at ``url`` running elsewhere (another process), time scale 1."""
+    from types import SimpleNamespace
+
+    from integration.amazon.client import AmazonClient
+
+    def make(url: str):
+        fake = SimpleNamespace(url=url, clock=SimpleNamespace(scale=1.0))
+        return AmazonClient.from_settings(settings_for(fake, redis_url, SPAPI_HTTP_TIMEOUT="60"), r,
+                                          session=requests.Session())
+
+    return make

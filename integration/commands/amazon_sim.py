@@ -1,0 +1,46 @@
+"""``slsync amazon-sim``: run the local SP-API simulator in the foreground."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("amazon-sim")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=int)
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same seller and orders.")
+@click.option("--orders", default=50, show_default=True, type=int, help="Seeded orders (past 15 days + next day).")
+@click.option("--time-scale", default=1.0, show_default=True, type=float,
+              help="Simulated seconds per real second; rate limits scale with it (set SPAPI_TIME_SCALE alike).")
+@click.option("--seller-id", default="A2SANDBOXSELLER", show_default=True)
+@click.option("--marketplace", "marketplaces", multiple=True, help="Marketplace id (repeat); default ATVPDKIKX0DER.")
+@click.option("--no-rate-limits", is_flag=True, help="Never answer 429 for rate (benchmarks).")
+@click.option("--no-validate", is_flag=True, help="Do not check responses against the official models.")
+@click.option("--fault", "faults", multiple=True, metavar="OP:KIND[:RATE]",
+              help="Inject faults, e.g. getOrder:503:0.2 or *:latency:1 (kinds: 500 503 429 expired_token "
+                   "malformed latency hang).")
+@click.option("--notify-url", help="HTTP target that receives notifications (SQS body or EventBridge event).")
+@click.option("--notify-duplicates", default=0.0, type=float, help="Share of notifications delivered twice.")
+@click.option("--notify-reorder", default=0.0, type=float, help="Share of notifications delivered out of order.")
+def amazon_sim(host, port, seed, orders, time_scale, seller_id, marketplaces, no_rate_limits, no_validate, faults,
+               notify_url, notify_duplicates, notify_reorder) -> None:
+    """Run the local SP-API simulator (sandbox)."""
+    from integration.sandbox.amazon.faults import parse_flag
+    from integration.sandbox.amazon.server import Simulator
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: listening on {host}, not loopback", err=True)
+    try:
+        rules = [parse_flag(f) for f in faults]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fault") from None
+    sim = Simulator(seed=seed, orders=orders, time_scale=time_scale, seller_id=seller_id,
+                    marketplace_ids=tuple(marketplaces) or ("ATVPDKIKX0DER",), rate_limits=not no_rate_limits,
+                    validate=False if no_validate else None, faults=rules, notify_url=notify_url)
+    sim.outbox.duplicates, sim.outbox.reorder = notify_duplicates, notify_reorder
+    click.echo(f"amazon-sim listening on http://{host}:{port} (seed {seed}, {len(sim.state.orders)} orders, "
+               f"time x{time_scale:g}, validation {'on' if sim.validate else 'off'})", err=False)
+    try:
+        sim.serve_forever(host, port)
+    except KeyboardInterrupt:
+        pass
