@@ -188,6 +188,10 @@ class SLGateway:
                                  unpushed_only: bool = False) -> list[Shipper]:
         return self._read(lambda r: shippers.confirmed_since(r, self.cpny_id, watermark, limit, unpushed_only))
 
+    def shipper(self, shipper_id: str) -> Shipper | None:
+        """One confirmed shipper with its lines and packages (None if missing, unconfirmed or cancelled)."""
+        return self._read(lambda r: shippers.one(r, self.cpny_id, shipper_id))
+
     def shippers_for_order(self, ord_nbr: str) -> list[Shipper]:
         return self._read(lambda r: shippers.for_order(r, self.cpny_id, ord_nbr))
 

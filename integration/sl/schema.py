@@ -83,18 +83,18 @@ XAMZ = {
     for t in (
         table("xAMZOrder", ("AmazonOrderId",),
               "AmazonOrderId:c25 CpnyID:c10 OrdNbr:c15 AmazonStatus:c30 LastUpdated:c30 PayloadHash:c64 "
-              "Status:c10 InvcRefNbr:c10 CMRefNbr:c10 " + _AUDIT,
+              "Status:c20 InvcRefNbr:c10 CMRefNbr:c10 " + _AUDIT,
               (("xAMZOrder1", ("CpnyID", "OrdNbr")),), custom=True),
         table("xAMZShipment", ("CpnyID", "ShipperID"),
-              "CpnyID:c10 ShipperID:c15 OrdNbr:c15 AmazonOrderId:c25 Status:c10 Attempts:s PushedAt:dt "
+              "CpnyID:c10 ShipperID:c15 OrdNbr:c15 AmazonOrderId:c25 Status:c20 Attempts:s PushedAt:dt "
               "Response:t " + _AUDIT, custom=True),
         table("xAMZStock", ("SKU", "SiteGroup"),
               "SKU:c40 SiteGroup:c30 InvtID:c30 Qty:f SentAt:dt FeedId:c40 " + _AUDIT, custom=True),
         table("xAMZSettlement", ("SettlementId",),
               "SettlementId:c30 CpnyID:c10 Module:c2 BatNbr:c10 CuryID:c4 TotalAmt:f LineCount:i "
-              "FileChecksum:c64 Status:c10 PostedAt:dt " + _AUDIT, custom=True),
+              "FileChecksum:c64 Status:c20 PostedAt:dt " + _AUDIT, custom=True),
         table("xAMZHold", ("HoldId",),
-              "HoldId:id Entity:c20 EntityKey:c60 Reason:c30 Message:t Payload:t Status:c10 Note:t "
+              "HoldId:id Entity:c20 EntityKey:c60 Reason:c30 Message:t Payload:t Status:c20 Note:t "
               "CreatedAt:dt UpdatedAt:dt " + _AUDIT,
               (("xAMZHold1", ("Status", "Reason")), ("xAMZHold2", ("Entity", "EntityKey"))), custom=True),
         table("xAMZCursor", ("Name",), "Name:c60 Value:c60 UpdatedAt:dt " + _AUDIT, custom=True),

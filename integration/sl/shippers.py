@@ -3,7 +3,8 @@
 A shipper counts as shipped when ``ShippingConfirmed = 1``, ``Cancelled = 0`` and ``ShipDateAct`` is set.
 The watermark is ``SOShipHeader.LUpd_DateTime`` (SMALLDATETIME: minute precision), compared with ``>=`` so
 a shipper changed in the watermark's own minute is seen again; ``xAMZShipment`` stops it being pushed twice.
-Tracking numbers come from SOShipPack (one per box), else from SOShipHeader.TrackingNbr.
+Tracking numbers come from SOShipPack (one per box), else from SOShipHeader.TrackingNbr. ``unpushed_only``
+leaves out shippers whose xAMZShipment status is settled (PUSHED, SKIPPED_AFN, NOT_AMAZON).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from decimal import Decimal
 
 from integration.sl.models import Package, Shipper, ShipperLine
 from integration.sl.rows import Rows
+from integration.sl.state import SETTLED_SHIPMENT
 from integration.sl.text import NO_DATE
 
 _HEADER = ('SELECT h."ShipperID", h."OrdNbr", h."CustOrdNbr", h."ShipViaID", v."CarrierID", v."SCAC", v."Descr", '
@@ -24,12 +26,20 @@ _HEADER = ('SELECT h."ShipperID", h."OrdNbr", h."CustOrdNbr", h."ShipViaID", v."
 def confirmed_since(rows: Rows, cpny_id: str, watermark: datetime | None, limit: int = 500,
                     unpushed_only: bool = False) -> list[Shipper]:
     sql = _HEADER + 'AND h."LUpd_DateTime" >= ? '
+    params = [cpny_id, NO_DATE, watermark or NO_DATE]
     if unpushed_only:
         sql += ('AND NOT EXISTS (SELECT 1 FROM "xAMZShipment" x WHERE x."CpnyID" = h."CpnyID" '
-                'AND x."ShipperID" = h."ShipperID" AND x."Status" = \'PUSHED\') ')
+                f'AND x."ShipperID" = h."ShipperID" AND x."Status" IN ({", ".join("?" for _ in SETTLED_SHIPMENT)})) ')
+        params += SETTLED_SHIPMENT
     sql += 'ORDER BY h."LUpd_DateTime", h."ShipperID"'
-    heads = rows.all(sql, [cpny_id, NO_DATE, watermark or NO_DATE])[:limit]
+    heads = rows.all(sql, params)[:limit]
     return _complete(rows, cpny_id, heads)
+
+
+def one(rows: Rows, cpny_id: str, shipper_id: str) -> Shipper | None:
+    """A confirmed shipper by id (None if it does not exist, is not confirmed or was cancelled)."""
+    found = _complete(rows, cpny_id, rows.all(_HEADER + 'AND h."ShipperID" = ?', [cpny_id, NO_DATE, shipper_id]))
+    return found[0] if found else None
 
 
 def for_order(rows: Rows, cpny_id: str, ord_nbr: str) -> list[Shipper]:

@@ -12,7 +12,9 @@ from datetime import datetime
 from integration.sl.models import Event, Hold, OrderBinding, SettlementBinding
 from integration.sl.rows import Rows
 
-HOLD_STATUSES = ("OPEN", "RELEASED", "RESOLVED", "DISMISSED")
+HOLD_STATUSES = ("OPEN", "RELEASED", "RESOLVED", "DISCARDED", "DISMISSED")
+# xAMZShipment statuses after which a shipper needs nothing more (SENDING / FAILED are retried).
+SETTLED_SHIPMENT = ("PUSHED", "SKIPPED_AFN", "NOT_AMAZON")
 
 
 def _json(value) -> str:

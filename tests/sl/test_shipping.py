@@ -91,3 +91,15 @@ def test_holds_cursors_and_events(gateway):
     gateway.record_stock_sent("WIDGET-0001", "US-MFN", "WIDGET-0001", 5, "feed-2")
     assert gateway.last_stock_sent("WIDGET-0001", "US-MFN") == 5
     assert [e.action for e in gateway.events_for("order", "111-1")] == ["held"]
+
+
+def test_settled_shipments_are_left_out_and_one_shipper_can_be_read(gateway):
+    order = an_order(lines=1)
+    ord_nbr = gateway.create_sales_order(order, a_binding(order))
+    ids = [sandbox.create_confirmed_shipper(gateway.db, "AMZDEMO", ord_nbr, quantities={"00001": Decimal(1)},
+                                            tracking_numbers=[f"1Z{n}"]) for n in range(4)]
+    for shipper_id, status in zip(ids, ("SKIPPED_AFN", "NOT_AMAZON", "SENDING"), strict=False):
+        gateway.bind_shipment(shipper_id, ord_nbr=ord_nbr, amazon_order_id="", status=status)
+    assert [s.shipper_id for s in gateway.shippers_confirmed_since(None, unpushed_only=True)] == ids[2:]
+    assert gateway.shipper(ids[0]).packages[0].tracking_nbr == "1Z0"
+    assert gateway.shipper("NOPE") is None
