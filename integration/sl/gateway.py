@@ -102,7 +102,11 @@ class SLGateway:
             state.insert_order_binding(r, _with(binding, ord_nbr=ord_nbr, cpny_id=self.cpny_id, sl_status="OPEN"))
             detail = {"ord_nbr": ord_nbr, "lines": len(order.lines), **({"notes": notes} if notes else {})}
             ev = event or Event("order", binding.amazon_order_id, "sl_order_created")
-            state.record_event(r, ev if ev.detail else _with(ev, detail=detail))
+            if not ev.detail:
+                ev = _with(ev, detail=detail)
+            elif notes and isinstance(ev.detail, dict):
+                ev = _with(ev, detail={**ev.detail, "ord_nbr": ord_nbr, "notes": notes})
+            state.record_event(r, ev)
             return ord_nbr
 
         return self._already_done(work, lambda: self.get_order_binding(binding.amazon_order_id).ord_nbr)

@@ -69,10 +69,14 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder) -> tuple[
         ext = qty * price - Decimal(str(line.discount or 0))
         merch += ext
         item = items[line.invt_id]
+        alternate = line.alternate_id
+        if len(alternate) > 30:   # informational only (InvtID is resolved): noted, not a reason to hold
+            notes.append(f"line {ref}: Amazon SKU {alternate} is longer than SOLine.AlternateID (30)")
+            alternate = ""
         sls_price, tot = money(price, places), money(ext, places)
         lines.append({
             "CpnyID": cpny_id, "OrdNbr": ord_nbr, "LineRef": ref, "LineNbr": -32768 + (i - 1) * LINE_STEP,
-            "InvtID": line.invt_id, "AlternateID": line.alternate_id, "AltIDType": line.alt_id_type,
+            "InvtID": line.invt_id, "AlternateID": alternate, "AltIDType": line.alt_id_type if alternate else "",
             "Descr": line.description or item.descr, "SiteID": line.site_id, "UnitDesc": item.stk_unit,
             "UnitMultDiv": "M", "CnvFact": 1, "QtyOrd": qty, "QtyOpenShip": qty,
             "SlsPrice": sls_price, "CurySlsPrice": sls_price, "ListPrice": sls_price, "CuryListPrice": sls_price,

@@ -161,3 +161,11 @@ def test_invoice_and_credit_memo_are_written_once(gateway):
     assert _count(gateway, "ARTran", TranType="CM", RefNbr=memo, DrCr="D") == 1
     binding = gateway.get_order_binding(order.CustOrdNbr)
     assert (binding.invc_ref_nbr, binding.cm_ref_nbr, binding.sl_status) == (invoice, memo, "CREDITED")
+
+
+def test_a_sku_too_long_for_alternate_id_is_noted_not_held(gateway):
+    order = an_order(lines=1)
+    order.lines[0].alternate_id = "S" * 40
+    ord_nbr = gateway.create_sales_order(order, a_binding(order))
+    assert gateway.sales_order(ord_nbr)["lines"][0]["InvtID"] == "WIDGET-0001"
+    assert "S" * 40 in gateway.events_for("order", order.CustOrdNbr)[0].detail
