@@ -187,3 +187,27 @@ def seed(dsn_or_db, *, seed: int = 1, catalog: list[dict] | None = None) -> dict
     rows = seed_rows(seed, catalog)
     sandbox.insert_rows(db, rows)
     return {k: len(v) for k, v in rows.items()}
+
+
+def ship_order(target, ord_nbr: str, *, quantities: dict | None = None, tracking_numbers: list[str] | None = None,
+               ship_via_id: str = "", cpny_id: str = CPNY, boxes: int = 1) -> str:
+    """The sandbox warehouse ships an SL order: a confirmed shipper (all open quantities, or ``quantities``
+    per LineRef) with tracking numbers (made up per carrier when not given); returns the ShipperID.
+
+    ``target``: an SLGateway, a Database or a DSN.
+    """
+    db = getattr(target, "db", target)
+    db = db if isinstance(db, Database) else Database(db)
+    if tracking_numbers is None:
+        rnd = random.Random(f"ship:{ord_nbr}:{quantities}")
+        tracking_numbers = [_tracking(ship_via_id, rnd) for _ in range(max(1, boxes))]
+    return sandbox.create_confirmed_shipper(db, cpny_id, ord_nbr, quantities=quantities,
+                                            tracking_numbers=tracking_numbers, ship_via_id=ship_via_id)
+
+
+def _tracking(ship_via_id: str, rnd: random.Random) -> str:
+    if ship_via_id.startswith("FEDEX"):
+        return "".join(rnd.choice("0123456789") for _ in range(12))
+    if ship_via_id == "USPS":
+        return "9400" + "".join(rnd.choice("0123456789") for _ in range(16))
+    return "1Z" + "".join(rnd.choice("0123456789ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(16))

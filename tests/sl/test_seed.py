@@ -28,3 +28,19 @@ def test_the_seed_follows_a_given_catalog():
     assert {"ABC", "DEF"} <= ids and "NEW" not in ids and "AMZ-DEF" not in ids
     assert [(x["AlternateID"], x["InvtID"]) for x in rows["ItemXRef"]] == [("AMZ-DEF", "DEF")]
     assert rows["TrnsfrDoc"][0]["ToSiteID"] == "FBA" and rows["INTran"][0]["InvtID"] == "DEF"
+
+
+def test_the_sandbox_warehouse_ships_an_order_with_made_up_tracking(sqlite_dsn):
+    from decimal import Decimal
+
+    from integration.sl import open_gateway
+    from tests.sl.builders import a_binding, an_order
+
+    gw = open_gateway(sqlite_dsn, "AMZDEMO")
+    order = an_order(lines=2)
+    ord_nbr = gw.create_sales_order(order, a_binding(order))
+    shipper_id = sl_seed.ship_order(gw, ord_nbr, quantities={"00002": Decimal(1)}, ship_via_id="USPS")
+    shipper = gw.shipper(shipper_id)
+    assert [ln.ord_line_ref for ln in shipper.lines] == ["00002"]
+    assert shipper.packages[0].tracking_nbr.startswith("9400") and len(shipper.packages[0].tracking_nbr) == 20
+    gw.close()
