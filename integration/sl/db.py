@@ -96,7 +96,7 @@ class Database:
 
     def _once(self, work, write):
         conn = self.connection()
-        rows = Rows(conn, self.dialect)
+        rows = Rows(conn, self.dialect, self.dsn)
         try:
             if self.dialect.name == "sqlite":
                 conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")

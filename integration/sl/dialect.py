@@ -37,6 +37,7 @@ class Dialect:
     types = {FLOAT: "FLOAT", SMALLINT: "SMALLINT", INTEGER: "INTEGER", SMALLDATETIME: "SMALLDATETIME",
              DATETIME: "DATETIME", TEXT: "TEXT"}
     has_rowversion = False
+    introspects = True   # read the live column list before writing (a customer's SL version may differ)
     # SQLSTATEs / message fragments: retry the whole transaction, or reconnect.
     retry_states: tuple[str, ...] = ("40001",)
     retry_words: tuple[str, ...] = ()
@@ -96,6 +97,13 @@ class Dialect:
         return (f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}) VALUES ({marks}) "
                 f"RETURNING {q(id_col)}")
 
+    def columns_sql(self) -> str:
+        """(name, data type, char length, default, generated) of a table's columns; one ``?``: the table."""
+        return ("SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_MAXIMUM_LENGTH, COLUMN_DEFAULT, "
+                "CASE WHEN IS_IDENTITY = 'YES' OR IS_GENERATED = 'ALWAYS' THEN 1 ELSE 0 END "
+                "FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME = ? AND TABLE_SCHEMA = current_schema() "
+                "ORDER BY ORDINAL_POSITION")
+
     # -- values ------------------------------------------------------------------------------------
     def to_db_datetime(self, value: datetime):
         return value
@@ -123,6 +131,7 @@ class SQLiteDialect(Dialect):
     """The embedded sandbox. CHAR columns use the RTRIM collation, so padded values compare as SL's do."""
 
     name = "sqlite"
+    introspects = False   # the sandbox file is always created from our own definition
     types = {**Dialect.types, FLOAT: "REAL", SMALLDATETIME: "TEXT", DATETIME: "TEXT"}
 
     def type_sql(self, col: Column) -> str:
@@ -222,6 +231,14 @@ class SQLServerDialect(Dialect):
 
     def table_hint(self) -> str:
         return " WITH (UPDLOCK, ROWLOCK)"
+
+    def columns_sql(self) -> str:
+        # rowversion (DATA_TYPE 'timestamp') and identity columns are never inserted.
+        return ("SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_MAXIMUM_LENGTH, COLUMN_DEFAULT, "
+                "CASE WHEN DATA_TYPE = 'timestamp' OR COLUMNPROPERTY(OBJECT_ID(TABLE_SCHEMA + '.' + TABLE_NAME), "
+                "COLUMN_NAME, 'IsIdentity') = 1 THEN 1 ELSE 0 END "
+                "FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME = ? AND TABLE_SCHEMA = SCHEMA_NAME() "
+                "ORDER BY ORDINAL_POSITION")
 
     def insert_returning(self, table: str, cols: list[str], id_col: str) -> str:
         marks = ", ".join("?" for _ in cols)

@@ -10,15 +10,36 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from integration.sl.schema import CHAR, DATETIME, FLOAT, NOW, SMALLDATETIME, TABLES, TEXT
+from integration.sl.schema import (
+    CHAR,
+    DATETIME,
+    FLOAT,
+    INTEGER,
+    NOW,
+    SMALLDATETIME,
+    SMALLINT,
+    TABLES,
+    TEXT,
+    Column,
+)
+from integration.sl.schema import NO_DATE as NO_DATE_TEXT
 from integration.sl.text import NO_DATE, fit, sl_datetime, trim
 
 PROGRAM_ID = "AMZSYNC"   # Crtd_Prog / LUpd_Prog (CHAR(8)) and Crtd_User / LUpd_User (CHAR(10))
 AUDIT = ("Crtd_DateTime", "Crtd_Prog", "Crtd_User", "LUpd_DateTime", "LUpd_Prog", "LUpd_User")
 
-_PLANS: dict[tuple[str, str], tuple] = {}
-_SLOTS: dict[tuple[str, tuple[str, ...]], tuple] = {}
-_TEMPLATES: dict[tuple[str, str], tuple[datetime, list]] = {}
+_PLANS: dict[tuple[str, str, str], tuple] = {}
+_SLOTS: dict[tuple[str, str, tuple[str, ...]], tuple] = {}
+_TEMPLATES: dict[tuple[str, str, str], tuple[datetime, list]] = {}
+# Database type names (SQL Server and PostgreSQL) -> our column types, for columns we did not define.
+_TYPE_OF = {"char": CHAR, "character": CHAR, "nchar": CHAR, "varchar": CHAR, "nvarchar": CHAR,
+            "character varying": CHAR, "float": FLOAT, "real": FLOAT, "double precision": FLOAT, "money": FLOAT,
+            "decimal": FLOAT, "numeric": FLOAT, "smallint": SMALLINT, "tinyint": SMALLINT, "bit": SMALLINT,
+            "int": INTEGER, "integer": INTEGER, "bigint": INTEGER, "smalldatetime": SMALLDATETIME,
+            "datetime": SMALLDATETIME, "datetime2": SMALLDATETIME, "date": SMALLDATETIME,
+            "timestamp without time zone": SMALLDATETIME, "text": TEXT, "ntext": TEXT}
+_BLANK = {CHAR: " ", FLOAT: 0, SMALLINT: 0, INTEGER: 0, SMALLDATETIME: NO_DATE_TEXT, DATETIME: NO_DATE_TEXT,
+          TEXT: ""}
 
 
 def q(name: str) -> str:
@@ -26,9 +47,10 @@ def q(name: str) -> str:
 
 
 class Rows:
-    def __init__(self, conn, dialect):
+    def __init__(self, conn, dialect, db_key: str = ""):
         self.conn = conn
         self.dialect = dialect
+        self.db_key = db_key          # plans are cached per database: a customer's SL may differ from ours
         self._cursor = None
         self.notes: list[str] = []   # free text cut to fit during this transaction
         self.now = datetime.now().replace(microsecond=0)   # one audit time per transaction
@@ -85,11 +107,20 @@ class Rows:
 
     # -- writing ---------------------------------------------------------------------------------
     def _plan(self, table: str):
-        key = (self.dialect.name, table)
+        key = (self.db_key, self.dialect.name, table)
         plan = _PLANS.get(key)
         if plan is None:
             t = TABLES[table]
             cols = [c for c in t.columns if not c.identity]
+            live = self._live_columns(table) if self.conn is not None and self.dialect.introspects else None
+            if live is not None:
+                # The customer's SL version decides (reference: introspect before writing): our columns it
+                # lacks are left out; its NOT NULL columns without a default that we do not know (S4Future*,
+                # BMI*, ...) get SL's blank / 0 / 1900-01-01, since GLTran, ARDoc and others have no defaults.
+                cols = [c for c in cols if c.name.lower() in live]
+                known = {c.name.lower() for c in t.columns}
+                cols += [Column(name, kind, length, _BLANK[kind]) for low, (name, kind, length, needed) in live.items()
+                         if needed and low not in known]
             to_db = self.dialect.to_db_datetime
             defaults = []
             for c in cols:
@@ -101,11 +132,30 @@ class Rows:
                     defaults.append(c.default)
             index = {c.name: (i, 0 if c.type == CHAR else 1 if c.type == FLOAT else 2, c.length or 0)
                      for i, c in enumerate(cols)}
+            # Values for columns this database does not have are dropped (slot -1).
+            index.update({c.name: (-1, -1, 0) for c in t.columns if c.name not in index})
             sql = (f"INSERT INTO {q(table)} ({', '.join(q(c.name) for c in cols)}) "
                    f"VALUES ({', '.join('?' for _ in cols)})")
             plan = (cols, defaults, index, sql)
             _PLANS[key] = plan
         return plan
+
+    def _live_columns(self, table: str) -> dict[str, tuple[str, str, int | None, bool]] | None:
+        """lower name -> (name, our type, length, must be supplied) as the database has the table."""
+        cur = self.conn.cursor()
+        try:
+            cur.execute(self.dialect.columns_sql(), [table])
+            found = cur.fetchall()
+        finally:
+            cur.close()
+        if not found:
+            return None
+        live = {}
+        for name, data_type, length, default, generated in found:
+            kind = _TYPE_OF.get(str(data_type).lower())
+            needed = default is None and not generated and kind is not None
+            live[str(name).lower()] = (str(name), kind or TEXT, int(length) if length else None, needed)
+        return live
 
     def _convert(self, table: str, col, value):
         if col.type == CHAR:
@@ -130,7 +180,7 @@ class Rows:
     def _template(self, table: str) -> list:
         """The table's default row with this transaction's audit values filled in (shared while the
         audit time is the same second)."""
-        key = (self.dialect.name, table)
+        key = (self.db_key, self.dialect.name, table)
         cached = _TEMPLATES.get(key)
         if cached is not None and cached[0] == self.now:
             return cached[1]
@@ -139,7 +189,7 @@ class Rows:
         audit = {"Crtd_DateTime": self.now, "Crtd_Prog": PROGRAM_ID, "Crtd_User": PROGRAM_ID,
                  "LUpd_DateTime": self.now, "LUpd_Prog": PROGRAM_ID, "LUpd_User": PROGRAM_ID}
         for name, value in audit.items():
-            if name in index:
+            if name in index and index[name][0] >= 0:
                 i = index[name][0]
                 row[i] = self._convert(table, cols[i], value)
         _TEMPLATES[key] = (self.now, row)
@@ -149,14 +199,14 @@ class Rows:
         cols, _, index, _ = self._plan(table)
         row = list(self._template(table))
         names = tuple(values)
-        slots = _SLOTS.get((table, names))
+        slots = _SLOTS.get((self.db_key, table, names))
         if slots is None:
             missing = [n for n in names if n not in index]
             if missing:
                 raise KeyError(f"{table} has no column {', '.join(missing)}")
-            slots = _SLOTS[(table, names)] = tuple(index[n] for n in names)
+            slots = _SLOTS[(self.db_key, table, names)] = tuple(index[n] for n in names)
         for (i, kind, length), value in zip(slots, values.values()):   # noqa: B905 - same length by construction
-            if not value:   # blank, 0 or None: the SL default (or audit value) of the template stays
+            if not value or i < 0:   # blank / 0 / None: the template's SL default stays; i < 0: no such column
                 continue
             if kind == 0 and type(value) is str and len(value) <= length:   # CHAR, the common case
                 row[i] = value.ljust(length)
