@@ -70,6 +70,11 @@ class Database:
                 conn.commit()
             return conn
         except Exception as exc:
+            state = str(exc.args[0]) if exc.args else ""
+            missing_driver = "can't open lib" in str(exc).lower()
+            if state.startswith(("IM", "28")) or missing_driver:   # no driver / DSN, bad login: will not heal
+                raise Permanent(f"cannot connect to the SL database [{state}]: {exc}",
+                                details={"dsn": _redact(self.dsn), "sqlstate": state}) from exc
             raise Transient(f"cannot connect to the SL database: {exc}", retry_after=5,
                             details={"dsn": _redact(self.dsn)}) from exc
 

@@ -134,3 +134,10 @@ def test_sql_server_errors_are_classified_by_native_code_and_state(args, kind):
 ])
 def test_postgresql_errors_are_classified_by_sql_state(args, kind):
     assert dialect.PostgresDialect().classify(_OdbcError(*args))[0] == kind
+
+
+def test_an_unknown_odbc_driver_is_permanent_and_the_password_is_not_shown():
+    db = Database("Driver={No Such Driver};Server=127.0.0.1;Uid=x;Pwd=secret;")
+    with pytest.raises(Permanent) as caught:
+        db.connection()
+    assert "secret" not in str(caught.value.details)
