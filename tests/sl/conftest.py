@@ -15,7 +15,7 @@ import pytest
 
 PG_SERVER = os.environ.get("SLSYNC_TEST_PG", "Server=127.0.0.1;Port=5432;Uid=postgres")
 PG_DRIVER = os.environ.get("SLSYNC_TEST_PG_DRIVER", "PostgreSQL Unicode")
-REFERENCE = Path("/work/shared/reference")
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"  # ../shared beside the repo
 _counter = itertools.count()
 
 
