@@ -153,13 +153,17 @@ def cancel(rows: Rows, cpny_id: str, ord_nbr: str) -> bool:
     return True
 
 
+HEADER_FIELDS = ("CustID", "CustOrdNbr", "Status", "Cancelled", "TotOrd", "CuryID", "OrdDate", "LineCntr", "ShipViaID",
+                 "ShipSiteID", "ShipName", "ShipAttn", "ShipAddr1", "ShipAddr2", "ShipCity", "ShipState", "ShipZip",
+                 "ShipCountry", "User1", "User2", "User3", "User4", "User7", "User8")
+
+
 def order_header(rows: Rows, cpny_id: str, ord_nbr: str) -> dict | None:
-    row = rows.one('SELECT "CustID", "CustOrdNbr", "Status", "Cancelled", "TotOrd", "CuryID", "OrdDate", "LineCntr" '
+    row = rows.one(f'SELECT {", ".join(chr(34) + k + chr(34) for k in HEADER_FIELDS)} '
                    'FROM "SOHeader" WHERE "CpnyID" = ? AND "OrdNbr" = ?', [cpny_id, ord_nbr])
     if row is None:
         return None
-    keys = ("CustID", "CustOrdNbr", "Status", "Cancelled", "TotOrd", "CuryID", "OrdDate", "LineCntr")
-    head = dict(zip(keys, row, strict=True))
+    head = dict(zip(HEADER_FIELDS, row, strict=True))
     head["OrdDate"] = rows.dt(head["OrdDate"])
     return head
 

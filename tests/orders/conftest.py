@@ -1,0 +1,132 @@
+"""Order-to-cash fixtures: the SP-API simulator over HTTP, a seeded SL sandbox, an in-process context and
+real Celery workers configured to use them."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+import requests
+
+from tests.support.worker import start_worker
+
+TIME_SCALE = 60.0
+
+
+class Sim:
+    """The simulator plus the few `/_sandbox` calls the tests use."""
+
+    def __init__(self, sim):
+        self.sim, self.url = sim, sim.url
+
+    def create_order(self, lines, **spec) -> dict:
+        resp = requests.post(f"{self.url}/_sandbox/orders", json={"lines": lines, **spec}, timeout=10)
+        resp.raise_for_status()
+        return resp.json()
+
+    def change(self, order_id: str, action: str, **spec) -> dict:
+        resp = requests.post(f"{self.url}/_sandbox/orders/{order_id}/status", json={"action": action, **spec},
+                             timeout=10)
+        resp.raise_for_status()
+        return resp.json()
+
+    def orders(self) -> dict[str, dict]:
+        return {o["orderId"]: o for o in requests.get(f"{self.url}/_sandbox/orders", timeout=10).json()["orders"]}
+
+    def confirmations(self) -> list[dict]:
+        return requests.get(f"{self.url}/_sandbox/shipment-confirmations", timeout=10).json()["confirmations"]
+
+    def requests(self) -> dict:
+        return requests.get(f"{self.url}/_sandbox/requests", timeout=10).json()
+
+    def advance(self, seconds: float) -> str:
+        return requests.post(f"{self.url}/_sandbox/clock", json={"advance_seconds": seconds}, timeout=10).json()["now"]
+
+    def faults(self, rules: list[dict]) -> None:
+        requests.post(f"{self.url}/_sandbox/faults", json={"rules": rules}, timeout=10).raise_for_status()
+
+
+@pytest.fixture
+def sim():
+    from integration.sandbox.amazon import Simulator
+
+    s = Simulator(seed=11, orders=0, time_scale=TIME_SCALE).start()
+    yield Sim(s)
+    s.stop()
+
+
+@pytest.fixture
+def sl_dsn(tmp_path):
+    from integration.sandbox import sl_seed
+
+    dsn = f"sqlite:///{tmp_path / 'sl.db'}"
+    sl_seed.seed(dsn)
+    return dsn
+
+
+@pytest.fixture
+def env(sim, sl_dsn, redis_url, r):
+    """The environment a worker (or the in-process context) runs with; Redis is clean."""
+    values = {
+        "SLSYNC_SANDBOX": "true", "SPAPI_ENDPOINT": sim.url, "LWA_TOKEN_URL": f"{sim.url}/auth/o2/token",
+        "SPAPI_TIME_SCALE": str(TIME_SCALE), "SL_DSN": sl_dsn, "REDIS_URL": redis_url, "BROKER_URL": redis_url,
+        "RETRY_BACKOFF_BASE": "0.2", "RETRY_BACKOFF_MAX": "2", "ALERT_NOTIFIER": "tests.support.alerts:record",
+    }
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    from integration.config import settings
+
+    settings.cache_clear()
+    yield values
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    settings.cache_clear()
+
+
+@pytest.fixture
+def ctx(env):
+    from integration.sync.context import build_context
+
+    c = build_context()
+    yield c
+    c.sl.close()
+
+
+@pytest.fixture
+def worker(env):
+    proc = start_worker(env, queues="default,amazon,sl", concurrency=2, name="o2c")
+    yield proc
+    proc.stop()
+
+
+def wait_until(predicate, timeout: float = 60.0, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
+def sku_known(ctx, fulfillment: str = "MFN", via_xref: bool = False) -> str:
+    """A simulator SKU that SL knows (directly, or through an ItemXRef)."""
+    from integration.sandbox.amazon.catalog import catalog
+
+    for item in catalog(11):
+        if item["fulfillment"] == fulfillment and item["sl_invtid"] and (item["sku"] != item["sl_invtid"]) == via_xref:
+            return item["sku"]
+    raise LookupError("no such SKU in the catalog")
+
+
+def sku_unknown() -> str:
+    from integration.sandbox.amazon.catalog import catalog
+
+    return next(item["sku"] for item in catalog(11) if not item["sl_invtid"])
+
+
+from tests.sl.conftest import pg_database, pg_template  # noqa: E402,F401  (PostgreSQL through psqlODBC)
