@@ -30,6 +30,7 @@ class TokenProvider:
         self._client_id, self._secret, self._refresh = client_id, client_secret, refresh_token
         self.timeout, self.time_scale, self.wait = timeout, time_scale, wait
         self._cas_delete = r.register_script(_CAS_DELETE)
+        self._memo: dict[str, tuple[str, float]] = {}
 
     def _key(self, scope: str | None) -> str:
         return keys.token(self._client_id) if scope is None else keys.key("token", self._client_id, scope)
@@ -37,8 +38,16 @@ class TokenProvider:
     def access_token(self, scope: str | None = None) -> str:
         """A valid access token: the seller's (``scope=None``) or a grantless one for ``scope``."""
         key = self._key(scope)
-        cached = self.r.get(key)
+        memo = self._memo.get(key)
+        if memo and memo[1] > time.monotonic():
+            return memo[0]
+        pipe = self.r.pipeline(transaction=False)
+        pipe.get(key)
+        pipe.pttl(key)
+        cached, pttl = pipe.execute()
         if cached:
+            # valid until its Redis TTL runs out, whoever fetched it; kept in-process to save a round trip
+            self._memo[key] = (cached, time.monotonic() + max(0, int(pttl)) / 1000.0)
             return cached
         deadline = time.monotonic() + self.wait
         while True:
@@ -58,6 +67,9 @@ class TokenProvider:
 
     def invalidate(self, token: str, scope: str | None = None) -> None:
         """Forget ``token`` (Amazon said it expired), unless another worker already replaced it."""
+        key = self._key(scope)
+        if self._memo.get(key, ("",))[0] == token:
+            del self._memo[key]
         self._cas_delete(keys=[self._key(scope)], args=[token])
 
     def _fetch(self, key: str, scope: str | None) -> str:

@@ -15,21 +15,22 @@ import requests
 from integration.amazon.auth import TokenProvider
 from integration.amazon.fba import FbaInventory
 from integration.amazon.feeds import Feeds
+from integration.amazon.limiter import ClientRateLimiter
 from integration.amazon.listings import Listings
 from integration.amazon.notifications import Notifications
 from integration.amazon.orders import Orders
 from integration.amazon.reports import Reports
 from integration.amazon.sellers import Sellers
 from integration.amazon.transport import Transport
-from integration.guard import Breaker, RateLimiter
+from integration.guard import Breaker
 
 
 def safe_table() -> dict[str, tuple[float, int]]:
-    """The published limits with the transport's safety margin (rate x 0.9, one token less burst)."""
+    """The published limits with the transport's safety margin on the rate (x 0.9)."""
     from integration.amazon.transport import SAFETY
     from integration.guard.limits import PUBLISHED
 
-    return {op: (rate * SAFETY, max(1, burst - 1)) for op, (rate, burst) in PUBLISHED.items()}
+    return {op: (rate * SAFETY, burst) for op, (rate, burst) in PUBLISHED.items()}
 
 
 _sessions: dict[int, requests.Session] = {}
@@ -71,7 +72,7 @@ class AmazonClient:
         tokens = TokenProvider(r, session, token_url=s.lwa_token_url, client_id=s.lwa_client_id,
                                client_secret=s.lwa_client_secret, refresh_token=s.lwa_refresh_token,
                                timeout=s.http_timeout, time_scale=scale)
-        limiter = RateLimiter(r, s.seller_id, time_scale=scale, table=safe_table())
+        limiter = ClientRateLimiter(r, s.seller_id, time_scale=scale, table=safe_table())
         breaker = Breaker(r, "amazon", fail_max=s.breaker_fail_max, window=s.breaker_window,
                           reset_timeout=s.breaker_reset_timeout)
         transport = Transport(s.spapi_endpoint, tokens, limiter, breaker, session=session, timeout=s.http_timeout)

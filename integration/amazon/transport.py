@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 import requests
 
 from integration.errors import Permanent, Transient
+from integration.guard.breaker import counts_as_failure
 
 log = logging.getLogger("slsync.amazon")
 USER_AGENT = (f"sl-amazon-sync/0.1 (Language=Python/{platform.python_version()}; "
@@ -30,6 +32,8 @@ USER_AGENT = (f"sl-amazon-sync/0.1 (Language=Python/{platform.python_version()};
 TOKEN_PROBLEMS = ("expired", "invalid", "missing", "revoked")
 # Stay a little under what Amazon allows, so latency jitter between our bucket and Amazon's never costs a 429.
 SAFETY = 0.9
+# A closed breaker is re-read from Redis at most this often per process; a failure seen here re-reads at once.
+BREAKER_RECHECK = 0.5
 
 
 @dataclass
@@ -47,7 +51,10 @@ class Transport:
         self.tokens, self.limiter, self.breaker = tokens, limiter, breaker
         self.session = session or requests.Session()
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        settle_environment(self.session, self.endpoint)
         self.timeout = timeout
+        self._learned: dict[str, str] = {}
+        self._closed_until = 0.0
 
     def call(self, op: str, method: str, path: str, *, params: dict | None = None, body: dict | None = None,
              shape: tuple[str, ...] = (), scope: str | None = None) -> ApiResponse:
@@ -58,14 +65,37 @@ class Transport:
                 raise Transient(f"{op}: fleet rate limit, no token", retry_after=wait,
                                 details={"operation": op, "throttled": True})
             token = self.tokens.access_token(scope)
-            with self.breaker.guard():
+            probe = self._before_call()
+            try:
                 resp = self._send(op, method, path, params, body, token)
                 if resp.status_code == 403 and attempt == 1 and _token_problem(resp):
                     self.tokens.invalidate(token, scope)
                     log.info("spapi %s: access token refused (403), refreshing once", op)
+                    if probe:
+                        self.breaker.record_success(probe)
                     continue
-                return self._outcome(op, resp, shape)
+                result = self._outcome(op, resp, shape)
+            except BaseException as exc:
+                # Breaker.guard() semantics, without its round trip on every success while closed
+                if counts_as_failure(exc):
+                    self._closed_until = 0.0
+                    self.breaker.record_failure(probe)
+                elif probe:
+                    self.breaker.record_success(probe)
+                raise
+            if probe:
+                self.breaker.record_success(probe)
+            return result
         raise Permanent(f"{op}: access token refused twice (403)", details={"operation": op, "status": 403})
+
+    def _before_call(self) -> str:
+        """The breaker's verdict: '' to go, a probe token for the one half-open trial; raises CircuitOpen."""
+        if self._closed_until > time.monotonic():
+            return ""
+        probe = self.breaker.before_call()
+        if not probe:
+            self._closed_until = time.monotonic() + BREAKER_RECHECK
+        return probe
 
     def _send(self, op, method, path, params, body, token) -> requests.Response:
         started = time.monotonic()
@@ -86,12 +116,16 @@ class Transport:
         return resp
 
     def _learn_rate(self, op: str, header: str | None) -> None:
+        """x-amzn-RateLimit-Limit updates the fleet bucket (written to Redis only when the figure changes)."""
+        if not header or self._learned.get(op) == header:
+            return
         try:
-            rate = float(header) if header else 0.0
+            rate = float(header)
         except ValueError:
             return
-        if rate > 0 and abs(rate * SAFETY / self.limiter.time_scale - self.limiter.limits(op)[0]) > 1e-9:
+        if rate > 0:
             self.limiter.update(op, rate * SAFETY)
+            self._learned[op] = header
 
     def _outcome(self, op: str, resp: requests.Response, shape: tuple[str, ...]) -> ApiResponse:
         status, rid = resp.status_code, resp.headers.get("x-amzn-RequestId", "")
@@ -117,6 +151,21 @@ class Transport:
             raise Transient(f"{op}: Amazon answered {status}", details=details)
         summary = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors) or resp.text[:200]
         raise Permanent(f"{op}: Amazon refused the request ({status}) {summary}", details=details)
+
+
+def settle_environment(session: requests.Session, endpoint: str) -> None:
+    """Take requests' environment settings (proxies, CA bundle) once, instead of on every call.
+
+    By default requests re-reads os.environ for proxies on each request (about 1 ms on a busy host); the
+    values are the same for the life of the process, so they are settled here and ``trust_env`` turned off.
+    """
+    if not session.trust_env:
+        return
+    session.proxies = {**requests.utils.get_environ_proxies(endpoint), **session.proxies}
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle and session.verify is True:
+        session.verify = bundle
+    session.trust_env = False
 
 
 def _errors(resp: requests.Response) -> list[dict]:

@@ -7,6 +7,21 @@ import click
 from integration.errors import SyncError
 
 
+def _patiently(fn, *args, **kwargs):
+    """A command is not a worker: it may wait out a short rate-limit pause instead of re-queueing."""
+    import time
+
+    from integration.errors import Transient
+
+    for attempt in range(10):
+        try:
+            return fn(*args, **kwargs)
+        except Transient as exc:
+            if not exc.details.get("throttled") or attempt == 9 or (exc.retry_after or 0) > 30:
+                raise
+            time.sleep(max(exc.retry_after or 0.0, 0.2 * (attempt + 1)))
+
+
 def _client():
     from integration.amazon.client import AmazonClient
     from integration.config import settings
@@ -23,7 +38,7 @@ def amazon() -> None:
 def check() -> None:
     """Get an LWA token and list the seller's marketplaces (exit 1 with the reason when it fails)."""
     try:
-        markets = _client().sellers.marketplaces()
+        markets = _patiently(_client().sellers.marketplaces)
     except SyncError as exc:
         raise click.ClickException(f"SP-API check failed ({exc.kind}): {exc.message}") from None
     click.echo("credentials OK; marketplaces:")
@@ -42,7 +57,7 @@ def subscribe(name: str, sqs_arn: str | None, eventbridge: str | None) -> None:
         raise click.UsageError("give exactly one of --sqs-arn or --eventbridge ACCOUNT_ID:REGION")
     bridge = tuple(eventbridge.split(":", 1)) if eventbridge else None
     try:
-        dest, subs = _client().notifications.ensure(name, sqs_arn=sqs_arn, event_bridge=bridge)
+        dest, subs = _patiently(_client().notifications.ensure, name, sqs_arn=sqs_arn, event_bridge=bridge)
     except SyncError as exc:
         raise click.ClickException(f"subscribe failed ({exc.kind}): {exc.message}") from None
     click.echo(f"destination {dest.name} {dest.destination_id}")

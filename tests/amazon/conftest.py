@@ -70,3 +70,18 @@ def client_for_url(r, redis_url):
                                           session=requests.Session())
 
     return make
+
+
+def patiently(fn, *args, tries: int = 20, **kwargs):
+    """Call ``fn`` as a worker would over re-queues: a throttled Transient waits its retry_after and retries."""
+    import time
+
+    from integration.errors import Transient
+
+    for attempt in range(tries):
+        try:
+            return fn(*args, **kwargs)
+        except Transient as exc:
+            if not exc.details.get("throttled") or attempt == tries - 1:
+                raise
+            time.sleep(min(max(exc.retry_after or 0.0, 0.1 * (attempt + 1)), 2.0))  # let the bucket refill

@@ -12,7 +12,7 @@ import requests
 from integration.amazon.reports import ALL_ORDERS, SETTLEMENT
 from integration.errors import Permanent, Transient
 from integration.sandbox.amazon.settlement import COLUMNS
-from tests.amazon.conftest import make_sim, sandbox, settings_for
+from tests.amazon.conftest import make_sim, patiently, sandbox, settings_for
 
 
 def advance(sim, seconds: float) -> None:
@@ -135,17 +135,21 @@ def test_listing_quantity_is_patched_and_read_back(sim, client):
 
 def test_fba_stock_moves_when_amazon_ships_an_afn_order(sim, client):
     afn = next(row["sku"] for row in sim.state.catalog if row["fulfillment"] == "AFN")
-    before = {s.sku: s for s in client.fba.summaries()}[afn]
+    def stock():
+        return {s.sku: s for s in patiently(lambda: list(client.fba.summaries(skus=[afn])))}[afn]
+
+    before = stock()
     order = sandbox(sim, "orders", {"lines": [{"sku": afn, "quantity": 3}], "fulfillment": "AFN"})
-    assert {s.sku: s for s in client.fba.summaries(skus=[afn])}[afn].reserved == before.reserved + 3
+    assert stock().reserved == before.reserved + 3
     sandbox(sim, f"orders/{order['orderId']}/status", {"action": "ship"})
-    after = {s.sku: s for s in client.fba.summaries(skus=[afn])}[afn]
+    after = stock()
     assert after.fulfillable == before.fulfillable - 3 and after.reserved == before.reserved
 
 
 def test_subscribe_sets_up_destination_and_subscriptions_once(sim, client):
-    dest, subs = client.notifications.ensure("slsync", sqs_arn="arn:aws:sqs:us-east-1:123456789012:slsync")
-    again, subs2 = client.notifications.ensure("slsync", sqs_arn="arn:aws:sqs:us-east-1:123456789012:slsync")
+    arn = "arn:aws:sqs:us-east-1:123456789012:slsync"
+    dest, subs = patiently(client.notifications.ensure, "slsync", sqs_arn=arn)
+    again, subs2 = patiently(client.notifications.ensure, "slsync", sqs_arn=arn)
     assert dest == again and [s.subscription_id for s in subs] == [s.subscription_id for s in subs2]
     assert {s.notification_type for s in subs} == {"ORDER_CHANGE", "FBA_INVENTORY_AVAILABILITY_CHANGES",
                                                    "REPORT_PROCESSING_FINISHED", "FEED_PROCESSING_FINISHED"}
