@@ -32,6 +32,8 @@ def sim():
     s = make_sim()
     yield s
     s.stop()
+    # every response the simulator sent during the test conformed to the official model of its operation
+    assert s.violations == [], s.violations[:5]
 
 
 def settings_for(sim, redis_url: str, **extra):

@@ -221,3 +221,17 @@ def test_every_notification_type_conforms_to_its_schema(sim, client, models):
     assert kinds == {"ORDER_CHANGE", "FBA_INVENTORY_AVAILABILITY_CHANGES", "REPORT_PROCESSING_FINISHED",
                      "FEED_PROCESSING_FINISHED"}
     assert sim.violations == []
+
+
+def test_inbound_fba_stock_is_received_day_by_day(sim, client):
+    sku = next(s for s, inv in sim.state.fba.items() if inv["shipped"] or inv["working"])
+
+    def shipped_out():
+        return sum(i["shipped"] for o in sandbox(sim, "orders")["orders"] for i in o["items"] if i["sku"] == sku)
+
+    before, out_before = sandbox(sim, "inventory")["inventory"][sku], shipped_out()
+    advance(sim, 3 * 86400 + 60)
+    after, out_after = sandbox(sim, "inventory")["inventory"][sku], shipped_out()
+    assert after["working"] == after["shipped"] == after["receiving"] == 0
+    inbound = before["working"] + before["shipped"] + before["receiving"]
+    assert after["fulfillable"] + (out_after - out_before) == before["fulfillable"] + inbound

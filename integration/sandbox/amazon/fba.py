@@ -15,6 +15,18 @@ def seed_inventory(state) -> None:
                                      "unfulfillable": r.choice((0, 0, 1, 3)), "updated": state.clock.start}
 
 
+def tick(state, now) -> None:
+    """Inbound stock moves one step per simulated day: working -> shipped -> receiving -> fulfillable."""
+    day = int((now - state.clock.start).total_seconds() // 86400)
+    while getattr(state, "fba_day", 0) < day:
+        state.fba_day = getattr(state, "fba_day", 0) + 1
+        for sku, inv in state.fba.items():
+            if inv["working"] or inv["shipped"] or inv["receiving"]:
+                inv["fulfillable"] += inv["receiving"]
+                inv["working"], inv["shipped"], inv["receiving"] = 0, inv["working"], inv["shipped"]
+                _changed(state, sku)
+
+
 def _changed(state, sku: str) -> None:
     inv = state.fba[sku]
     inv["updated"] = state.now()

@@ -95,7 +95,7 @@ class SellerState:
 
     def tick(self) -> None:
         """Apply every scheduled lifecycle step due by now (orders, reports, feeds, settlements)."""
-        from integration.sandbox.amazon import feeds, reports
+        from integration.sandbox.amazon import fba, feeds, reports
         from integration.sandbox.amazon import orders as orders_mod
 
         with self.lock:
@@ -103,6 +103,7 @@ class SellerState:
             orders_mod.tick(self, now)
             reports.tick(self, now)
             feeds.tick(self, now)
+            fba.tick(self, now)
 
     def notify(self, kind: str, payload: dict) -> None:
         if self.outbox is not None:
