@@ -56,6 +56,7 @@ class Settings:
     breaker_window: float
     breaker_reset_timeout: float
     heartbeat_seconds: float
+    lease_seconds: float
     orders_sweep_seconds: float
     fulfillment_sweep_seconds: float
     spapi_time_scale: float = 1.0
@@ -146,13 +147,15 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
     dsn = r.text("SL_DSN", "sqlite:///.sandbox/sl.db")
     if not dsn.startswith("sqlite:///") and "=" not in dsn:
         raise ConfigError(f"SL_DSN must be sqlite:///path or an ODBC connection string (KEY=value;...), got {dsn!r}")
-    visibility = r.integer("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)
+    visibility = r.integer("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=5)
     time_limit = r.integer("CELERY_TASK_TIME_LIMIT", 300, minimum=5)
     backoff_max = r.number("RETRY_BACKOFF_MAX", 300.0, minimum=1.0)
-    if time_limit + backoff_max >= visibility:
+    lease = r.number("ENTITY_LEASE_SECONDS", 30.0, minimum=1.0)
+    if time_limit + max(backoff_max, lease) >= visibility:
         raise ConfigError(
-            "CELERY_VISIBILITY_TIMEOUT must exceed CELERY_TASK_TIME_LIMIT + RETRY_BACKOFF_MAX "
-            f"({time_limit} + {backoff_max:g}), got {visibility}; otherwise running tasks are redelivered"
+            "CELERY_VISIBILITY_TIMEOUT must exceed CELERY_TASK_TIME_LIMIT + the longest retry countdown "
+            f"(RETRY_BACKOFF_MAX or ENTITY_LEASE_SECONDS: {time_limit} + {max(backoff_max, lease):g}), got {visibility}; "
+            "otherwise running tasks are redelivered"
         )
     settings = Settings(
         sandbox=sandbox,
@@ -188,6 +191,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
         breaker_window=r.number("BREAKER_WINDOW", 60.0, minimum=1.0),
         breaker_reset_timeout=r.number("BREAKER_RESET_TIMEOUT", 30.0, minimum=0.1),
         heartbeat_seconds=r.number("BEAT_HEARTBEAT_SECONDS", 60.0, minimum=0.5),
+        lease_seconds=lease,
         orders_sweep_seconds=r.number("ORDERS_SWEEP_SECONDS", 300.0, minimum=1.0),
         fulfillment_sweep_seconds=r.number("FULFILLMENT_SWEEP_SECONDS", 120.0, minimum=1.0),
         spapi_time_scale=r.number("SPAPI_TIME_SCALE", 1.0, minimum=0.001),

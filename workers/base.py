@@ -24,7 +24,7 @@ def run_for_entity(task, entity: str, key: str, work: Callable[[], T]) -> T | No
     if done:
         return None
     with retry_policy(task):
-        with Lease(r, entity, key, ttl=settings().task_time_limit + 30):
+        with Lease(r, entity, key, ttl=settings().lease_seconds, keepalive=True):
             result = work()
         if task.request.id:
             dedup.first_time(r, "done", task.request.id, ttl=DONE_TTL)

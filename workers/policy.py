@@ -18,10 +18,12 @@ from datetime import UTC, datetime
 from integration import alerts
 from integration.config import settings
 from integration.errors import NeedsReview, Permanent, Transient
-from integration.guard import keys, redis_client
+from integration.guard import LeaseBusy, keys, redis_client
 
 log = logging.getLogger("slsync.tasks")
 FAILURES_KEPT = 200
+# Waiting for another worker to finish the same entity is not a failure of ours: it gets more patience.
+LEASE_BUSY_RETRIES = 100
 
 
 def backoff_ceiling(retries: int) -> float:
@@ -29,9 +31,15 @@ def backoff_ceiling(retries: int) -> float:
     return min(s.retry_backoff_max, s.retry_backoff_base * (2**retries))
 
 
-def countdown_for(retries: int, retry_after: float | None) -> float:
-    """Full jitter under a growing ceiling; never before ``retry_after``; never over the max."""
+def countdown_for(retries: int, retry_after: float | None, *, exc: Exception | None = None) -> float:
+    """Full jitter under a growing ceiling; never before ``retry_after``; never over the max.
+
+    A busy lease is retried just after it can have expired (its remaining TTL plus a little jitter), since
+    backing off further only delays the order behind a holder that is already gone.
+    """
     s = settings()
+    if isinstance(exc, LeaseBusy):
+        return round(min(retry_after or 0.0, s.lease_seconds) + random.uniform(0.05, 0.5), 3)
     delay = random.uniform(0, backoff_ceiling(retries))
     if retry_after:
         delay = max(delay, retry_after)
@@ -67,11 +75,13 @@ def retry_policy(task):
         yield
     except Transient as exc:
         retries, max_retries = task.request.retries, settings().task_max_retries
+        if isinstance(exc, LeaseBusy):
+            max_retries = max(max_retries, LEASE_BUSY_RETRIES)
         if retries >= max_retries:
             log.error("giving up after %d retries: %s", retries, exc.message)
             record_failure(task, exc)
             raise
-        countdown = countdown_for(retries, exc.retry_after)
+        countdown = countdown_for(retries, exc.retry_after, exc=exc)
         log.warning("transient failure (retry %d in %.2fs): %s", retries + 1, countdown, exc.message)
         raise task.retry(exc=exc, countdown=countdown, max_retries=max_retries) from exc
     except NeedsReview as exc:
