@@ -62,6 +62,12 @@ class AmazonClient:
         self.notifications = Notifications(transport)
         self.sellers = Sellers(transport)
 
+    def server_now(self):
+        """Amazon's clock as last seen (``Date`` header); reads it once if nothing was seen yet."""
+        if self.transport._clock_seen is None:
+            self.transport.probe_clock()
+        return self.transport.server_now()
+
     @classmethod
     def from_settings(cls, s, r: redis.Redis | None = None, *, session: requests.Session | None = None) -> AmazonClient:
         if r is None:
@@ -76,4 +82,5 @@ class AmazonClient:
         breaker = Breaker(r, "amazon", fail_max=s.breaker_fail_max, window=s.breaker_window,
                           reset_timeout=s.breaker_reset_timeout)
         transport = Transport(s.spapi_endpoint, tokens, limiter, breaker, session=session, timeout=s.http_timeout)
+        transport.time_scale = scale
         return cls(transport, seller_id=s.seller_id, marketplace_ids=s.marketplace_ids)

@@ -20,6 +20,8 @@ import os
 import platform
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import requests
 
@@ -97,6 +99,38 @@ class Transport:
             self._closed_until = time.monotonic() + BREAKER_RECHECK
         return probe
 
+    # Amazon's clock as last read from a Date header: (their epoch seconds, our monotonic time then)
+    _clock_seen: tuple[float, float] | None = None
+    time_scale: float = 1.0  # simulated time runs this much faster (the sandbox); 1 against Amazon
+
+    def _note_clock(self, date_header: str | None, started: float) -> None:
+        if not date_header:
+            return
+        try:
+            theirs = parsedate_to_datetime(date_header).timestamp()
+        except (TypeError, ValueError):
+            return
+        self._clock_seen = (theirs, time.monotonic())
+
+    def probe_clock(self) -> None:
+        """Read Amazon's Date header from the endpoint's root: no token, no quota spent."""
+        started = time.monotonic()
+        try:
+            resp = self.session.get(self.endpoint + "/", timeout=self.timeout)
+        except requests.RequestException:
+            return  # our own clock then; the sweep's 2-minute margin covers ordinary skew
+        self._note_clock(resp.headers.get("Date"), started)
+
+    def server_now(self) -> datetime:
+        """Amazon's "now" (its Date header, to the second); our clock until a response has been seen.
+
+        Sweep windows are placed by Amazon's clock, so a skewed local clock cannot make one skip orders.
+        """
+        if self._clock_seen is None:
+            return datetime.now(UTC)
+        theirs, seen_at = self._clock_seen
+        return datetime.fromtimestamp(theirs + (time.monotonic() - seen_at) * self.time_scale, tz=UTC)
+
     def _send(self, op, method, path, params, body, token) -> requests.Response:
         started = time.monotonic()
         try:
@@ -111,6 +145,7 @@ class Transport:
         except requests.ConnectionError as exc:
             log.warning("spapi %s %s: connection error", op, method)
             raise Transient(f"{op}: connection error ({type(exc).__name__})", details={"operation": op}) from None
+        self._note_clock(resp.headers.get("Date"), started)
         log.info("spapi %s %s -> %s in %.0fms request-id=%s", op, method, resp.status_code,
                  (time.monotonic() - started) * 1000, resp.headers.get("x-amzn-RequestId", "-"))
         return resp

@@ -229,6 +229,13 @@ def _handler(sim: Simulator):
         def log_message(self, fmt, *args):  # quiet; the request log is /_sandbox/requests
             return
 
+        def date_time_string(self, timestamp=None):
+            # Amazon's Date header is Amazon's clock; here that is the simulated clock (the sync's sweeps
+            # place their windows by it, so a time-scaled simulator and the client agree on "now").
+            from email.utils import format_datetime
+
+            return format_datetime(sim.state.now(), usegmt=True)
+
         def _serve(self):
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
