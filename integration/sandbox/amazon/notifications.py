@@ -34,7 +34,6 @@ class Outbox:
         self.sent: list[dict] = []
         self._rnd = random.Random(f"notify:{seed}")
         self._q: queue.Queue = queue.Queue()
-        self._held: dict | None = None
         self._thread = threading.Thread(target=self._run, name="sim-notify", daemon=True)
         self._thread.start()
 
@@ -69,16 +68,25 @@ class Outbox:
 
     def _run(self) -> None:
         session = requests.Session()
+        held = None  # a notification overtaken by the next one (or sent after 0.5 s if none comes)
         while True:
-            note = self._q.get()
-            if note is None:
-                return
-            if self._held is None and self._rnd.random() < self.reorder and self._q.qsize():
-                self._held = note  # deliver after the next one: out of order
+            try:
+                note = self._q.get(timeout=0.5 if held is not None else None)
+            except queue.Empty:
+                self._post(session, held)
+                held = None
                 continue
-            for n in (note, self._held) if self._held is not None else (note,):
-                self._post(session, n)
-            self._held = None
+            if note is None:
+                if held is not None:
+                    self._post(session, held)
+                return
+            if held is None and self._rnd.random() < self.reorder:
+                held = note
+                continue
+            self._post(session, note)
+            if held is not None:
+                self._post(session, held)
+                held = None
 
     def _post(self, session, note: dict) -> None:
         if not self.target:
