@@ -117,3 +117,19 @@ def test_global_fault_rate_applies_to_every_operation(sim, client):
     with pytest.raises(Transient):
         client.orders.get(first_order(sim))
     assert client.sellers.marketplaces()
+
+
+def test_repeated_server_errors_open_the_breaker_and_calls_stop_reaching_amazon(sim, r, redis_url):
+    from integration.guard.breaker import CircuitOpen
+
+    client = AmazonClient.from_settings(settings_for(sim, redis_url, BREAKER_FAIL_MAX="3", BREAKER_RESET_TIMEOUT="60"),
+                                        r, session=requests.Session())
+    order_id = first_order(sim)
+    fault(sim, "503", count=3)
+    for _ in range(3):
+        with pytest.raises(Transient):
+            client.orders.get(order_id)
+    with pytest.raises(CircuitOpen) as err:
+        client.orders.get(order_id)
+    assert err.value.retry_after > 0
+    assert sandbox(sim, "requests")["operations"]["getOrder"]["count"] == 3

@@ -25,21 +25,15 @@ from integration.sandbox.amazon import (
     orders_api,
     reports,
     sandbox_api,
+    sellers,
 )
 from integration.sandbox.amazon.faults import Faults
 from integration.sandbox.amazon.limits import QUOTA_EXCEEDED, Buckets
 from integration.sandbox.amazon.models import Models
-from integration.sandbox.amazon.state import MARKETPLACES, SellerState, SimClock
+from integration.sandbox.amazon.state import SellerState, SimClock
 from integration.sandbox.amazon.wire import ApiError, Reply, Req, error_body
 
 log = logging.getLogger("slsync.sandbox.amazon")
-
-
-def get_marketplace_participations(sim, req: Req) -> Reply:
-    rows = [{"marketplace": {"id": m, **{k: v for k, v in MARKETPLACES.get(m, MARKETPLACES["ATVPDKIKX0DER"]).items()}},
-             "participation": {"isParticipating": True, "hasSuspendedListings": False},
-             "storeName": "Sandbox Widgets Store"} for m in sim.state.marketplace_ids]
-    return Reply(200, {"payload": rows})
 
 
 P = r"(?P<%s>[^/]+)"
@@ -68,7 +62,8 @@ ROUTES = [(m, re.compile("^" + (path % tuple(P % n for n in re.findall(r"\{(\w+)
      notifications.create_subscription),
     ("DELETE", "/notifications/v1/subscriptions/{notificationType}/{subscriptionId}", "deleteSubscriptionById",
      notifications.delete_subscription),
-    ("GET", "/sellers/v1/marketplaceParticipations", "getMarketplaceParticipations", get_marketplace_participations),
+    ("GET", "/sellers/v1/marketplaceParticipations", "getMarketplaceParticipations",
+     sellers.get_marketplace_participations),
 ] for path in [re.sub(r"\{\w+\}", "%s", raw)]]
 # Called with a grantless (client_credentials) token [reference §2.4]
 GRANTLESS = {"getDestinations", "createDestination", "deleteDestination", "deleteSubscriptionById"}
