@@ -87,10 +87,12 @@ class TokenProvider:
             body = resp.json()
         except ValueError:
             body = {}
+        if not isinstance(body, dict):
+            body = {}
         if resp.status_code >= 500 or resp.status_code == 429:
             raise Transient(f"LWA token endpoint answered {resp.status_code}", retry_after=5.0,
                             details={"status": resp.status_code})
-        if resp.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):
+        if resp.status_code != 200 or not body.get("access_token"):
             # error / error_description never contain the secret; the form we sent is not quoted
             raise Permanent(f"LWA refused the token request: {body.get('error', resp.status_code)} "
                             f"({body.get('error_description', 'no description')})",
