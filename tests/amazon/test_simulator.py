@@ -107,3 +107,7 @@ def test_notifications_can_arrive_out_of_order(sim):
         server.shutdown()
     assert [m["Payload"]["OrderChangeNotification"]["n"] for m in got] == [2, 1]
     sim.violations.clear()  # the hand-made payloads above are deliberately not ORDER_CHANGE-shaped
+
+
+def test_the_catalog_is_served_for_other_sandboxes(sim):
+    assert sandbox(sim, "catalog")["catalog"] == catalog(1)

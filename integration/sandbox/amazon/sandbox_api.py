@@ -16,6 +16,7 @@ GET  /_sandbox/clock                     {"now": iso, "time_scale": x}
 POST /_sandbox/faults                    {"rules": [...]} (see faults.py); DELETE clears
 POST /_sandbox/notifications             {"target"?: url, "duplicates"?: 0..1, "reorder"?: 0..1}; GET lists sent ones
 POST /_sandbox/reports                   {"size_mb", "charset"?, "compress"?} -> a DONE report with a big document
+GET  /_sandbox/catalog                   the seller's SKUs (catalog.catalog(seed))
 GET  /_sandbox/violations                responses that did not conform to the official models
 """
 
@@ -124,6 +125,8 @@ def handle(sim, req: Req) -> Reply:
             return Reply(200, {"target": sim.outbox.target, "sent": sim.outbox.sent})
         if path == "/_sandbox/reports" and method == "POST":
             return Reply(201, reports.sandbox_report(sim, body))
+        if path == "/_sandbox/catalog":
+            return Reply(200, {"catalog": state.catalog})
         if path == "/_sandbox/violations":
             return Reply(200, {"violations": sim.violations})
     return Reply(404, {"errors": [{"code": "NotFound", "message": f"no sandbox endpoint {method} {path}"}]})

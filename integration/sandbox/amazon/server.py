@@ -154,21 +154,9 @@ class Simulator:
 
     def _call(self, op: str, fn, req: Req) -> Reply:
         for rule in self.faults.pick(op):
-            kind = rule["kind"]
-            if kind == "latency":
-                time.sleep(self.faults.latency(rule))
-            elif kind == "hang":
-                time.sleep(float(rule.get("seconds", 30)))
-            elif kind in ("500", "503"):
-                text = "We encountered an internal error. Please try again." if kind == "500" else "Service Unavailable"
-                return Reply(int(kind), error_body("InternalFailure" if kind == "500" else "ServiceUnavailable", text))
-            elif kind == "429":
-                return Reply(429, QUOTA_EXCEEDED)
-            elif kind == "expired_token":
-                return Reply(403, error_body("Unauthorized", "Access to requested resource is denied.",
-                                             "The access token you provided has expired."))
-            elif kind == "malformed":
-                return Reply(200, b'{"orders": [{"orderId": "111-', headers={"x-amzn-RateLimit-Limit": "1"})
+            reply = self._fault(op, rule)
+            if reply is not None:
+                return self._checked(op, reply)
         with self.state.lock:
             problem = lwa.check(self, req.headers.get("x-amz-access-token"))
         if problem:
@@ -184,6 +172,26 @@ class Simulator:
         if self.buckets.enabled and reply.status in (200, 201, 202, 204, 400, 404):
             reply.headers.setdefault("x-amzn-RateLimit-Limit", self.buckets.header(op))
         return self._checked(op, reply)
+
+    def _fault(self, op: str, rule: dict) -> Reply | None:
+        """An injected fault's reply (None for latency and hangs, which only delay the real answer)."""
+        kind = rule["kind"]
+        if kind == "latency":
+            time.sleep(self.faults.latency(rule))
+        elif kind == "hang":
+            time.sleep(float(rule.get("seconds", 30)))
+        elif kind == "500":
+            return Reply(500, error_body("InternalFailure", "We encountered an internal error. Please try again."))
+        elif kind == "503":
+            return Reply(503, error_body("ServiceUnavailable", "Service Unavailable"))
+        elif kind == "429":
+            return Reply(429, QUOTA_EXCEEDED)
+        elif kind == "expired_token":
+            return Reply(403, error_body("Unauthorized", "Access to requested resource is denied.",
+                                         "The access token you provided has expired."))
+        elif kind == "malformed":  # a truncated body, as a proxy cutting the connection would leave
+            return Reply(200, b'{"orders": [{"orderId": "111-', headers={"x-amzn-RateLimit-Limit": self.buckets.header(op)})
+        return None
 
     def _checked(self, op: str, reply: Reply) -> Reply:
         if self.validate and isinstance(reply.body, (dict, list, type(None))):
