@@ -62,9 +62,9 @@ class AmazonClient:
         self.notifications = Notifications(transport)
         self.sellers = Sellers(transport)
 
-    def server_now(self):
-        """Amazon's clock as last seen (``Date`` header); reads it once if nothing was seen yet."""
-        if self.transport._clock_seen is None:
+    def server_now(self, *, fresh: bool = False):
+        """Amazon's clock (``Date`` header): as last seen, or read now when ``fresh`` or never seen."""
+        if fresh or self.transport._clock_seen is None:
             self.transport.probe_clock()
         return self.transport.server_now()
 

@@ -31,7 +31,7 @@ class BackfillResult:
 
 def start(ctx: Context, since: datetime, until: datetime | None = None) -> str:
     """Request the report; returns its id (also kept as the backfill cursor)."""
-    until = until or ctx.amazon.server_now() - timedelta(minutes=2)
+    until = until or ctx.amazon.server_now(fresh=True) - timedelta(minutes=2)
     report_id = ctx.amazon.reports.create(ALL_ORDERS, start=since, end=until)
     ctx.sl.set_cursor(CURSOR, report_id)
     ctx.sl.record_event(Event("backfill", report_id, "report_requested", ctx.task_id,

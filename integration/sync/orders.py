@@ -244,7 +244,7 @@ def sweep(ctx: Context, enqueue, *, now: datetime | None = None) -> SweepResult:
     when queued work is lost (Redis flushed, a worker pool gone), the next sweep finds those orders again,
     and the bindings keep that from doing anything twice.
     """
-    now = now or ctx.amazon.server_now()
+    now = now or ctx.amazon.server_now(fresh=True)
     end = now - timedelta(seconds=SAFETY_SECONDS)
     saved = ctx.sl.get_cursor(SWEEP_CURSOR)
     start = (_ts(saved) if saved else end - timedelta(seconds=FIRST_LOOKBACK_SECONDS)) - OVERLAP_DELTA
