@@ -13,6 +13,7 @@ import click
 
 # name -> (module, one-line help). Every command is listed here so `slsync --help` shows them all.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "sandbox": ("integration.commands.sandbox", "Run the whole sync on the embedded sandbox (make demo)."),
     "config": ("integration.commands.config", "Check the configuration and show it (secrets hidden)."),
     "status": ("integration.commands.status", "Queues, breakers, rate-limit tokens, heartbeat and failures."),
     "worker": ("integration.commands.runners", "Start a Celery worker for the given queues."),

@@ -122,6 +122,10 @@ class SLGateway:
     def get_order_binding(self, amazon_order_id: str) -> OrderBinding | None:
         return self._read(lambda r: state.get_order_binding(r, amazon_order_id))
 
+    def order_bindings(self, sl_status: str | None = None, limit: int = 10000) -> list[OrderBinding]:
+        """Amazon orders bound to SL orders, optionally only those in one SL state (OPEN, INVOICED ...)."""
+        return self._read(lambda r: state.order_bindings(r, sl_status, limit))
+
     def find_order_binding(self, ord_nbr: str) -> OrderBinding | None:
         return self._read(lambda r: state.find_order_binding(r, self.cpny_id, ord_nbr))
 

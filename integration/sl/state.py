@@ -36,6 +36,12 @@ def find_order_binding(rows: Rows, cpny_id: str, ord_nbr: str) -> OrderBinding |
     return OrderBinding(*row) if row else None
 
 
+def order_bindings(rows: Rows, sl_status: str | None = None, limit: int = 10000) -> list[OrderBinding]:
+    sql = f'SELECT {_ORDER_COLS} FROM "xAMZOrder"' + (' WHERE "Status" = ?' if sl_status else "")
+    found = rows.all(sql + ' ORDER BY "OrdNbr"', [sl_status] if sl_status else [])
+    return [OrderBinding(*row) for row in found[:limit]]
+
+
 def insert_order_binding(rows: Rows, b: OrderBinding) -> None:
     rows.insert("xAMZOrder", {
         "AmazonOrderId": b.amazon_order_id, "CpnyID": b.cpny_id, "OrdNbr": b.ord_nbr,

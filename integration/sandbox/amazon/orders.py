@@ -63,13 +63,15 @@ def new_order(state, *, created: datetime, lines: list[dict], channel: str, mark
     }
 
 
-def seed_orders(state, count: int) -> None:
-    """``count`` orders created between 15 days before start and 1 day after, each with its future scheduled."""
+def seed_orders(state, count: int, *, history_days: float = 15.0, future_days: float = 1.0) -> None:
+    """``count`` orders created between ``history_days`` before start and ``future_days`` after, each with its
+    future scheduled (the demo uses a short history and a few days ahead, so orders arrive while it runs)."""
     rnd = state.rnd
     start = state.clock.start
     skus = [row for row in state.catalog]
+    span = (history_days + future_days) * 86400
     for k in range(count):
-        created = start - timedelta(days=15) + timedelta(seconds=int(16 * 86400 * (k + rnd.random()) / max(count, 1)))
+        created = start - timedelta(days=history_days) + timedelta(seconds=int(span * (k + rnd.random()) / max(count, 1)))
         channel = "AFN" if rnd.random() < 0.3 else "MFN"
         pool = [r for r in skus if r["fulfillment"] == channel]
         lines = [{"sku": r["sku"], "quantity": rnd.choice((1, 1, 1, 2, 3, 5, 12))}

@@ -96,10 +96,12 @@ class Simulator:
                  marketplace_ids: tuple[str, ...] = ("ATVPDKIKX0DER",), rate_limits: bool = True,
                  validate: bool | None = None, faults: list[dict] | None = None, client_id: str = "sandbox-client",
                  client_secret: str = "sandbox-secret", refresh_token: str = "Atzr|sandbox-refresh-token",
-                 notify_url: str | None = None, models_dir: str | None = None):
+                 notify_url: str | None = None, models_dir: str | None = None,
+                 history_days: float = 15.0, future_days: float = 1.0):
         self.clock = SimClock(time_scale)
         self.state = SellerState(seed=seed, orders=orders, clock=self.clock, seller_id=seller_id,
-                                 marketplace_ids=tuple(marketplace_ids))
+                                 marketplace_ids=tuple(marketplace_ids), history_days=history_days,
+                                 future_days=future_days)
         self.models = Models.find(models_dir)
         self.state.models = self.models
         self.validate = bool(self.models) if validate is None else (validate and bool(self.models))

@@ -58,7 +58,8 @@ class SimClock:
 class SellerState:
     """Orders, listings, FBA stock, reports, feeds, documents and notification setup of one seller."""
 
-    def __init__(self, *, seed: int, orders: int, clock: SimClock, seller_id: str, marketplace_ids: tuple[str, ...]):
+    def __init__(self, *, seed: int, orders: int, clock: SimClock, seller_id: str, marketplace_ids: tuple[str, ...],
+                 history_days: float = 15.0, future_days: float = 1.0):
         self.lock = threading.RLock()
         self.seed, self.clock, self.seller_id = seed, clock, seller_id
         self.marketplace_ids = marketplace_ids
@@ -84,7 +85,7 @@ class SellerState:
 
         listings.seed_listings(self)
         fba.seed_inventory(self)
-        orders_mod.seed_orders(self, orders)
+        orders_mod.seed_orders(self, orders, history_days=history_days, future_days=future_days)
         reports.seed_settlements(self)
 
     def next_id(self, prefix: str = "") -> str:

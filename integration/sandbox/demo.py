@@ -1,0 +1,261 @@
+"""``slsync sandbox`` / ``make demo``: the whole sync on the embedded sandbox, watched live, ending by itself.
+
+What runs: the SP-API simulator (in this process, on 127.0.0.1) producing orders over a few simulated days;
+the SL sandbox database (``.sandbox/sl.db``, made anew); a Celery worker and beat (subprocesses, the same
+commands a deployment runs); and the sandbox warehouse, which ships the SL orders that are open (some in two
+parcels) so their shipments flow back to Amazon. When nothing has changed for a while after the simulated
+days are over, everything is stopped and a report is written beside the database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import requests
+
+
+@dataclass
+class DemoConfig:
+    orders: int = 200
+    seed: int = 7
+    days: float = 3.0            # simulated days of trading
+    minutes: float = 2.0         # real minutes those days take
+    directory: str = ".sandbox"
+    settle_checks: int = 6       # unchanged summaries in a row that mean "settled"
+    timeout_minutes: float = 12.0
+    partial_share: float = 0.2   # share of shipped orders that go in two parcels
+
+    @property
+    def time_scale(self) -> float:
+        return self.days * 86400 / (self.minutes * 60)
+
+
+@dataclass
+class Summary:
+    sim_now: str = ""
+    amazon: Counter = field(default_factory=Counter)
+    sl: Counter = field(default_factory=Counter)
+    holds: Counter = field(default_factory=Counter)
+    confirmations: int = 0
+    queued: int = 0
+    shippers: int = 0
+
+    def key(self) -> tuple:
+        return (tuple(sorted(self.amazon.items())), tuple(sorted(self.sl.items())), tuple(sorted(self.holds.items())),
+                self.confirmations, self.shippers)
+
+    def as_dict(self) -> dict:
+        return {"simulated_now": self.sim_now, "orders_at_amazon": dict(self.amazon),
+                "sales_orders_in_sl": dict(self.sl), "holds_by_reason": dict(self.holds),
+                "shipments_confirmed_at_amazon": self.confirmations, "sl_shippers": self.shippers,
+                "tasks_queued": self.queued}
+
+
+class Warehouse:
+    """The sandbox plays SL's warehouse: it ships open MFN orders (a share in two parcels)."""
+
+    def __init__(self, sl, mapping, seed: int, partial_share: float):
+        self.sl, self.afn_site = sl, mapping.site_for("AFN")
+        self.rnd = random.Random(f"warehouse:{seed}")
+        self.partial_share = partial_share
+        self.first_parcel: set[str] = set()
+        self.done: set[str] = set()
+        self.shippers = 0
+
+    def work(self) -> None:
+        from integration.sandbox import sl_seed
+
+        for binding in self.sl.order_bindings("OPEN"):
+            ord_nbr = binding.ord_nbr
+            if ord_nbr in self.done:
+                continue
+            head = self.sl.sales_order(ord_nbr)
+            if head is None or head["ShipSiteID"] == self.afn_site or head["Cancelled"]:
+                self.done.add(ord_nbr)
+                continue
+            lines = head["lines"]
+            if ord_nbr not in self.first_parcel and self.rnd.random() < self.partial_share and (
+                    len(lines) > 1 or lines[0]["QtyOrd"] > 1):
+                first = {lines[0]["LineRef"]: Decimal(max(1, int(lines[0]["QtyOrd"]) // 2))}
+                self._ship(sl_seed, ord_nbr, first, head)
+                self.first_parcel.add(ord_nbr)
+                continue
+            shipped = Counter()
+            for shipper in self.sl.shippers_for_order(ord_nbr):
+                for line in shipper.lines:
+                    shipped[line.ord_line_ref] += line.qty
+            rest = {ln["LineRef"]: Decimal(str(ln["QtyOrd"])) - shipped[ln["LineRef"]] for ln in lines}
+            rest = {k: v for k, v in rest.items() if v > 0}
+            if rest:
+                self._ship(sl_seed, ord_nbr, rest, head)
+            self.done.add(ord_nbr)
+
+    def _ship(self, sl_seed, ord_nbr, quantities, head) -> None:
+        from integration.errors import NeedsReview
+
+        try:
+            sl_seed.ship_order(self.sl, ord_nbr, quantities=quantities, ship_via_id=head["ShipViaID"].strip())
+            self.shippers += 1
+        except NeedsReview:  # cancelled meanwhile
+            self.done.add(ord_nbr)
+
+
+def _clean_redis(r) -> None:
+    """Sandbox only: forget queued work and our keys from an earlier demo run."""
+    for pattern in ("slsync:*", "_kombu.*", "unacked*"):
+        for k in r.scan_iter(match=pattern, count=500):
+            r.delete(k)
+    r.delete("default", "amazon", "sl", "celery")
+
+
+def _start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "integration.cli", *args], env=env, stdout=open(log, "wb"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    import signal
+
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def summarize(sim_url: str, sl, r, warehouse: Warehouse) -> Summary:
+    s = Summary()
+    s.sim_now = requests.get(f"{sim_url}/_sandbox/clock", timeout=10).json()["now"]
+    for order in requests.get(f"{sim_url}/_sandbox/orders", timeout=10).json()["orders"]:
+        s.amazon[f"{order['status']} {order['channel']}"] += 1
+    for b in sl.order_bindings():
+        s.sl[b.sl_status or "OPEN"] += 1
+    for h in sl.list_holds(status="OPEN"):
+        s.holds[h.reason] += 1
+    s.confirmations = len(requests.get(f"{sim_url}/_sandbox/shipment-confirmations", timeout=10)
+                          .json()["confirmations"])
+    s.queued = sum(r.llen(q) for q in ("default", "amazon", "sl"))
+    s.shippers = warehouse.shippers
+    return s
+
+
+def _table(s: Summary, cfg: DemoConfig):
+    from rich.table import Table
+
+    t = Table(title=f"sl-amazon-sync sandbox — simulated time {s.sim_now}", show_header=True)
+    t.add_column("where")
+    t.add_column("what")
+    t.add_column("count", justify="right")
+    for k, v in sorted(s.amazon.items()):
+        t.add_row("Amazon", f"orders {k}", str(v))
+    for k, v in sorted(s.sl.items()):
+        t.add_row("SL", f"sales orders {k}", str(v))
+    t.add_row("SL", "shippers (sandbox warehouse)", str(s.shippers))
+    for k, v in sorted(s.holds.items()):
+        t.add_row("review", f"holds: {k}", str(v))
+    t.add_row("Amazon", "shipments confirmed", str(s.confirmations))
+    t.add_row("Redis", "tasks queued", str(s.queued))
+    return t
+
+
+NEXT = """Next:
+  .venv/bin/slsync holds list                 what is waiting for a person, and why
+  .venv/bin/slsync holds show <id>            one hold with the payload kept with it
+  .venv/bin/slsync status                     queues, breakers, rate-limit tokens, last successes
+  SL_DSN=sqlite:///{db} .venv/bin/slsync holds list
+  make worker / make beat / make flower       run the pieces yourself (Flower: http://127.0.0.1:5555)
+  sqlite3 {db} 'select * from xAMZEvent limit 20'"""
+
+
+def run_demo(cfg: DemoConfig, console=None) -> dict:
+    """Run the sandbox end to end; returns the final summary (also written to <directory>/report.json)."""
+    from rich.console import Console
+    from rich.live import Live
+
+    from integration.config import settings
+    from integration.guard import redis_client
+    from integration.mapping import load_mapping
+    from integration.sandbox import sl_seed
+    from integration.sandbox.amazon import Simulator
+    from integration.sl import SLGateway
+
+    console = console or Console()
+    base = Path(cfg.directory).resolve()
+    base.mkdir(parents=True, exist_ok=True)
+    db = base / "sl.db"
+    for stale in (db, base / "report.json", base / "report.txt"):
+        stale.unlink(missing_ok=True)
+    dsn = f"sqlite:///{db}"
+    console.print(f"[bold]SL sandbox database[/bold] {db}: seeding the demo company ...")
+    sl_seed.seed(dsn, seed=cfg.seed)
+    sim = Simulator(seed=cfg.seed, orders=cfg.orders, time_scale=cfg.time_scale, history_days=0.25,
+                    future_days=cfg.days).start()
+    console.print(f"[bold]SP-API simulator[/bold] {sim.url} ({cfg.orders} orders over {cfg.days:g} simulated days, "
+                  f"time x{cfg.time_scale:g})")
+    s = settings()
+    r = redis_client(s.redis_url)
+    _clean_redis(r)
+    env = {**os.environ, "SLSYNC_SANDBOX": "true", "SPAPI_ENDPOINT": sim.url, "LWA_TOKEN_URL": f"{sim.url}/auth/o2/token",
+           "SPAPI_TIME_SCALE": repr(cfg.time_scale), "SL_DSN": dsn, "REDIS_URL": s.redis_url, "BROKER_URL": s.broker_url,
+           "ORDERS_SWEEP_SECONDS": "3", "FULFILLMENT_SWEEP_SECONDS": "3", "BEAT_HEARTBEAT_SECONDS": "10",
+           "SLSYNC_ENV_FILE": os.environ.get("SLSYNC_ENV_FILE", "/nonexistent/.env")}
+    worker = _start(["worker", "-Q", "default,amazon,sl", "-c", "2", "-l", "INFO"], env, base / "worker.log")
+    beat = _start(["beat", "-l", "INFO"], env, base / "beat.log")
+    sl = SLGateway.connect(dsn, s.sl_cpny_id)
+    warehouse = Warehouse(sl, load_mapping(s.mapping_file or None), cfg.seed, cfg.partial_share)
+    end_of_trading = sim.clock.start + timedelta(days=cfg.days + 0.5)
+    deadline = time.monotonic() + cfg.timeout_minutes * 60
+    unchanged, last, summary = 0, None, Summary()
+    try:
+        with Live(console=console, refresh_per_second=2) as live:
+            while time.monotonic() < deadline:
+                time.sleep(1.0)
+                if worker.poll() is not None or beat.poll() is not None:
+                    raise RuntimeError(f"the worker or beat stopped; see {base}/worker.log and {base}/beat.log")
+                warehouse.work()
+                summary = summarize(sim.url, sl, r, warehouse)
+                live.update(_table(summary, cfg))
+                past = sim.clock.now() >= end_of_trading
+                unchanged = unchanged + 1 if (past and summary.key() == last and summary.queued == 0) else 0
+                last = summary.key()
+                if unchanged >= cfg.settle_checks:
+                    break
+            else:
+                console.print("[yellow]stopped at the time limit before everything settled[/yellow]")
+    finally:
+        _stop(beat)
+        _stop(worker)
+        sim.stop()
+        sl.close()
+    report = {**summary.as_dict(), "database": str(db), "orders_requested": cfg.orders,
+              "simulated_days": cfg.days, "time_scale": cfg.time_scale}
+    (base / "report.json").write_text(json.dumps(report, indent=2))
+    (base / "report.txt").write_text(_text_report(report))
+    print(_text_report(report))
+    print(NEXT.format(db=db))
+    return report
+
+
+def _text_report(report: dict) -> str:
+    lines = ["sl-amazon-sync sandbox report", f"database: {report['database']}",
+             f"simulated until: {report['simulated_now']}", "orders at Amazon:"]
+    lines += [f"  {k:24} {v}" for k, v in sorted(report["orders_at_amazon"].items())]
+    lines += ["sales orders in SL:"] + [f"  {k:24} {v}" for k, v in sorted(report["sales_orders_in_sl"].items())]
+    lines += ["holds by reason:"] + [f"  {k:24} {v}" for k, v in sorted(report["holds_by_reason"].items())]
+    lines += [f"SL shippers: {report['sl_shippers']}",
+              f"shipments confirmed at Amazon: {report['shipments_confirmed_at_amazon']}"]
+    return "\n".join(lines) + "\n"
