@@ -15,6 +15,27 @@ WATCHED_OPERATIONS = ("searchOrders", "getOrder", "confirmShipment", "createFeed
                       "createReport", "getReportDocument")
 
 
+CURSORS = ("orders.lastUpdated", "fulfillment.shippers", "orders.backfill.report")
+
+
+def _from_sl(s) -> dict:
+    """Holds by reason and the watermarks, from SL's database (durable state lives there)."""
+    from collections import Counter
+
+    from integration.sl import SLGateway
+
+    try:
+        sl = SLGateway.connect(s.sl_dsn, s.sl_cpny_id)
+        try:
+            holds = Counter(h.reason for h in sl.list_holds(status="OPEN"))
+            cursors = {name: sl.get_cursor(name) for name in CURSORS}
+        finally:
+            sl.close()
+    except Exception as exc:  # SL unreachable is itself worth showing
+        return {"sl_error": f"{type(exc).__name__}: {exc}"[:200], "holds_by_reason": {}, "watermarks": {}}
+    return {"holds_by_reason": dict(holds), "watermarks": cursors}
+
+
 def collect() -> dict:
     """Gather the status as plain data (the table and ``--json`` both print this)."""
     s = settings()
@@ -24,6 +45,7 @@ def collect() -> dict:
     for k in r.scan_iter(match=keys.failed("*"), count=100):
         failed[k.split(":", 2)[2]] = [json.loads(x) for x in r.lrange(k, 0, 4)]
     return {
+        **_from_sl(s),
         "queues": {q: r.llen(q) for q in QUEUES},
         "breakers": {sysname: Breaker(r, sysname).state() for sysname in SYSTEMS},
         "rate_tokens": {op: round(limiter.tokens(op), 2) for op in WATCHED_OPERATIONS},
@@ -49,6 +71,12 @@ def status(as_json: bool) -> None:
     t.add_column("area")
     t.add_column("name")
     t.add_column("value", justify="right")
+    if data.get("sl_error"):
+        t.add_row("SL", "unreachable", data["sl_error"])
+    for reason, n in sorted(data["holds_by_reason"].items()):
+        t.add_row("holds", reason, str(n))
+    for name, value in data["watermarks"].items():
+        t.add_row("watermark", name, value or "-")
     for q, n in data["queues"].items():
         t.add_row("queue", q, str(n))
     for name, state in data["breakers"].items():
