@@ -1,0 +1,27 @@
+"""`make demo`'s command, run small: orders flow into SL, shipments flow back, holds explain the rest."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.support.worker import ROOT, child_env
+
+
+def test_the_sandbox_runs_end_to_end_and_leaves_a_report(tmp_path, redis_url, r):
+    out = subprocess.run(
+        [sys.executable, "-m", "integration.cli", "sandbox", "--orders", "30", "--days", "2", "--minutes", "0.5",
+         "--dir", str(tmp_path)], cwd=ROOT, env=child_env({"REDIS_URL": redis_url, "BROKER_URL": redis_url}),
+        capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    report = json.loads((tmp_path / "report.json").read_text())
+    at_amazon = report["orders_at_amazon"]
+    in_sl = report["sales_orders_in_sl"]
+    assert sum(at_amazon.values()) >= 25
+    assert sum(in_sl.values()) >= 15
+    # every MFN order the warehouse shipped was confirmed at Amazon, and Amazon says so
+    assert report["shipments_confirmed_at_amazon"] == report["sl_shippers"] > 0
+    assert at_amazon.get("UNSHIPPED MFN", 0) <= sum(report["holds_by_reason"].values())
+    assert "slsync holds list" in out.stdout
+    assert (tmp_path / "sl.db").exists() and (tmp_path / "report.txt").exists()
