@@ -1,0 +1,24 @@
+"""Backfill from the all-orders report: one report instead of hundreds of pages, then one import per order."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from integration.sync import backfill, orders
+from tests.orders.conftest import sku_known
+
+
+def test_backfill_fans_out_every_order_in_the_report_once(ctx, sim):
+    made = [sim.create_order([{"sku": sku_known(ctx), "quantity": 1}], minutes_ago=600) for _ in range(25)]
+    sim.advance(180)
+    queued: list[str] = []
+    since = ctx.amazon.server_now(fresh=True) - timedelta(days=1)
+    result = backfill.backfill(ctx, since, None, enqueue=queued.extend, poll_seconds=0.2)
+    assert result.status == "DONE" and result.orders == 25
+    assert sorted(queued) == sorted(m["orderId"] for m in made)
+    assert ctx.sl.get_cursor(backfill.CURSOR) == result.report_id
+    for oid in queued:
+        assert orders.import_order(oid, ctx).value == "created"
+    ops = sim.requests()["operations"]
+    assert ops["createReport"]["count"] == 1 and ops.get("searchOrders", {}).get("count", 0) == 0
+    assert ops["getOrder"]["count"] == 25
