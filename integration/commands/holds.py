@@ -17,6 +17,15 @@ def _row(h) -> dict:
             "updated": h.updated_at.isoformat(sep=" ", timespec="seconds"), "note": h.note}
 
 
+def _open_hold(sl, hold_id: int):
+    h = sl.get_hold(hold_id)
+    if h is None:
+        raise click.ClickException(f"no hold {hold_id}")
+    if h.status != "OPEN":
+        raise click.ClickException(f"hold {hold_id} is {h.status}, not OPEN")
+    return h
+
+
 @click.group()
 def holds() -> None:
     """The review queue: what was held, why, and what to do with it."""
@@ -71,11 +80,7 @@ def show(hold_id: int, as_json: bool) -> None:
 def release(hold_id: int, note: str) -> None:
     """Re-run the held work after the cause was fixed (e.g. an ItemXRef was added)."""
     with gateway() as sl:
-        h = sl.get_hold(hold_id)
-        if h is None:
-            raise click.ClickException(f"no hold {hold_id}")
-        if h.status != "OPEN":
-            raise click.ClickException(f"hold {hold_id} is {h.status}, not OPEN")
+        h = _open_hold(sl, hold_id)
         if h.entity not in RETRY_TASKS:
             raise click.ClickException(f"holds on {h.entity} cannot be re-run from here; discard it when handled")
         task, queue = RETRY_TASKS[h.entity]
@@ -91,10 +96,6 @@ def release(hold_id: int, note: str) -> None:
 def discard(hold_id: int, why: str) -> None:
     """Close a hold without re-running it."""
     with gateway() as sl:
-        h = sl.get_hold(hold_id)
-        if h is None:
-            raise click.ClickException(f"no hold {hold_id}")
-        if h.status != "OPEN":
-            raise click.ClickException(f"hold {hold_id} is {h.status}, not OPEN")
+        _open_hold(sl, hold_id)
         sl.set_hold_status(hold_id, "DISCARDED", why)
     click.echo(f"hold {hold_id} discarded: {why}")
