@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "holds": ("integration.commands.holds", "The review queue: list, show, release, discard."),
     "db": ("integration.commands.db", "Dynamics SL database: create our tables, or a whole sandbox."),
     "mapping": ("integration.commands.mapping", "Check the mapping file and show its tables."),
+    "intake": ("integration.commands.intake", "Receive notifications: HTTP receiver, SQS poller."),
 }
 
 

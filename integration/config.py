@@ -43,6 +43,13 @@ class Settings:
     intake_api_key: str = field(repr=False)
     intake_api_key_header: str
     intake_max_body: int
+    intake_threads: int
+    spapi_models_dir: str
+    sqs_endpoint_url: str
+    sqs_region: str
+    sqs_wait_seconds: int
+    sqs_max_receives: int
+    sqs_dead_letter_url: str
     flower_basic_auth: str = field(repr=False)
     alert_notifier: str
     alert_webhook_url: str
@@ -178,6 +185,13 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
         intake_api_key=r.text("INTAKE_API_KEY", ""),
         intake_api_key_header=r.text("INTAKE_API_KEY_HEADER", "x-api-key"),
         intake_max_body=r.integer("INTAKE_MAX_BODY", 256 * 1024, minimum=1024),
+        intake_threads=r.integer("INTAKE_THREADS", 8, minimum=1, maximum=256),
+        spapi_models_dir=r.text("SPAPI_MODELS_DIR", ""),
+        sqs_endpoint_url=r.text("SQS_ENDPOINT_URL", ""),
+        sqs_region=r.text("SQS_REGION", "us-east-1"),
+        sqs_wait_seconds=r.integer("SQS_WAIT_SECONDS", 20, minimum=0, maximum=20),
+        sqs_max_receives=r.integer("SQS_MAX_RECEIVES", 5, minimum=1, maximum=1000),
+        sqs_dead_letter_url=r.text("SQS_DEAD_LETTER_URL", ""),
         flower_basic_auth=r.text("FLOWER_BASIC_AUTH", ""),
         alert_notifier=r.text("ALERT_NOTIFIER", "log"),
         alert_webhook_url=r.text("ALERT_WEBHOOK_URL", ""),

@@ -16,7 +16,7 @@ Losing any of them costs repeated work, never data (DESIGN §4): durable state l
 | slsync:failed:<task> | list | last failures after retries ran out (for `slsync status`) | capped |
 | slsync:heartbeat | string | last beat heartbeat (iso time) | 10 min |
 | slsync:beat:leader | string | leader lease of the beat process | lease TTL |
-| slsync:coalesce:<entity>:<key> | string | an import is queued; later events raise the bar | task window |
+| slsync:coalesce:<entity>:<key> | hash | state (pending:<token> while enqueueing, then queued), bar (highest EventTime, epoch ms); deleted when the import starts | 1 h |
 | slsync:lastok:<flow> | string | last success per flow (iso time) | none |
 | slsync:payload:order:<id> | string | an order as searchOrders returned it, so its import needs no call | 1 h |
 """
@@ -75,6 +75,11 @@ def failed(task_name: str) -> str:
 
 def coalesce(entity: str, name: str) -> str:
     return key("coalesce", entity, name)
+
+
+def notification(notification_id: str) -> str:
+    """The dedup marker of one notification (set once it was accepted)."""
+    return dedup("notification", notification_id)
 
 
 def last_success(flow: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 import subprocess
 import sys
@@ -84,9 +85,10 @@ def test_compose_services_run_commands_that_exist():
         assert command[0] == "slsync", name
         assert command[1] in COMMANDS, f"{name}: slsync {command[1]} does not exist"
         assert svc.get("env_file") == ".env"
-        help_run = subprocess.run([sys.executable, "-m", "integration.cli", command[1], "--help"], cwd=ROOT,
+        words = [command[1]] + list(itertools.takewhile(lambda a: not a.startswith("-"), command[2:]))  # sub-commands
+        help_run = subprocess.run([sys.executable, "-m", "integration.cli", *words, "--help"], cwd=ROOT,
                                   env=child_env(), capture_output=True, text=True, timeout=60)
         assert help_run.returncode == 0, help_run.stderr
         for flag in [a for a in command[2:] if a.startswith("-")]:
-            assert flag in help_run.stdout, f"{name}: {flag} is not an option of slsync {command[1]}"
+            assert flag in help_run.stdout, f"{name}: {flag} is not an option of slsync {' '.join(words)}"
     assert Path(ROOT / "Dockerfile").exists()

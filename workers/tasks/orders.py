@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from integration.guard import keys, redis_client
+from integration.ingest import import_started
 from integration.sync import backfill as backfill_flow
 from integration.sync import orders
 from workers.app import app
@@ -21,8 +22,11 @@ def enqueue_imports(order_ids: list[str]) -> None:
 
 @app.task(name=IMPORT, bind=True, queue="sl")
 def import_order(self, amazon_order_id: str) -> str | None:
-    outcome = run_for_entity(self, "order", amazon_order_id,
-                             lambda: orders.import_order(amazon_order_id, task_context(self)))
+    def work():
+        import_started(redis_client(), amazon_order_id)  # notifications from now on queue a new import
+        return orders.import_order(amazon_order_id, task_context(self))
+
+    outcome = run_for_entity(self, "order", amazon_order_id, work)
     return outcome.value if outcome else None
 
 

@@ -1,0 +1,133 @@
+"""ingest(): unwrap, validate, dedup, coalesce, staleness and recording, in-process against real Redis and SL."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from integration.ingest import IngestResult, Malformed, import_started, ingest
+from integration.intake import coalesce
+from integration.intake.schemas import Schemas
+from tests.intake.conftest import event_bridge, order_change, reference
+
+SAMPLES = {
+    "peddler_order_change.json": ("accepted", "ORDER_CHANGE"),
+    "peddler_report_processing_finished.json": ("recorded", "REPORT_PROCESSING_FINISHED"),
+    "peddler_feed_processing_finished.json": ("recorded", "FEED_PROCESSING_FINISHED"),
+    "peddler_fba_inventory_availability_change.json": ("recorded", "FBA_INVENTORY_AVAILABILITY_CHANGES"),
+    "peddler_listings_item_status_change.json": ("recorded", "LISTINGS_ITEM_STATUS_CHANGE"),
+}
+
+
+def _ingest(ctx, recorder, raw, source="test") -> IngestResult:
+    return ingest(raw, source=source, enqueue=recorder, r=ctx.redis, sl=ctx.sl)
+
+
+@pytest.mark.parametrize("sample", sorted(SAMPLES))
+def test_amazon_samples_are_routed_as_sqs_bodies_and_as_eventbridge_events(ctx, recorder, sample):
+    raw = reference(f"samples/notifications/{sample}").read_text()
+    status, kind = SAMPLES[sample]
+    first = _ingest(ctx, recorder, raw)
+    assert (first.status, first.type) == (status, kind)
+    again = _ingest(ctx, recorder, json.dumps(event_bridge(json.loads(raw))))
+    assert again.status == "duplicate"                      # same NotificationId inside the envelope
+    if kind == "ORDER_CHANGE":
+        assert recorder.sent == [("slsync.orders.import", ("123-4567891-4567891",), "sl")]
+    else:
+        assert recorder.sent == []
+        events = ctx.sl.events_for(*{"REPORT_PROCESSING_FINISHED": ("report", "54517018502"),
+                                     "FEED_PROCESSING_FINISHED": ("feed", "53347018456"),
+                                     "FBA_INVENTORY_AVAILABILITY_CHANGES": ("fba", "SELLERSKU-1"),
+                                     "LISTINGS_ITEM_STATUS_CHANGE": ("listing", "NLS-SHOES-03")}[kind])
+        assert [e.action for e in events] == ["notification_received"]
+
+
+def test_the_official_schemas_are_used_where_present():
+    reference("sp-api-models/OrderChangeNotification.json")
+    schemas = Schemas(reference("sp-api-models"))
+    note = order_change("111-0000000-0000001", "2026-01-01T00:00:00Z")
+    assert schemas.official and schemas.errors("ORDER_CHANGE", note) == []
+    note["Payload"]["OrderChangeNotification"]["Summary"]["FulfillmentType"] = "DROPSHIP"
+    assert any("FulfillmentType" in p for p in schemas.errors("ORDER_CHANGE", note))
+
+
+def test_without_the_official_schemas_the_built_in_check_still_holds_what_cannot_be_routed(tmp_path):
+    schemas = Schemas(tmp_path)
+    assert not schemas.official
+    assert schemas.errors("ORDER_CHANGE", order_change("111-0000000-0000001", "2026-01-01T00:00:00Z")) == []
+    bad = order_change("111-0000000-0000001", "2026-01-01T00:00:00Z")
+    del bad["Payload"]["OrderChangeNotification"]["AmazonOrderId"]
+    assert schemas.errors("ORDER_CHANGE", bad)
+
+
+def test_a_notification_failing_its_schema_becomes_a_hold_with_its_raw_body(ctx, recorder):
+    note = order_change("111-0000000-0000002", "2026-01-01T00:00:00Z", nid="bad-1")
+    note["Payload"]["OrderChangeNotification"]["Summary"]["OrderItems"] = "not a list"
+    raw = json.dumps(note, indent=1)
+    result = _ingest(ctx, recorder, raw)
+    assert result.status == "held" and recorder.sent == []
+    hold = ctx.sl.get_hold(int(result.key))
+    assert (hold.entity, hold.key, hold.reason) == ("notification", "bad-1", "schema_invalid")
+    payload = hold.payload if isinstance(hold.payload, dict) else json.loads(hold.payload)
+    assert payload["raw"] == raw and payload["errors"]
+    assert _ingest(ctx, recorder, raw).status == "duplicate"          # redelivery: still one hold
+    assert len(ctx.sl.list_holds(reason="schema_invalid")) == 1
+
+
+def test_valid_json_that_is_no_notification_is_held_and_not_json_is_refused(ctx, recorder):
+    assert _ingest(ctx, recorder, "[1, 2, 3]").status == "held"
+    with pytest.raises(Malformed):
+        _ingest(ctx, recorder, b"\xff{not json")
+    assert recorder.sent == []
+
+
+def test_later_events_for_a_queued_order_only_raise_the_bar(ctx, recorder):
+    oid = "111-0000000-0000003"
+    results = [_ingest(ctx, recorder, order_change(oid, f"2026-01-01T00:00:0{i}Z")) for i in range(5)]
+    assert [r.status for r in results] == ["accepted"] + ["coalesced"] * 4
+    assert len(recorder.sent) == 1
+    assert coalesce.bar(ctx.redis, "order", oid) == 1767225604000      # the latest EventTime seen
+    import_started(ctx.redis, oid)                                      # the import reads Amazon from now on
+    assert _ingest(ctx, recorder, order_change(oid, "2026-01-01T00:00:09Z")).status == "accepted"
+    assert len(recorder.sent) == 2
+
+
+def test_an_enqueue_that_fails_accepts_nothing_so_the_retry_is_processed(ctx, recorder):
+    oid, note = "111-0000000-0000004", order_change("111-0000000-0000004", "2026-01-01T00:00:00Z", nid="n-4")
+    recorder.fail = True
+    with pytest.raises(ConnectionError):
+        _ingest(ctx, recorder, note)
+    assert not ctx.redis.exists(f"slsync:coalesce:order:{oid}")         # no marker claims a missing import
+    recorder.fail = False
+    assert _ingest(ctx, recorder, note).status == "accepted"
+    assert recorder.sent == [("slsync.orders.import", (oid,), "sl")]
+
+
+def test_an_intake_that_died_between_claim_and_enqueue_blocks_nothing(ctx, recorder):
+    oid = "111-0000000-0000005"
+    coalesce.claim(ctx.redis, "order", oid, 0)                          # claimed, then the process died
+    assert _ingest(ctx, recorder, order_change(oid, "2026-01-01T00:00:00Z")).status == "accepted"
+    assert len(recorder.sent) == 1
+
+
+def test_an_event_older_than_what_sl_applied_is_recorded_and_skipped(sim, ctx, recorder):
+    from integration.sync import orders
+    from tests.intake.conftest import sku_known
+
+    order = sim.create_order([{"sku": sku_known(ctx), "quantity": 1}])
+    assert orders.import_order(order["orderId"], ctx).value == "created"
+    applied = ctx.sl.get_order_binding(order["orderId"]).last_updated
+    old = order_change(order["orderId"], "2020-01-01T00:00:00Z")
+    assert _ingest(ctx, recorder, old).status == "stale"
+    assert recorder.sent == []
+    stale = [e for e in ctx.sl.events_for("order", order["orderId"]) if e.action == "stale_notification"]
+    assert len(stale) == 1
+    assert _ingest(ctx, recorder, order_change(order["orderId"], applied)).status == "accepted"
+
+
+def test_a_sweep_cached_payload_is_dropped_so_the_import_reads_amazon_after_the_event(ctx, recorder):
+    oid = "111-0000000-0000006"
+    ctx.redis.set(f"slsync:payload:order:{oid}", "{}")
+    _ingest(ctx, recorder, order_change(oid, "2026-01-01T00:00:00Z"))
+    assert not ctx.redis.exists(f"slsync:payload:order:{oid}")
