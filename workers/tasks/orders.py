@@ -41,7 +41,14 @@ def sweep_orders(self) -> int | None:
 
 
 RESUME = "slsync.orders.backfill_resume"
-RESUME_EVERY = 15.0
+RESUME_EVERY = 15.0  # seconds of Amazon's time between looks at the report
+
+
+def _resume_countdown() -> float:
+    """RESUME_EVERY on Amazon's clock: the simulator's compressed time runs the report that much faster."""
+    from integration.config import settings
+
+    return RESUME_EVERY / max(settings().spapi_time_scale, 1.0)
 
 
 @app.task(name="slsync.orders.backfill", bind=True, queue="amazon")
@@ -53,7 +60,7 @@ def backfill(self, since: str, until: str | None = None) -> str | None:
         ctx = task_context(self)
         report_id = backfill_flow.start(ctx, datetime.fromisoformat(since),
                                         datetime.fromisoformat(until) if until else None)
-        app.send_task(RESUME, args=[report_id], queue="amazon", countdown=RESUME_EVERY)
+        app.send_task(RESUME, args=[report_id], queue="amazon", countdown=_resume_countdown())
         return report_id
 
     return run_for_entity(self, "backfill", "orders", work)
@@ -65,7 +72,7 @@ def backfill_resume(self, report_id: str) -> int | None:
     def work():
         result = backfill_flow.resume(task_context(self), report_id, enqueue_imports)
         if result.status != "DONE":
-            app.send_task(RESUME, args=[report_id], queue="amazon", countdown=RESUME_EVERY)
+            app.send_task(RESUME, args=[report_id], queue="amazon", countdown=_resume_countdown())
         return result.orders
 
     return run_for_entity(self, "backfill", "orders", work)
