@@ -25,12 +25,13 @@ from integration.amazon.transport import Transport
 from integration.guard import Breaker
 
 
-def safe_table() -> dict[str, tuple[float, int]]:
-    """The published limits with the transport's safety margin on the rate (x 0.9)."""
+def safe_table(margin: float | None = None) -> dict[str, tuple[float, int]]:
+    """The published limits with the safety margin on the rate (SPAPI_RATE_MARGIN; x 0.9 by default)."""
     from integration.amazon.transport import SAFETY
     from integration.guard.limits import PUBLISHED
 
-    return {op: (rate * SAFETY, burst) for op, (rate, burst) in PUBLISHED.items()}
+    margin = SAFETY if margin is None else margin
+    return {op: (rate * margin, burst) for op, (rate, burst) in PUBLISHED.items()}
 
 
 _sessions: dict[int, requests.Session] = {}
@@ -78,9 +79,12 @@ class AmazonClient:
         tokens = TokenProvider(r, session, token_url=s.lwa_token_url, client_id=s.lwa_client_id,
                                client_secret=s.lwa_client_secret, refresh_token=s.lwa_refresh_token,
                                timeout=s.http_timeout, time_scale=scale)
-        limiter = ClientRateLimiter(r, s.seller_id, time_scale=scale, table=safe_table())
+        margin = getattr(s, "spapi_rate_margin", None)
+        limiter = ClientRateLimiter(r, s.seller_id, time_scale=scale, table=safe_table(margin))
         breaker = Breaker(r, "amazon", fail_max=s.breaker_fail_max, window=s.breaker_window,
                           reset_timeout=s.breaker_reset_timeout)
         transport = Transport(s.spapi_endpoint, tokens, limiter, breaker, session=session, timeout=s.http_timeout)
         transport.time_scale = scale
+        if margin is not None:
+            transport.margin = margin
         return cls(transport, seller_id=s.seller_id, marketplace_ids=s.marketplace_ids)

@@ -32,7 +32,8 @@ log = logging.getLogger("slsync.amazon")
 USER_AGENT = (f"sl-amazon-sync/0.1 (Language=Python/{platform.python_version()}; "
               f"Platform={platform.system()}/{platform.release()})")
 TOKEN_PROBLEMS = ("expired", "invalid", "missing", "revoked")
-# Stay a little under what Amazon allows, so latency jitter between our bucket and Amazon's never costs a 429.
+# Stay a little under what Amazon allows, so latency jitter between our bucket and Amazon's never costs a 429
+# (the default; SPAPI_RATE_MARGIN sets it per deployment).
 SAFETY = 0.9
 # A closed breaker is re-read from Redis at most this often per process; a failure seen here re-reads at once.
 BREAKER_RECHECK = 0.5
@@ -57,6 +58,7 @@ class Transport:
         self.timeout = timeout
         self._learned: dict[str, str] = {}
         self._closed_until = 0.0
+        self.margin = SAFETY  # share of Amazon's rate our bucket asks for (AmazonClient sets SPAPI_RATE_MARGIN)
 
     def call(self, op: str, method: str, path: str, *, params: dict | None = None, body: dict | None = None,
              shape: tuple[str, ...] = (), scope: str | None = None) -> ApiResponse:
@@ -159,7 +161,7 @@ class Transport:
         except ValueError:
             return
         if rate > 0:
-            self.limiter.update(op, rate * SAFETY)
+            self.limiter.update(op, rate * self.margin)
             self._learned[op] = header
 
     def _outcome(self, op: str, resp: requests.Response, shape: tuple[str, ...]) -> ApiResponse:
