@@ -75,6 +75,17 @@ def resume(ctx: Context, report_id: str, enqueue: Callable[[list[str]], None],
     return BackfillResult(report_id, len(ids), "DONE")
 
 
+def import_interval(ctx: Context, operation: str = "getOrder") -> tuple[float, int]:
+    """(real seconds between two imports the fleet's bucket can serve, its burst): the pace of a fan-out.
+
+    Released faster, imports only find the bucket empty and re-queue themselves (each retry a new message
+    and one more towards the retry limit); at this pace nearly every import finds its token waiting.
+    """
+    limiter = ctx.amazon.transport.limiter
+    rate, burst = limiter.limits(operation)
+    return 1.0 / (rate * limiter.time_scale), int(burst)
+
+
 def backfill(ctx: Context, since: datetime, until: datetime | None, *, enqueue, progress=None,
              wait: bool = True, poll_seconds: float = 2.0) -> BackfillResult:
     """Start and (with ``wait``) see the backfill through in this process: the CLI's way."""

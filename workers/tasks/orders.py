@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from integration.guard import keys, redis_client
 from integration.ingest import import_started
 from integration.sync import backfill as backfill_flow
@@ -68,11 +70,64 @@ def backfill(self, since: str, until: str | None = None) -> str | None:
 
 @app.task(name=RESUME, bind=True, queue="amazon")
 def backfill_resume(self, report_id: str) -> int | None:
-    """Fan the report's orders out once it is DONE; until then, look again later (a new message)."""
+    """Once the report is DONE, hand its orders to the pacer; until then, look again later (a new message)."""
     def work():
-        result = backfill_flow.resume(task_context(self), report_id, enqueue_imports)
+        ids = _pending_ids(report_id)
+        redis_client().delete(ids)  # a resume that runs again starts the list afresh
+
+        def stash(page: list[str]) -> None:
+            if page:
+                redis_client().rpush(ids, *page)
+                redis_client().expire(ids, PACE_TTL)
+
+        result = backfill_flow.resume(task_context(self), report_id, stash)
         if result.status != "DONE":
             app.send_task(RESUME, args=[report_id], queue="amazon", countdown=_resume_countdown())
+        elif result.orders:
+            app.send_task(PACE, args=[report_id, 0, time.time()], queue="amazon")
         return result.orders
 
     return run_for_entity(self, "backfill", "orders", work)
+
+
+# -- pacing a backfill's fan-out -----------------------------------------------------------------------------
+# Thousands of imports queued at once would mostly find the getOrder bucket empty and re-queue themselves
+# (each retry a new message, counted towards TASK_MAX_RETRIES, with a growing backoff). Instead a pacer
+# releases a page at a time, each import due when the bucket will have its token; at most a page is
+# waiting on an ETA at any moment (well within the visibility timeout, whatever the rate).
+PACE = "slsync.orders.backfill_pace"
+PACE_PAGE = 100
+PACE_TTL = 7 * 24 * 3600
+PACE_LEAD = 2.0  # seconds: the next page is released this long before its first import is due
+
+
+def _pending_ids(report_id: str) -> str:
+    return keys.key("backfill", report_id, "ids")
+
+
+@app.task(name=PACE, bind=True, queue="amazon")
+def backfill_pace(self, report_id: str, offset: int, due: float) -> int | None:
+    """Release the next page of a backfill's imports, spread at the rate the fleet's getOrder bucket refills.
+
+    ``due`` is when (epoch seconds) the page's first import may run; the first page spends half the burst at
+    once and keeps the other half as a cushion for the workers' timing jitter.
+    """
+    def work():
+        r = redis_client()
+        ids = r.lrange(_pending_ids(report_id), offset, offset + PACE_PAGE - 1)
+        if not ids:
+            r.delete(_pending_ids(report_id))
+            return offset
+        interval, burst = backfill_flow.import_interval(task_context(self))
+        free = burst // 2 if offset == 0 else 0
+        now = time.time()
+        with app.producer_or_acquire() as producer:
+            for i, oid in enumerate(ids):
+                at = due + max(0, i - free) * interval
+                app.send_task(IMPORT, args=[oid], queue="sl", producer=producer, countdown=max(0.0, at - now))
+        following = due + max(0, len(ids) - free) * interval
+        app.send_task(PACE, args=[report_id, offset + len(ids), following], queue="amazon",
+                      countdown=max(0.0, following - PACE_LEAD - time.time()))
+        return offset + len(ids)
+
+    return run_for_entity(self, "backfill_pace", report_id, work)
