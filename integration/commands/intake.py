@@ -27,6 +27,10 @@ def refusal(api_key: str, host: str, sandbox: bool) -> str | None:
             f"the {checked_settings().intake_api_key_header} header); refusing to listen on {host} without it")
 
 
+def _exit(*_):
+    raise SystemExit(0)
+
+
 @intake.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=int)
@@ -41,11 +45,8 @@ def serve(host: str, port: int, threads: int | None) -> None:
         raise click.ClickException(reason)
     server = create_server(host, port, from_settings(s), threads or s.intake_threads)
     click.echo(f"intake receiver listening on http://{host}:{server.effective_port}/notifications", err=True)
-    signal.signal(signal.SIGTERM, lambda *_: server.close())
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
+    signal.signal(signal.SIGTERM, _exit)  # waitress then finishes running requests (up to 5 s) and stops
+    server.run()
 
 
 @intake.command()

@@ -11,6 +11,10 @@ __all__ = ["app"]
 
 
 @task_prerun.connect
-def _count_import(sender=None, args=None, **_):
+def _count_import(sender=None, task=None, args=None, **_):
+    """Every run of the import task per order (retries included), and the enqueued ones (retries excluded)."""
     if sender is not None and sender.name == "slsync.orders.import" and args:
-        redis_client().hincrby(keys.key("test", "imports"), args[0], 1)
+        r = redis_client()
+        r.hincrby(keys.key("test", "imports"), args[0], 1)
+        if not (task.request.retries or 0):
+            r.hincrby(keys.key("test", "imports", "enqueued"), args[0], 1)

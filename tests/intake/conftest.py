@@ -81,9 +81,9 @@ def recorder():
     return Recorder()
 
 
-def subscribe_in_process(sim) -> None:
+def subscribe_in_process(simulator) -> None:
     """Let the simulator build ORDER_CHANGE notifications (kept in ``outbox.sent``) without posting them."""
-    state = sim.sim.state
+    state = simulator.sim.state
     state.destinations["dest-test"] = {"name": "test", "destinationId": "dest-test",
                                        "resource": {"sqs": {"arn": "arn:aws:sqs:us-east-1:000000000000:q"}}}
     state.subscriptions["ORDER_CHANGE"] = {"subscriptionId": "sub-test", "payloadVersion": "1.0",
@@ -91,7 +91,7 @@ def subscribe_in_process(sim) -> None:
 
 
 @pytest.fixture
-def intake_env(env):
+def intake_env(env):  # noqa: F811
     env = {**env, "INTAKE_API_KEY": API_KEY}
     os.environ["INTAKE_API_KEY"] = API_KEY
     from integration.config import settings
@@ -105,7 +105,7 @@ def intake_env(env):
 class ReceiverProc:
     """``slsync intake serve`` in a subprocess on a fixed port (so a restart answers at the same URL)."""
 
-    def __init__(self, env: dict, port: int | None = None):
+    def __init__(self, env: dict, port: int | None = None):  # noqa: F811
         self.env, self.port = env, port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/notifications"
         self.proc: Proc | None = None
