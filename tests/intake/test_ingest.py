@@ -63,7 +63,7 @@ def test_without_the_official_schemas_the_built_in_check_still_holds_what_cannot
 
 def test_a_notification_failing_its_schema_becomes_a_hold_with_its_raw_body(ctx, recorder):
     note = order_change("111-0000000-0000002", "2026-01-01T00:00:00Z", nid="bad-1")
-    note["Payload"]["OrderChangeNotification"]["Summary"]["OrderItems"] = "not a list"
+    note["Payload"]["OrderChangeNotification"]["AmazonOrderId"] = 1234567  # a number: both checks refuse it
     raw = json.dumps(note, indent=1)
     result = _ingest(ctx, recorder, raw)
     assert result.status == "held" and recorder.sent == []
