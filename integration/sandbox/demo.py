@@ -1,8 +1,10 @@
 """``slsync sandbox`` / ``make demo``: the whole sync on the embedded sandbox, watched live, ending by itself.
 
-What runs: the SP-API simulator (in this process, on 127.0.0.1) producing orders over a few simulated days;
-the SL sandbox database (``.sandbox/sl.db``, made anew); a Celery worker and beat (subprocesses, the same
-commands a deployment runs); and the sandbox warehouse, which ships the SL orders that are open (some in two
+What runs: the SP-API simulator (in this process, on 127.0.0.1) producing orders over a few simulated days and
+announcing them as ORDER_CHANGE notifications (EventBridge, at least once: some duplicated, some out of order);
+the SL sandbox database (``.sandbox/sl.db``, made anew); a Celery worker, beat and the notification receiver
+(subprocesses, the same commands a deployment runs; the polling sweep stays on as the net); and the sandbox
+warehouse, which ships the SL orders that are open (some in two
 parcels) so their shipments flow back to Amazon. When nothing has changed for a while after the simulated
 days are over, everything is stopped and a report is written beside the database.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import secrets
 import subprocess
 import sys
 import time
@@ -108,6 +111,34 @@ class Warehouse:
             self.shippers += 1
         except NeedsReview:  # cancelled meanwhile
             self.done.add(ord_nbr)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _subscribe(env: dict, sim_url: str, target: str, api_key: str) -> None:
+    """What `slsync amazon subscribe --eventbridge` does, then point the simulated EventBridge at the receiver."""
+    from integration.amazon import AmazonClient
+    from integration.config import load_settings
+
+    s = load_settings(env)
+    AmazonClient.from_settings(s).notifications.ensure("slsync-demo", event_bridge=("123456789012", "us-east-1"))
+    requests.post(f"{sim_url}/_sandbox/notifications", json={"target": target, "duplicates": 0.1, "reorder": 0.1,
+                                                              "api_key": api_key}, timeout=10).raise_for_status()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the receiver answers once it is up
+        try:
+            if requests.get(target.rsplit("/", 1)[0] + "/health", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("the notification receiver did not come up")
 
 
 def _clean_redis(r) -> None:
@@ -211,10 +242,17 @@ def run_demo(cfg: DemoConfig, console=None) -> dict:
     _clean_redis(r)
     env = {**os.environ, "SLSYNC_SANDBOX": "true", "SPAPI_ENDPOINT": sim.url, "LWA_TOKEN_URL": f"{sim.url}/auth/o2/token",
            "SPAPI_TIME_SCALE": repr(cfg.time_scale), "SL_DSN": dsn, "REDIS_URL": s.redis_url, "BROKER_URL": s.broker_url,
-           "ORDERS_SWEEP_SECONDS": "3", "FULFILLMENT_SWEEP_SECONDS": "3", "BEAT_HEARTBEAT_SECONDS": "10",
+           "ORDERS_SWEEP_SECONDS": "15", "FULFILLMENT_SWEEP_SECONDS": "3", "BEAT_HEARTBEAT_SECONDS": "10",
            "SLSYNC_ENV_FILE": os.environ.get("SLSYNC_ENV_FILE", "/nonexistent/.env")}
+    api_key = secrets.token_urlsafe(24)
+    port = _free_port()
+    env["INTAKE_API_KEY"] = api_key
     worker = _start(["worker", "-Q", "default,amazon,sl", "-c", "2", "-l", "INFO"], env, base / "worker.log")
     beat = _start(["beat", "-l", "INFO"], env, base / "beat.log")
+    receiver = _start(["intake", "serve", "--host", "127.0.0.1", "--port", str(port)], env, base / "intake.log")
+    _subscribe(env, sim.url, f"http://127.0.0.1:{port}/notifications", api_key)
+    console.print(f"[bold]notifications[/bold] ORDER_CHANGE -> http://127.0.0.1:{port}/notifications "
+                  "(EventBridge envelope, at least once, some duplicated or out of order); the sweep is the net")
     sl = SLGateway.connect(dsn, s.sl_cpny_id)
     warehouse = Warehouse(sl, load_mapping(s.mapping_file or None), cfg.seed, cfg.partial_share)
     end_of_trading = sim.clock.start + timedelta(days=cfg.days + 0.5)
@@ -224,8 +262,8 @@ def run_demo(cfg: DemoConfig, console=None) -> dict:
         with Live(console=console, refresh_per_second=2) as live:
             while time.monotonic() < deadline:
                 time.sleep(1.0)
-                if worker.poll() is not None or beat.poll() is not None:
-                    raise RuntimeError(f"the worker or beat stopped; see {base}/worker.log and {base}/beat.log")
+                if any(p.poll() is not None for p in (worker, beat, receiver)):
+                    raise RuntimeError(f"the worker, beat or receiver stopped; see the logs in {base}")
                 warehouse.work()
                 summary = summarize(sim.url, sl, r, warehouse)
                 live.update(_table(summary, cfg))
@@ -237,6 +275,7 @@ def run_demo(cfg: DemoConfig, console=None) -> dict:
             else:
                 console.print("[yellow]stopped at the time limit before everything settled[/yellow]")
     finally:
+        _stop(receiver)
         _stop(beat)
         _stop(worker)
         sim.stop()

@@ -11,6 +11,7 @@ import json
 import queue
 import random
 import threading
+import time
 import uuid
 
 import requests
@@ -29,6 +30,8 @@ class Outbox:
     def __init__(self, sim, seed: int):
         self.sim = sim
         self.target: str | None = None
+        self.api_key: str | None = None           # sent as an EventBridge API destination's connection does
+        self.api_key_header = "x-api-key"
         self.duplicates = 0.0
         self.reorder = 0.0
         self.sent: list[dict] = []
@@ -89,12 +92,22 @@ class Outbox:
                 held = None
 
     def _post(self, session, note: dict) -> None:
+        """Deliver like EventBridge's API destination: a few tries on 5xx / 429 / no answer, then give up."""
         if not self.target:
             return
-        try:
-            session.post(self.target, data=json.dumps(note), headers={"Content-Type": "application/json"}, timeout=5)
-        except requests.RequestException:
-            pass  # Amazon retries from its queue; the sweep catches what is lost
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers[self.api_key_header] = self.api_key
+        body = json.dumps(note)
+        for attempt in range(4):
+            try:
+                status = session.post(self.target, data=body, headers=headers, timeout=5).status_code
+            except requests.RequestException:
+                status = 0
+            if status and status < 500 and status != 429:
+                return
+            time.sleep(0.2 * 2 ** attempt)
+        # dropped, as Amazon drops after its retries: the sweep is the safety net
 
     def stop(self) -> None:
         self._q.put(None)

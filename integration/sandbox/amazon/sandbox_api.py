@@ -14,7 +14,8 @@ GET  /_sandbox/requests                  count per operation, statuses, 429s giv
 POST /_sandbox/clock                     {"advance_seconds": N} -> {"now": iso}
 GET  /_sandbox/clock                     {"now": iso, "time_scale": x}
 POST /_sandbox/faults                    {"rules": [...]} (see faults.py); DELETE clears
-POST /_sandbox/notifications             {"target"?: url, "duplicates"?: 0..1, "reorder"?: 0..1}; GET lists sent ones
+POST /_sandbox/notifications             {"target"?: url, "duplicates"?: 0..1, "reorder"?: 0..1, "api_key"?,
+                                         "api_key_header"?}; GET lists sent ones
 POST /_sandbox/reports                   {"size_mb", "charset"?, "compress"?} -> a DONE report with a big document
 GET  /_sandbox/catalog                   the seller's SKUs (catalog.catalog(seed))
 GET  /_sandbox/violations                responses that did not conform to the official models
@@ -119,7 +120,7 @@ def handle(sim, req: Req) -> Reply:
             return Reply(200, {"rules": sim.faults.rules})
         if path == "/_sandbox/notifications":
             if method == "POST":
-                for key in ("target", "duplicates", "reorder"):
+                for key in ("target", "duplicates", "reorder", "api_key", "api_key_header"):
                     if key in body:
                         setattr(sim.outbox, key, body[key])
             return Reply(200, {"target": sim.outbox.target, "sent": sim.outbox.sent})
