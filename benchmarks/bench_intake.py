@@ -70,6 +70,7 @@ def _throughput(env: dict) -> float:
 
 
 def _latency(env: dict, sim, sku: str) -> list[float]:
+    """Open loop: a new order every 1/RATE s; its ORDER_CHANGE goes simulator -> receiver -> worker -> SL."""
     import requests
 
     from integration.sl import SLGateway
@@ -77,27 +78,34 @@ def _latency(env: dict, sim, sku: str) -> list[float]:
     from tests.support.worker import start_worker
 
     port = _port()
-    proc = _receiver({**env, "INTAKE_API_KEY": ""}, port)         # the simulator sends no key: loopback sandbox
+    proc = _receiver(env, port)
     worker = start_worker(env, concurrency=2, app="workers.app", name="bench-intake")
     subscribe_in_process(type("S", (), {"sim": sim})())
-    sim.outbox.target = f"http://127.0.0.1:{port}/notifications"
+    sim.outbox.target, sim.outbox.api_key = f"http://127.0.0.1:{port}/notifications", env["INTAKE_API_KEY"]
     created: dict[str, float] = {}
+    seen: dict[str, float] = {}
+    sl = SLGateway.connect(env["SL_DSN"], "AMZDEMO")
+
+    def poll() -> None:  # one query for every binding, stamped when first seen
+        now = time.perf_counter()
+        for b in sl.order_bindings():
+            seen.setdefault(b.amazon_order_id, now)
+
     try:
         session, t0 = requests.Session(), time.perf_counter()
         for i in range(RATE * SECONDS):
-            time.sleep(max(0.0, i / RATE - (time.perf_counter() - t0)))   # an open-loop 20/s
+            while time.perf_counter() - t0 < i / RATE:   # an open-loop 20/s, polling SL meanwhile
+                poll()
+                time.sleep(0.01)
             resp = session.post(f"{sim.url}/_sandbox/orders", json={"lines": [{"sku": sku, "quantity": 1}]}, timeout=10)
             created[resp.json()["orderId"]] = time.perf_counter()
-        seen: dict[str, float] = {}
-        sl = SLGateway.connect(env["SL_DSN"])
-        deadline = time.perf_counter() + 120
-        while len(seen) < len(created) and time.perf_counter() < deadline:
-            for oid in [o for o in created if o not in seen]:
-                if sl.get_order_binding(oid) is not None:
-                    seen[oid] = time.perf_counter()
-            time.sleep(0.02)
-        return [seen[o] - created[o] for o in seen] + [float("inf")] * (len(created) - len(seen))
+        deadline = time.perf_counter() + 60
+        while len(set(created) & set(seen)) < len(created) and time.perf_counter() < deadline:
+            poll()
+            time.sleep(0.01)
+        return [seen[o] - created[o] if o in seen else float("inf") for o in created]
     finally:
+        sl.close()
         worker.stop()
         proc.stop()
 
