@@ -15,7 +15,8 @@
    (simulator ``time_scale`` = ``SPAPI_TIME_SCALE``, rate limits ON). Wall time from sending the backfill to
    the last import versus the minimum the published limits allow: the report's processing time plus
    ``(N - burst) / rate`` for getOrder (createReport, getReport and getReportDocument fit in their bursts).
-   Goal <= 1.10 with zero 429 responses (``throttled_429`` in the row).
+   Goal <= 1.10 with zero 429 responses (``throttled_429`` in the row). The client's bucket asks for
+   ``SPAPI_RATE_MARGIN`` of the published rate: 0.95 here (the default 0.9 cannot come within 1.11x).
 """
 
 from __future__ import annotations
@@ -40,8 +41,14 @@ N_BACKFILL = int(os.environ.get("SLSYNC_BENCH_BACKFILL_ORDERS", "10000"))
 SEED = 11
 E2E_SCALE = 600.0        # the client's and simulator's clock: quotas and token lifetimes never bind here
 BACKFILL_SCALE = float(os.environ.get("SLSYNC_BENCH_BACKFILL_SCALE", "150"))
+# SPAPI_RATE_MARGIN for 3. The product default (0.9) alone makes the wall time >= 1/0.9 = 1.11x the minimum;
+# measured at 10k orders, scale 150: 1.0 -> 2 429s (and a cascade of limiter retries), 0.95 -> none.
+BACKFILL_MARGIN = os.environ.get("SLSYNC_BENCH_RATE_MARGIN", "0.95")
 NOOP_ROUNDS = 2
 QUEUES = ("default", "amazon", "sl")
+# Its own Redis database: other benchmarks (bench_intake, bench_foundation) use and flush the shared one, and
+# this one's workers would take their import tasks (and lose their own) when both run at once.
+REDIS_DB = int(os.environ.get("SLSYNC_BENCH_ORDERS_REDIS_DB", "13"))
 
 
 # -- plumbing -----------------------------------------------------------------------------------------------
@@ -237,6 +244,11 @@ def _backfill(app, r, redis_url: str, tmp: Path) -> dict:
         dsn = _seeded_sl(tmp, "backfill.db")
         r.flushdb()
         _apply_env(_env(sim.url, dsn, redis_url, scale))
+        if BACKFILL_MARGIN:
+            _apply_env({"SPAPI_RATE_MARGIN": BACKFILL_MARGIN})
+        from integration.config import settings
+
+        margin = settings().spapi_rate_margin
         worker = start_worker(os.environ.copy(), queues=",".join(QUEUES), concurrency=2, app="workers.app",
                               name="bench-backfill")
         since = (sim.clock.now() - timedelta(days=16)).isoformat()
@@ -250,14 +262,24 @@ def _backfill(app, r, redis_url: str, tmp: Path) -> dict:
 
         n = _wait(queued, 120, "backfill fan-out", interval=0.2)
         budget = 3 * _minimum_seconds(n, scale) + 60
-        _wait(lambda: _ok_calls(_stats(sim), "getOrder") >= n and _broker_idle(r), budget, "backfill imports")
+        failed_key = "slsync:failed:slsync.orders.import"
+
+        def finished() -> bool:  # every order read (or its import given up on) and nothing left queued
+            return _ok_calls(_stats(sim), "getOrder") + r.llen(failed_key) >= n and _broker_idle(r)
+
+        try:
+            _wait(finished, budget, "backfill imports")
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}; getOrder ok {_ok_calls(_stats(sim), 'getOrder')} of {n}, failed "
+                               f"{r.llen(failed_key)}, queues {[r.llen(q) for q in QUEUES]}, unacked "
+                               f"{r.hlen('unacked')}; worker log {worker.log_path}") from None
         wall = time.monotonic() - sent
         stats = _stats(sim)
         retries = worker.output().count("fleet rate limit, no token")
         return {"orders": n, "wall": wall, "minimum": _minimum_seconds(n, scale), "scale": scale,
-                "throttled": stats["throttled"], "operations": stats["operations"], "limiter_retries": retries,
+                "throttled": stats["throttled"], "margin": margin, "operations": stats["operations"], "limiter_retries": retries,
                 "bindings": _scalar(dsn, 'SELECT COUNT(*) FROM "xAMZOrder"'),
-                "failed": r.llen("slsync:failed:slsync.orders.import")}
+                "failed": r.llen(failed_key)}
     finally:
         if worker is not None:
             worker.stop()
@@ -265,7 +287,7 @@ def _backfill(app, r, redis_url: str, tmp: Path) -> dict:
 
 
 def run() -> list[dict]:
-    redis_url = use_bench_redis()
+    redis_url = use_bench_redis(REDIS_DB)
     import redis
 
     from workers.app import app
@@ -304,6 +326,7 @@ def run() -> list[dict]:
                 "value": round(bf["wall"], 1), "baseline": round(bf["minimum"], 1),
                 "ratio": round(bf["wall"] / bf["minimum"], 3), "goal": "<= 1.10",
                 "throttled_429": bf["throttled"], "orders": bf["orders"], "time_scale": bf["scale"],
+                "rate_margin": bf["margin"],
                 "limiter_retries": bf["limiter_retries"], "bindings": bf["bindings"],
                 "failed_imports": bf["failed"],
                 "calls": {op: v["count"] for op, v in bf["operations"].items()}})

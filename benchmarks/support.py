@@ -8,18 +8,23 @@ import time
 BENCH_REDIS_URL = os.environ.get("SLSYNC_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 
 
-def use_bench_redis() -> str:
-    """Point this process (and the workers it starts) at the benchmark database, and clean it."""
-    os.environ["REDIS_URL"] = BENCH_REDIS_URL
-    os.environ["BROKER_URL"] = BENCH_REDIS_URL
+def use_bench_redis(db: int | None = None) -> str:
+    """Point this process (and the workers it starts) at the benchmark database, and clean it.
+
+    ``db`` picks another database on the same server, for a benchmark whose workers must not meet another
+    benchmark's tasks when both run at once (each flushes its database).
+    """
+    url = BENCH_REDIS_URL if db is None else BENCH_REDIS_URL.rsplit("/", 1)[0] + f"/{db}"
+    os.environ["REDIS_URL"] = url
+    os.environ["BROKER_URL"] = url
     os.environ.setdefault("SLSYNC_ENV_FILE", "/nonexistent/.env")
     from integration.config import settings
 
     settings.cache_clear()
     import redis
 
-    redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
-    return BENCH_REDIS_URL
+    redis.Redis.from_url(url).flushdb()
+    return url
 
 
 def wait_for_count(r, key: str, target: int, timeout: float) -> int:
