@@ -210,7 +210,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
         orders_sweep_seconds=r.number("ORDERS_SWEEP_SECONDS", 300.0, minimum=1.0),
         fulfillment_sweep_seconds=r.number("FULFILLMENT_SWEEP_SECONDS", 120.0, minimum=1.0),
         spapi_time_scale=r.number("SPAPI_TIME_SCALE", 1.0, minimum=0.001),
-        spapi_rate_margin=r.number("SPAPI_RATE_MARGIN", 0.9, minimum=0.1),
+        spapi_rate_margin=r.number("SPAPI_RATE_MARGIN", 0.95, minimum=0.1),
     )
     if settings.spapi_rate_margin > 1.0:
         raise ConfigError(f"SPAPI_RATE_MARGIN must be <= 1 (a share of Amazon's rate), got {settings.spapi_rate_margin}")

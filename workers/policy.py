@@ -22,7 +22,8 @@ from integration.guard import LeaseBusy, keys, redis_client
 
 log = logging.getLogger("slsync.tasks")
 FAILURES_KEPT = 200
-# Waiting for another worker to finish the same entity is not a failure of ours: it gets more patience.
+# Waiting for another worker to finish the same entity, or for a token of the fleet's own rate limiter, is not
+# a failure of ours: it gets more patience.
 LEASE_BUSY_RETRIES = 100
 
 
@@ -75,7 +76,8 @@ def retry_policy(task):
         yield
     except Transient as exc:
         retries, max_retries = task.request.retries, settings().task_max_retries
-        if isinstance(exc, LeaseBusy):
+        if isinstance(exc, LeaseBusy) or exc.details.get("throttled"):
+            # waiting for another worker's lease or for our own fleet's rate-limit token is not a failure
             max_retries = max(max_retries, LEASE_BUSY_RETRIES)
         if retries >= max_retries:
             log.error("giving up after %d retries: %s", retries, exc.message)

@@ -26,7 +26,7 @@ from integration.guard import Breaker
 
 
 def safe_table(margin: float | None = None) -> dict[str, tuple[float, int]]:
-    """The published limits with the safety margin on the rate (SPAPI_RATE_MARGIN; x 0.9 by default)."""
+    """The published limits with the safety margin on the rate (SPAPI_RATE_MARGIN; x 0.95 by default)."""
     from integration.amazon.transport import SAFETY
     from integration.guard.limits import PUBLISHED
 

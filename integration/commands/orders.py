@@ -88,11 +88,13 @@ def sync(since: str | None, inline: bool) -> None:
 @click.option("--until", help="End of the window (default: 2 minutes before Amazon's now).")
 def backfill(since: str, until: str | None) -> None:
     """A first start over a long window: one all-orders report instead of hundreds of pages."""
+    import time
+
     from rich.progress import Progress
 
     from integration.sync import backfill as flow
     from integration.sync.context import build_context
-    from workers.tasks.orders import enqueue_imports
+    from workers.tasks.orders import pacer_stash, start_pacing
 
     ctx = build_context(checked_settings())
     try:
@@ -102,8 +104,12 @@ def backfill(since: str, until: str | None) -> None:
             def on_progress(stage: str, done: int, total: int | None) -> None:
                 progress.update(task, description=stage, completed=done, total=total)
 
-            result = flow.backfill(ctx, _parse_since(since), _parse_since(until) if until else None,
-                                   enqueue=enqueue_imports, progress=on_progress, wait=True)
+            report_id = flow.start(ctx, _parse_since(since), _parse_since(until) if until else None)
+            while (result := flow.resume(ctx, report_id, pacer_stash(report_id), on_progress)).status != "DONE":
+                on_progress(f"report {report_id} {result.status.lower().replace('_', ' ')}", 0, None)
+                time.sleep(2.0)
     finally:
         ctx.sl.close()
-    click.echo(f"report {result.report_id}: {result.orders} orders queued for import")
+    if result.orders:
+        start_pacing(report_id)  # the workers import them at the pace Amazon's getOrder limit allows
+    click.echo(f"report {report_id}: {result.orders} orders handed to the workers (paced at the getOrder rate)")

@@ -84,18 +84,3 @@ def import_interval(ctx: Context, operation: str = "getOrder") -> tuple[float, i
     limiter = ctx.amazon.transport.limiter
     rate, burst = limiter.limits(operation)
     return 1.0 / (rate * limiter.time_scale), int(burst)
-
-
-def backfill(ctx: Context, since: datetime, until: datetime | None, *, enqueue, progress=None,
-             wait: bool = True, poll_seconds: float = 2.0) -> BackfillResult:
-    """Start and (with ``wait``) see the backfill through in this process: the CLI's way."""
-    import time
-
-    report_id = start(ctx, since, until)
-    while True:
-        result = resume(ctx, report_id, enqueue, progress)
-        if result.status == "DONE" or not wait:
-            return result
-        if progress:
-            progress(f"report {result.status.lower().replace('_', ' ')}", 0, None)
-        time.sleep(poll_seconds)

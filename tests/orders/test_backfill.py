@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from integration.sync import backfill, orders
@@ -13,8 +14,10 @@ def test_backfill_fans_out_every_order_in_the_report_once(ctx, sim):
     sim.advance(180)
     queued: list[str] = []
     since = ctx.amazon.server_now(fresh=True) - timedelta(days=1)
-    result = backfill.backfill(ctx, since, None, enqueue=queued.extend, poll_seconds=0.2)
-    assert result.status == "DONE" and result.orders == 25
+    report_id = backfill.start(ctx, since)
+    while (result := backfill.resume(ctx, report_id, queued.extend)).status != "DONE":
+        time.sleep(0.2)
+    assert result.orders == 25
     assert sorted(queued) == sorted(m["orderId"] for m in made)
     assert ctx.sl.get_cursor(backfill.CURSOR) == result.report_id
     for oid in queued:

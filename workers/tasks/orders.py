@@ -72,19 +72,11 @@ def backfill(self, since: str, until: str | None = None) -> str | None:
 def backfill_resume(self, report_id: str) -> int | None:
     """Once the report is DONE, hand its orders to the pacer; until then, look again later (a new message)."""
     def work():
-        ids = _pending_ids(report_id)
-        redis_client().delete(ids)  # a resume that runs again starts the list afresh
-
-        def stash(page: list[str]) -> None:
-            if page:
-                redis_client().rpush(ids, *page)
-                redis_client().expire(ids, PACE_TTL)
-
-        result = backfill_flow.resume(task_context(self), report_id, stash)
+        result = backfill_flow.resume(task_context(self), report_id, pacer_stash(report_id))
         if result.status != "DONE":
             app.send_task(RESUME, args=[report_id], queue="amazon", countdown=_resume_countdown())
         elif result.orders:
-            app.send_task(PACE, args=[report_id, 0, time.time()], queue="amazon")
+            start_pacing(report_id)
         return result.orders
 
     return run_for_entity(self, "backfill", "orders", work)
@@ -103,6 +95,23 @@ PACE_LEAD = 2.0  # seconds: the next page is released this long before its first
 
 def _pending_ids(report_id: str) -> str:
     return keys.key("backfill", report_id, "ids")
+
+
+def pacer_stash(report_id: str):
+    """An ``enqueue`` for ``backfill.resume`` that keeps the report's order ids for the pacer (afresh)."""
+    ids = _pending_ids(report_id)
+    redis_client().delete(ids)
+
+    def stash(page: list[str]) -> None:
+        if page:
+            redis_client().rpush(ids, *page)
+            redis_client().expire(ids, PACE_TTL)
+
+    return stash
+
+
+def start_pacing(report_id: str) -> None:
+    app.send_task(PACE, args=[report_id, 0, time.time()], queue="amazon")
 
 
 @app.task(name=PACE, bind=True, queue="amazon")
