@@ -142,7 +142,8 @@ def receiver(intake_env):
 @pytest.fixture(scope="session")
 def sqs_endpoint():
     """moto's server mode on a free loopback port."""
-    binary = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
+    local = Path(sys.executable).parent / "moto_server"  # the project's own, not one installed by hand
+    binary = str(local) if local.exists() else shutil.which("moto_server")
     if not Path(binary).exists():
         pytest.skip("moto_server is not installed (pip install 'moto[server]')")
     port = free_port()

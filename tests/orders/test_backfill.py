@@ -25,3 +25,23 @@ def test_backfill_fans_out_every_order_in_the_report_once(ctx, sim):
     ops = sim.requests()["operations"]
     assert ops["createReport"]["count"] == 1 and ops.get("searchOrders", {}).get("count", 0) == 0
     assert ops["getOrder"]["count"] == 25
+
+
+def test_backfill_command_paces_every_order_through_the_workers(ctx, sim, env, worker):
+    import subprocess
+    import sys
+
+    from integration.sl.sandbox import count
+    from tests.orders.conftest import wait_until
+    from tests.support.worker import ROOT, child_env
+
+    made = [sim.create_order([{"sku": sku_known(ctx), "quantity": 1}], minutes_ago=600) for _ in range(40)]
+    sim.advance(180)
+    since = (ctx.amazon.server_now(fresh=True) - timedelta(days=1)).isoformat()
+    out = subprocess.run([sys.executable, "-m", "integration.cli", "orders", "backfill", "--since", since],
+                         cwd=ROOT, env=child_env(env), capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "40 orders handed to the workers" in out.stdout
+    wait_until(lambda: count(ctx.sl.db, "xAMZOrder") == 40, timeout=90)
+    assert {b.amazon_order_id for b in ctx.sl.order_bindings()} == {m["orderId"] for m in made}
+    assert sim.requests()["throttled"] == 0
