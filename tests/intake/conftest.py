@@ -144,7 +144,7 @@ def sqs_endpoint():
     """moto's server mode on a free loopback port."""
     local = Path(sys.executable).parent / "moto_server"  # the project's own, not one installed by hand
     binary = str(local) if local.exists() else shutil.which("moto_server")
-    if not Path(binary).exists():
+    if not binary or not Path(binary).exists():
         pytest.skip("moto_server is not installed (pip install 'moto[server]')")
     port = free_port()
     proc = Proc([binary, "-H", "127.0.0.1", "-p", str(port)], child_env(), "moto")
