@@ -9,6 +9,7 @@ import time
 import pytest
 import requests
 
+from tests.sl.conftest import pg_database, pg_template, sqlite_dsn  # noqa: F401  (the shared SL databases)
 from tests.support.worker import start_worker
 
 TIME_SCALE = 60.0
@@ -57,12 +58,9 @@ def sim():
 
 
 @pytest.fixture
-def sl_dsn(tmp_path):
-    from integration.sandbox import sl_seed
-
-    dsn = f"sqlite:///{tmp_path / 'sl.db'}"
-    sl_seed.seed(dsn)
-    return dsn
+def sl_dsn(sqlite_dsn):  # noqa: F811  (the fixture imported above)
+    """The seeded SL sandbox the flow writes into (SQLite; test modules may override it)."""
+    return sqlite_dsn
 
 
 @pytest.fixture
@@ -128,5 +126,3 @@ def sku_unknown() -> str:
 
     return next(item["sku"] for item in catalog(11) if not item["sl_invtid"])
 
-
-from tests.sl.conftest import pg_database, pg_template  # noqa: E402,F401  (PostgreSQL through psqlODBC)

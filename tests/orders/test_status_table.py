@@ -12,13 +12,9 @@ from tests.orders.conftest import sku_known, sku_unknown
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def sl_dsn(request, tmp_path):
+def sl_dsn(request):
     if request.param == "sqlite":
-        from integration.sandbox import sl_seed
-
-        dsn = f"sqlite:///{tmp_path / 'sl.db'}"
-        sl_seed.seed(dsn)
-        return dsn
+        return request.getfixturevalue("sqlite_dsn")
     return request.getfixturevalue("pg_database")[0]
 
 
