@@ -7,12 +7,12 @@ A benchmark module exposes ``run() -> list[dict]``; each dict is one result row 
 
 from __future__ import annotations
 
-import importlib
 import json
 import pkgutil
+import subprocess
 import sys
+import tempfile
 import time
-import traceback
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
@@ -27,6 +27,19 @@ def _meets(ratio, goal: str) -> str:
     return "yes" if ok else ("NO" if ok is not None else "-")
 
 
+def _run_isolated(name: str) -> list[dict] | None:
+    """Each benchmark in a process of its own: its Redis database, environment and Celery app stay its own."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
+        path = out.name
+    code = (f"import json, benchmarks.{name} as m; rows = m.run(); "
+            f"open({path!r}, 'w').write(json.dumps(rows, default=str))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1])
+    try:
+        return json.loads(Path(path).read_text()) if proc.returncode == 0 else None
+    finally:
+        Path(path).unlink(missing_ok=True)
+
+
 def main(argv: list[str]) -> int:
     RESULTS.mkdir(exist_ok=True)
     names = [m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_")]
@@ -35,10 +48,8 @@ def main(argv: list[str]) -> int:
     rows, failed = [], 0
     for name in sorted(names):
         started = time.time()
-        try:
-            results = importlib.import_module(f"benchmarks.{name}").run()
-        except Exception:
-            traceback.print_exc()
+        results = _run_isolated(name)
+        if results is None:
             failed += 1
             continue
         for res in results:
