@@ -10,26 +10,10 @@ from __future__ import annotations
 
 import statistics
 
-from benchmarks.support import use_bench_redis, wait_for_count
+from benchmarks.support import noop_rate, use_bench_redis
 
 N = 5000
 ROUNDS = 2
-
-
-def _one(app, r, task: str, counter: str) -> float:
-    from tests.support.worker import start_worker
-
-    with app.producer_or_acquire() as producer:
-        for i in range(N):
-            app.send_task(task, args=[counter, i], queue="default", producer=producer)
-    worker = start_worker(concurrency=2, app="workers.app", name="bench")
-    try:
-        wait_for_count(r, f"slsync:bench:{counter}:count", N, timeout=300)
-    finally:
-        worker.stop()
-    first = float(r.get(f"slsync:bench:{counter}:first"))
-    last = float(r.get(f"slsync:bench:{counter}:last"))
-    return N / (last - first)
 
 
 def run() -> list[dict]:
@@ -42,8 +26,8 @@ def run() -> list[dict]:
     r = redis.Redis.from_url(url, decode_responses=True)
     bare, guarded = [], []
     for k in range(ROUNDS):
-        bare.append(_one(app, r, "slsync.system.noop_bare", f"bare{k}"))
-        guarded.append(_one(app, r, "slsync.system.noop_guarded", f"guarded{k}"))
+        bare.append(noop_rate(app, r, "slsync.system.noop_bare", f"bare{k}", N))
+        guarded.append(noop_rate(app, r, "slsync.system.noop_guarded", f"guarded{k}", N))
     b, g = max(bare), max(guarded)
     return [{
         "name": "foundation_task_base",

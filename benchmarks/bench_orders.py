@@ -32,7 +32,8 @@ from pathlib import Path
 
 import requests
 
-from benchmarks.support import use_bench_redis, wait_for_count
+from benchmarks.support import noop_rate, use_bench_redis
+from tests.support.worker import wait_until
 
 N_E2E = 2000
 N_NOOP = 2000
@@ -82,16 +83,6 @@ def _sqlite(dsn: str) -> sqlite3.Connection:
 def _scalar(dsn: str, sql: str, args=()):
     with _sqlite(dsn) as con:
         return con.execute(sql, args).fetchone()[0]
-
-
-def _wait(predicate, timeout: float, what: str, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"{what}: not reached in {timeout:g}s")
 
 
 def _stats(sim) -> dict:
@@ -154,22 +145,6 @@ def _watch_bindings(dsn: str, target: int, timeout: float, interval: float = 0.0
 
 # -- 1 and 2: end to end, calls per order --------------------------------------------------------------------
 
-def _noop_rate(app, r, counter: str) -> float:
-    from tests.support.worker import start_worker
-
-    with app.producer_or_acquire() as producer:
-        for i in range(N_NOOP):
-            app.send_task("slsync.system.noop_bare", args=[counter, i], queue="default", producer=producer)
-    worker = start_worker(concurrency=2, app="workers.app", name="bench-noop")
-    try:
-        wait_for_count(r, f"slsync:bench:{counter}:count", N_NOOP, timeout=120)
-    finally:
-        worker.stop()
-    first = float(r.get(f"slsync:bench:{counter}:first"))
-    last = float(r.get(f"slsync:bench:{counter}:last"))
-    return N_NOOP / (last - first)
-
-
 def _e2e(app, r, redis_url: str, tmp: Path) -> dict:
     from integration.sandbox.amazon import Simulator
     from tests.support.worker import start_worker
@@ -190,7 +165,7 @@ def _e2e(app, r, redis_url: str, tmp: Path) -> dict:
         first, last = _watch_bindings(dsn, N_E2E, timeout=300)
         sweep_to_last, n, span = last - sent, N_E2E, last - first
         sweep_calls = _spapi_calls(_stats(sim)) - before
-        _wait(lambda: _broker_idle(r), 30, "broker idle after the sweep")
+        wait_until(lambda: _broker_idle(r), 30, "broker idle after the sweep")
 
         # 2b: one import task per order, no sweep, no cached payload: a getOrder each
         single = _create_orders(sim.url, N_SINGLE, rnd)
@@ -199,8 +174,8 @@ def _e2e(app, r, redis_url: str, tmp: Path) -> dict:
         with app.producer_or_acquire() as producer:
             for oid in single:
                 app.send_task("slsync.orders.import", args=[oid], queue="sl", producer=producer)
-        _wait(lambda: _scalar(dsn, 'SELECT COUNT(*) FROM "xAMZOrder"') >= N_E2E + N_SINGLE, 120, "single imports")
-        _wait(lambda: _broker_idle(r), 30, "broker idle after the single imports")
+        wait_until(lambda: _scalar(dsn, 'SELECT COUNT(*) FROM "xAMZOrder"') >= N_E2E + N_SINGLE, 120, "single imports")
+        wait_until(lambda: _broker_idle(r), 30, "broker idle after the single imports")
         after = _stats(sim)
         single_calls = _spapi_calls(after) - _spapi_calls(before)
         get_order = after["operations"].get("getOrder", {}).get("count", 0) - \
@@ -260,7 +235,7 @@ def _backfill(app, r, redis_url: str, tmp: Path) -> dict:
                           ["backfill", "orders_queued"])
             return json.loads(raw)["orders"] if raw else 0
 
-        n = _wait(queued, 120, "backfill fan-out", interval=0.2)
+        n = wait_until(queued, 120, "backfill fan-out", interval=0.2)
         budget = 3 * _minimum_seconds(n, scale) + 60
         failed_key = "slsync:failed:slsync.orders.import"
 
@@ -268,7 +243,7 @@ def _backfill(app, r, redis_url: str, tmp: Path) -> dict:
             return _ok_calls(_stats(sim), "getOrder") + r.llen(failed_key) >= n and _broker_idle(r)
 
         try:
-            _wait(finished, budget, "backfill imports")
+            wait_until(finished, budget, "backfill imports")
         except TimeoutError as exc:
             raise TimeoutError(f"{exc}; getOrder ok {_ok_calls(_stats(sim), 'getOrder')} of {n}, failed "
                                f"{r.llen(failed_key)}, queues {[r.llen(q) for q in QUEUES]}, unacked "
@@ -298,10 +273,10 @@ def run() -> list[dict]:
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="slsync-bench-orders-") as tmp:
         try:
-            noop = [_noop_rate(app, r, "orders_noop0")]
+            noop = [noop_rate(app, r, "slsync.system.noop_bare", "orders_noop0", N_NOOP, timeout=120)]
             e2e = _e2e(app, r, redis_url, Path(tmp))
             r.flushdb()
-            noop.append(_noop_rate(app, r, "orders_noop1"))
+            noop.append(noop_rate(app, r, "slsync.system.noop_bare", "orders_noop1", N_NOOP, timeout=120))
             rate, base = e2e["orders"] / e2e["span"], max(noop)
             rows.append({
                 "name": "orders_e2e_throughput", "metric": "orders/s sweep->SL vs bare no-op tasks/s",

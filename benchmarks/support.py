@@ -35,3 +35,21 @@ def wait_for_count(r, key: str, target: int, timeout: float) -> int:
             return n
         time.sleep(0.05)
     raise TimeoutError(f"{key} reached {r.get(key)} of {target} in {timeout}s")
+
+
+def noop_rate(app, r, task: str, counter: str, n: int, timeout: float = 300) -> float:
+    """Tasks/s of ``n`` pre-enqueued ``task`` runs through 2 prefork processes, timed first -> last completion
+    by the tasks' own stamps (reference celery-reliability.md §6.2)."""
+    from tests.support.worker import start_worker
+
+    with app.producer_or_acquire() as producer:
+        for i in range(n):
+            app.send_task(task, args=[counter, i], queue="default", producer=producer)
+    worker = start_worker(concurrency=2, app="workers.app", name="bench")
+    try:
+        wait_for_count(r, f"slsync:bench:{counter}:count", n, timeout=timeout)
+    finally:
+        worker.stop()
+    first = float(r.get(f"slsync:bench:{counter}:first"))
+    last = float(r.get(f"slsync:bench:{counter}:last"))
+    return n / (last - first)

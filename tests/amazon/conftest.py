@@ -87,3 +87,44 @@ def patiently(fn, *args, tries: int = 20, **kwargs):
             if not exc.details.get("throttled") or attempt == tries - 1:
                 raise
             time.sleep(min(max(exc.retry_after or 0.0, 0.1 * (attempt + 1)), 2.0))  # let the bucket refill
+
+
+class NotificationSink:
+    """A loopback HTTP endpoint that keeps every JSON body posted to it (what a notification target sees)."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        got = self.got = []
+
+        class Sink(BaseHTTPRequestHandler):
+            def do_POST(self):
+                import json
+
+                got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, n: int, timeout: float = 5.0) -> list:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while len(self.got) < n and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.got
+
+
+@pytest.fixture
+def sink():
+    s = NotificationSink()
+    yield s
+    s.server.shutdown()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import json
 from decimal import Decimal
 
 import pytest
@@ -157,36 +156,13 @@ def test_subscribe_sets_up_destination_and_subscriptions_once(sim, client):
     assert stats["lwa:client_credentials"]["count"] == 1  # grantless token for destinations
 
 
-def test_notifications_arrive_as_sqs_bodies_and_eventbridge_events(sim, client, models):
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    got = []
-
-    class Sink(BaseHTTPRequestHandler):
-        def do_POST(self):
-            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *a):
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        sandbox(sim, "notifications", {"target": f"http://127.0.0.1:{server.server_address[1]}/", "duplicates": 1.0})
-        dest = client.notifications.create_destination("eb", event_bridge=("123456789012", "us-east-1"))
-        client.notifications.subscribe("ORDER_CHANGE", dest.destination_id)
-        order = sandbox(sim, "orders", {"lines": [{"sku": "WIDGET-0001", "quantity": 1}]})
-        sandbox(sim, f"orders/{order['orderId']}/status", {"action": "cancel"})
-        import time
-        deadline = time.monotonic() + 5
-        while len(got) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        server.shutdown()
+def test_notifications_arrive_as_sqs_bodies_and_eventbridge_events(sim, client, models, sink):
+    sandbox(sim, "notifications", {"target": sink.url, "duplicates": 1.0})
+    dest = client.notifications.create_destination("eb", event_bridge=("123456789012", "us-east-1"))
+    client.notifications.subscribe("ORDER_CHANGE", dest.destination_id)
+    order = sandbox(sim, "orders", {"lines": [{"sku": "WIDGET-0001", "quantity": 1}]})
+    sandbox(sim, f"orders/{order['orderId']}/status", {"action": "cancel"})
+    got = sink.wait_for(2)
     assert len(got) >= 2 and got[0] == got[1]  # at-least-once: duplicated
     event = got[0]
     assert event["detail-type"] == "ORDER_CHANGE"

@@ -9,7 +9,7 @@ import pytest
 
 from integration.config import load_settings
 from tests.support import alerts
-from tests.support.worker import start_worker
+from tests.support.worker import start_worker, wait_until
 
 WORKER_ENV = {
     "RETRY_BACKOFF_BASE": "0.1",
@@ -30,20 +30,11 @@ def _attempts(r, tag: str) -> list[int]:
     return [int(x) for x in r.lrange(f"slsync:test:{tag}:attempts", 0, -1)]
 
 
-def _wait(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
-
 def test_transient_is_retried_with_growing_backoff_then_recorded_and_alerted(r, worker):
     from tests.support.app import app
 
     app.send_task("slsync.test.raise_transient", args=["t1"], queue="default")
-    _wait(lambda: r.llen("slsync:failed:slsync.test.raise_transient") == 1)
+    wait_until(lambda: r.llen("slsync:failed:slsync.test.raise_transient") == 1)
     assert _attempts(r, "t1") == [0, 1, 2, 3, 4]  # the first run and four retries, then no more
     # each countdown lies under a ceiling that doubles per retry (full jitter), capped by the max
     countdowns = [float(c) for c in re.findall(r"retry \d+ in ([\d.]+)s", worker.output())]
@@ -60,7 +51,7 @@ def test_needs_review_is_not_retried_and_the_task_succeeds(r, worker):
     from tests.support.app import app
 
     app.send_task("slsync.test.raise_needs_review", args=["n1"], queue="default")
-    _wait(lambda: r.get("slsync:test:n1:result") == "succeeded")
+    wait_until(lambda: r.get("slsync:test:n1:result") == "succeeded")
     time.sleep(0.5)
     assert _attempts(r, "n1") == [0]
     assert alerts.recorded(r) == []
@@ -70,7 +61,7 @@ def test_permanent_fails_at_once_with_an_alert(r, worker):
     from tests.support.app import app
 
     app.send_task("slsync.test.raise_permanent", args=["p1"], queue="default")
-    _wait(lambda: r.llen("slsync:failed:slsync.test.raise_permanent") == 1)
+    wait_until(lambda: r.llen("slsync:failed:slsync.test.raise_permanent") == 1)
     time.sleep(0.5)
     assert _attempts(r, "p1") == [0]
     assert [a["kind"] for a in alerts.recorded(r)] == ["permanent"]
@@ -80,7 +71,7 @@ def test_every_log_line_of_a_task_carries_its_id_and_name(r, worker):
     from tests.support.app import app
 
     result = app.send_task("slsync.test.raise_needs_review", args=["n2"], queue="default")
-    _wait(lambda: r.get("slsync:test:n2:result") == "succeeded")
+    wait_until(lambda: r.get("slsync:test:n2:result") == "succeeded")
     line = next(ln for ln in worker.output().splitlines() if "held for review" in ln and result.id in ln)
     assert "slsync.test.raise_needs_review" in line
 

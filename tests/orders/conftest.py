@@ -4,13 +4,12 @@ real Celery workers configured to use them."""
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 import requests
 
 from tests.sl.conftest import pg_database, pg_template, sqlite_dsn  # noqa: F401  (the shared SL databases)
-from tests.support.worker import start_worker
+from tests.support.worker import start_worker, wait_until  # noqa: F401  (tests import it from here)
 
 TIME_SCALE = 60.0
 
@@ -99,16 +98,6 @@ def worker(env):
     proc = start_worker(env, queues="default,amazon,sl", concurrency=2, name="o2c")
     yield proc
     proc.stop()
-
-
-def wait_until(predicate, timeout: float = 60.0, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
 
 
 def sku_known(ctx, fulfillment: str = "MFN", via_xref: bool = False) -> str:

@@ -100,3 +100,14 @@ def start_worker(
 def start_beat(env: dict[str, str] | None = None, *, app: str = "tests.support.app", name: str = "beat") -> Proc:
     args = [sys.executable, "-m", "celery", "-A", app, "beat", "-l", "INFO", "--max-interval", "1"]
     return Proc(args, child_env(env), name)
+
+
+def wait_until(predicate, timeout: float = 60.0, what: str = "condition", interval: float = 0.2):
+    """Poll ``predicate`` until it returns something truthy (returned), or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"{what}: not reached in {timeout:g}s")
