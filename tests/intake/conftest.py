@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.orders.conftest import ctx, env, sim, sku_known, sl_dsn, wait_until  # noqa: F401
+from tests.orders.conftest import ctx, env, sim, sku_known, sl_dsn, sqlite_dsn, wait_until  # noqa: F401
 from tests.support.worker import ROOT, Proc, child_env
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
