@@ -13,7 +13,7 @@ import redis
 
 from integration.guard import keys, limits
 
-# KEYS[1] bucket hash, KEYS[2] learned config hash; ARGV: default rate, default burst, scale, cost, idle ttl ms
+# KEYS[1] bucket hash, KEYS[2] learned config hash; ARGV: default rate, default burst, scale, cost, min idle ttl ms
 _TAKE = """
 local t = redis.call('time')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -40,7 +40,8 @@ else
   wait = math.ceil((cost - tokens) * 1000.0 / rate)
 end
 redis.call('hset', KEYS[1], 'tokens', tostring(tokens), 'ts', ts)
-redis.call('pexpire', KEYS[1], ARGV[5])
+-- idle expiry: long enough for a drained bucket to refill fully (a vanished bucket simply starts full)
+redis.call('pexpire', KEYS[1], math.max(tonumber(ARGV[5]), math.ceil(2000.0 * burst / rate)))
 return wait
 """
 
@@ -51,6 +52,9 @@ redis.call('hset', KEYS[1], 'tokens', '0', 'ts', now)
 redis.call('pexpire', KEYS[1], ARGV[1])
 return 1
 """
+
+
+MIN_IDLE_MS = 60_000
 
 
 class RateLimiter:
@@ -72,13 +76,14 @@ class RateLimiter:
     def _idle_ttl_ms(self, operation: str) -> int:
         rate, burst = self.limits(operation)
         # Long enough for a drained bucket to refill fully; a vanished bucket simply starts full.
-        return int(max(60.0, 2 * burst / (rate * self.time_scale)) * 1000)
+        return int(max(MIN_IDLE_MS / 1000.0, 2 * burst / (rate * self.time_scale)) * 1000)
 
     def take(self, operation: str, cost: int = 1) -> float:
+        """One round trip: the script reads any learned limits itself and refills, takes or answers the wait."""
         rate, burst = self._defaults(operation)
         wait_ms = self._take(
             keys=[keys.rate(self.seller, operation), keys.rate_config(self.seller, operation)],
-            args=[rate, burst, self.time_scale, cost, self._idle_ttl_ms(operation)],
+            args=[rate, burst, self.time_scale, cost, MIN_IDLE_MS],
         )
         return int(wait_ms) / 1000.0
 

@@ -73,3 +73,20 @@ def test_time_scale_compresses_the_refill(r):
     limiter = RateLimiter(r, "SELLER", time_scale=100, table={"op": (0.5, 1)})
     assert limiter.take("op") == 0
     assert limiter.take("op") <= 0.03  # 0.5/s x 100 = 50/s
+
+
+def test_each_decision_is_one_round_trip(redis_url):
+    class Counting(redis.Redis):
+        calls = 0
+
+        def execute_command(self, *args, **kwargs):
+            Counting.calls += 1
+            return super().execute_command(*args, **kwargs)
+
+    limiter = RateLimiter(Counting.from_url(redis_url, decode_responses=True), "SELLER", table={"op": (100.0, 50)})
+    limiter.update("op", 200.0)  # a learned rate, read by the script itself
+    limiter.take("op")           # the first call may load the script
+    Counting.calls = 0
+    for _ in range(10):
+        limiter.take("op")
+    assert Counting.calls == 10
