@@ -14,7 +14,6 @@ Each variant runs in alternating rounds and the best round counts, to damp the n
 
 from __future__ import annotations
 
-import socket
 import sys
 import threading
 import time
@@ -22,16 +21,11 @@ import time
 import requests
 
 from benchmarks.support import use_bench_redis
+from tests.support.worker import free_port
 
 CALLS = 1500
 ROUNDS = 3
 THROUGHPUT_SECONDS = 4.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _client(url: str, redis_url: str):
@@ -86,7 +80,7 @@ def run() -> list[dict]:
     from tests.support.worker import Proc, child_env
 
     redis_url = use_bench_redis()
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     sim = Proc([sys.executable, "-m", "integration.cli", "amazon-sim", "--port", str(port), "--orders", "50",
                 "--no-rate-limits", "--no-validate"], child_env(), "bench-amazon-sim")

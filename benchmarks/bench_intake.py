@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -18,14 +17,10 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from tests.support.worker import free_port
+
 RATE, SECONDS, P99_GOAL = 20, 60, 2.0
 THROUGHPUT_N = 3000
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _receiver(env: dict, port: int):
@@ -49,7 +44,7 @@ def _throughput(env: dict) -> float:
 
     from tests.intake.conftest import order_change
 
-    port = _port()
+    port = free_port()
     proc = _receiver(env, port)
     url = f"http://127.0.0.1:{port}/notifications"
     bodies = [json.dumps(order_change(f"900-0000000-{i % 300:07d}", "2026-01-01T00:00:00Z", nid=str(uuid.uuid4())))
@@ -77,7 +72,7 @@ def _latency(env: dict, sim, sku: str) -> list[float]:
     from tests.intake.conftest import subscribe_in_process
     from tests.support.worker import start_worker
 
-    port = _port()
+    port = free_port()
     proc = _receiver(env, port)
     worker = start_worker(env, concurrency=2, app="workers.app", name="bench-intake")
     subscribe_in_process(type("S", (), {"sim": sim})())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 import tracemalloc
 
@@ -10,13 +9,7 @@ import pytest
 import requests
 
 from integration.amazon.documents import declared_charset, download, settle_encoding
-from tests.support.worker import Proc, child_env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.worker import Proc, child_env, free_port
 
 
 @pytest.fixture

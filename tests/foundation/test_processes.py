@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ import requests
 import yaml
 
 from integration.cli import COMMANDS
-from tests.support.worker import ROOT, Proc, child_env, start_beat
+from tests.support.worker import ROOT, Proc, child_env, free_port, start_beat
 
 
 def test_two_beats_do_not_double_the_schedule(r):
@@ -36,15 +35,9 @@ def test_two_beats_do_not_double_the_schedule(r):
     assert "Sending due task heartbeat" not in second.output()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_flower_refuses_to_listen_publicly_without_credentials():
     proc = subprocess.run(
-        [sys.executable, "-m", "integration.cli", "flower", "--address", "0.0.0.0", "--port", str(_free_port())],
+        [sys.executable, "-m", "integration.cli", "flower", "--address", "0.0.0.0", "--port", str(free_port())],
         cwd=ROOT, env=child_env({"FLOWER_BASIC_AUTH": ""}), capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode != 0
@@ -52,7 +45,7 @@ def test_flower_refuses_to_listen_publicly_without_credentials():
 
 
 def test_flower_with_credentials_requires_them():
-    port = _free_port()
+    port = free_port()
     flower = Proc([sys.executable, "-m", "integration.cli", "flower", "--port", str(port)],
                   child_env({"FLOWER_BASIC_AUTH": "ops:s3cret-pass"}), "flower")
     try:

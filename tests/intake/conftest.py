@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sys
 import time
 import uuid
@@ -15,17 +14,11 @@ import pytest
 import requests
 
 from tests.orders.conftest import ctx, env, sim, sku_known, sl_dsn, sqlite_dsn, wait_until  # noqa: F401
-from tests.support.worker import ROOT, Proc, child_env
+from tests.support.worker import ROOT, Proc, child_env, free_port
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 API_KEY = "test-intake-key-0123456789"
 IMPORTS = "slsync:test:imports"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def reference(path: str) -> Path:

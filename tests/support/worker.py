@@ -111,3 +111,12 @@ def wait_until(predicate, timeout: float = 60.0, what: str = "condition", interv
             return value
         time.sleep(interval)
     raise TimeoutError(f"{what}: not reached in {timeout:g}s")
+
+
+def free_port() -> int:
+    """A free TCP port on loopback (for a receiver, a simulator or Flower started by a test)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

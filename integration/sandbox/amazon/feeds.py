@@ -9,7 +9,7 @@ from datetime import timedelta
 from integration.sandbox.amazon import documents, listings
 from integration.sandbox.amazon.limits import QUOTA_EXCEEDED, Window
 from integration.sandbox.amazon.state import iso
-from integration.sandbox.amazon.wire import Reply, Req, invalid, not_found
+from integration.sandbox.amazon.wire import Reply, Req, invalid, not_found, public
 
 QUEUE, WORK = timedelta(seconds=30), timedelta(seconds=60)
 LISTINGS_FEED = "JSON_LISTINGS_FEED"
@@ -112,10 +112,6 @@ def tick(state, now) -> None:
             if feed.get("resultFeedDocumentId"):
                 payload["resultFeedDocumentId"] = feed["resultFeedDocumentId"]
             state.notify("FEED_PROCESSING_FINISHED", {"feedProcessingFinishedNotification": payload})
-
-
-def public(feed: dict) -> dict:
-    return {k: v for k, v in feed.items() if not k.startswith("_")}
 
 
 def get_feed(sim, req: Req) -> Reply:

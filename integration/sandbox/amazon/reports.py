@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from integration.sandbox.amazon import documents, settlement
 from integration.sandbox.amazon.state import iso, parse_iso
-from integration.sandbox.amazon.wire import ApiError, Reply, Req, invalid, not_found
+from integration.sandbox.amazon.wire import ApiError, Reply, Req, invalid, not_found, public
 
 SETTLEMENT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 ALL_ORDERS = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
@@ -93,10 +93,6 @@ def tick(state, now) -> None:
             _finish(state, report, report.pop("_outcome", "DONE"), created + QUEUE + WORK)
 
 
-def _public(report: dict) -> dict:
-    return {k: v for k, v in report.items() if not k.startswith("_")}
-
-
 def create_report(sim, req: Req) -> Reply:
     state, body = sim.state, req.json()
     rtype, markets = body.get("reportType"), body.get("marketplaceIds")
@@ -147,7 +143,7 @@ def get_reports(sim, req: Req) -> Reply:
             and r["_created"] <= state.now()]
     rows.sort(key=lambda r: r["_created"], reverse=True)
     offset, size = query["offset"], query["size"]
-    body = {"reports": [_public(r) for r in rows[offset:offset + size]]}
+    body = {"reports": [public(r) for r in rows[offset:offset + size]]}
     if offset + size < len(rows):
         nxt = state.next_id("rpt-")
         state.pagination[nxt] = {"query": {**query, "offset": offset + size}, "expires": state.now() + timedelta(days=1)}
@@ -159,7 +155,7 @@ def get_report(sim, req: Req) -> Reply:
     report = sim.state.reports.get(req.args["reportId"])
     if report is None:
         raise not_found(f"Report {req.args['reportId']} not found.")
-    return Reply(200, _public(report))
+    return Reply(200, public(report))
 
 
 def cancel_report(sim, req: Req) -> Reply:

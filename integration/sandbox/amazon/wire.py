@@ -65,3 +65,8 @@ def invalid(message: str) -> ApiError:
 
 def not_found(message: str) -> ApiError:
     return ApiError(404, "NotFound", message)
+
+
+def public(record: dict) -> dict:
+    """A report or feed as Amazon shows it: without the simulator's own ``_``-prefixed bookkeeping."""
+    return {k: v for k, v in record.items() if not k.startswith("_")}
