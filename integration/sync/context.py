@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 import redis
 
@@ -21,11 +21,10 @@ class Context:
     sl: object               # integration.sl.SLGateway
     mapping: Mapping
     task_id: str = ""
-    extra: dict = field(default_factory=dict)
 
     def for_task(self, task_id: str) -> Context:
         """The same context, with the task id that events are recorded under."""
-        return Context(self.settings, self.redis, self.amazon, self.sl, self.mapping, task_id or "", self.extra)
+        return replace(self, task_id=task_id or "")
 
 
 def build_context(s: Settings | None = None) -> Context:
@@ -51,11 +50,3 @@ def context() -> Context:
             ctx = _contexts.setdefault(k, build_context())
     return ctx
 
-
-def reset_contexts() -> None:
-    for ctx in _contexts.values():
-        try:
-            ctx.sl.close()
-        except Exception:
-            pass
-    _contexts.clear()
