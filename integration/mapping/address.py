@@ -18,7 +18,12 @@ from __future__ import annotations
 
 from integration.canonical import Address
 from integration.mapping.regions import country_code, state_code
-from integration.mapping.sl_columns import SHIP_TO_WIDTHS
+from integration.sl.sl_columns import widths as sl_widths
+
+# The ship-to block split_address fills, with SL's SOHeader widths.
+SHIP_TO = ("ShipName", "ShipAttn", "ShipAddr1", "ShipAddr2", "ShipCity", "ShipState", "ShipZip", "ShipCountry",
+           "ShipPhone")
+SHIP_TO_WIDTHS: dict[str, int] = sl_widths("SOHeader", SHIP_TO)
 
 LABELS = {"ShipName": "Name", "ShipAttn": "Attn", "ShipCity": "City", "ShipState": "State",
           "ShipZip": "Zip", "ShipCountry": "Country", "ShipPhone": "Phone"}

@@ -14,7 +14,7 @@ from decimal import Decimal
 from integration.canonical import Money
 from integration.errors import NeedsReview
 from integration.mapping.address import fit_words
-from integration.mapping.sl_columns import Column
+from integration.sl.sl_columns import ColumnType
 
 Converted = tuple[object, str | None]
 
@@ -27,7 +27,7 @@ def _plain(value) -> str:
     return " ".join(str(value).split())
 
 
-def identifier(value, column: Column, label: str) -> Converted:
+def identifier(value, column: ColumnType, label: str) -> Converted:
     text = _plain(value)
     if column.kind == "char" and len(text) > column.width:
         raise NeedsReview("field_too_long", f"{label} {text!r} is longer than {column.width} characters",
@@ -35,7 +35,7 @@ def identifier(value, column: Column, label: str) -> Converted:
     return text, None
 
 
-def text(value, column: Column, label: str) -> Converted:
+def text(value, column: ColumnType, label: str) -> Converted:
     full = _plain(value)
     if column.kind == "note":
         return None, f"{label}: {full}" if full else None
@@ -44,7 +44,7 @@ def text(value, column: Column, label: str) -> Converted:
     return fit_words(full, column.width)[0], f"{label}: {full}"
 
 
-def joined(value, column: Column, label: str) -> Converted:
+def joined(value, column: ColumnType, label: str) -> Converted:
     """A list as "a, b, c"; whole items only, so a cut never leaves half an id."""
     items = [_plain(v) for v in (value or ()) if _plain(v)]
     full = ", ".join(items)
@@ -58,7 +58,7 @@ def joined(value, column: Column, label: str) -> Converted:
     return ", ".join(taken), f"{label}: {full}"
 
 
-def lines(value, column: Column, label: str) -> Converted:
+def lines(value, column: ColumnType, label: str) -> Converted:
     """Free text meant for the note; in a column it behaves like ``text``."""
     if column.kind == "note":
         full = str(value or "").strip()
@@ -66,13 +66,13 @@ def lines(value, column: Column, label: str) -> Converted:
     return text(value, column, label)
 
 
-def flag(value, column: Column, label: str) -> Converted:
+def flag(value, column: ColumnType, label: str) -> Converted:
     if column.kind == "char":
         return ("Y" if value else "N"), None
     return (Decimal(1) if value else Decimal(0)), None
 
 
-def amount(value, column: Column, label: str) -> Converted:
+def amount(value, column: ColumnType, label: str) -> Converted:
     if value is None:
         return None, None
     if isinstance(value, Money):
@@ -80,7 +80,7 @@ def amount(value, column: Column, label: str) -> Converted:
     return Decimal(str(value)), None
 
 
-def to_date(value, column: Column, label: str) -> Converted:
+def to_date(value, column: ColumnType, label: str) -> Converted:
     if isinstance(value, datetime):
         return value.date(), None
     return (value if isinstance(value, date) else None), None
@@ -95,4 +95,4 @@ COLUMN_KINDS: dict[str, set[str]] = {
     "identifier": {"char"}, "text": {"char", "note"}, "joined": {"char", "note"}, "lines": {"char", "note"},
     "flag": {"char", "float", "smallint"}, "amount": {"float"}, "date": {"date"},
 }
-NOTE = Column("note")
+NOTE = ColumnType("note")

@@ -17,8 +17,7 @@ from integration.canonical import Order
 from integration.errors import ConfigError, NeedsReview
 from integration.mapping.address import split_address
 from integration.mapping.converters import CONVERTERS, NOTE
-from integration.mapping.schema import CHANNELS, SL_STATES, STATUSES, check_text
-from integration.mapping.sl_columns import INVENTORY, SOHEADER
+from integration.mapping.schema import CHANNELS, INVENTORY, SL_STATES, SOHEADER, STATUSES, check_text
 
 # Older spellings (Orders v0, ORDER_CHANGE notifications) of the v2026 statuses and channels.
 STATUS_ALIASES = {"PENDINGAVAILABILITY": "PENDING_AVAILABILITY", "PARTIALLYSHIPPED": "PARTIALLY_SHIPPED",

@@ -14,8 +14,9 @@ import jsonschema
 import yaml
 
 from integration.canonical import Order
+from integration.mapping.address import SHIP_TO
 from integration.mapping.converters import COLUMN_KINDS, CONVERTERS
-from integration.mapping.sl_columns import INVENTORY, SOHEADER
+from integration.sl.sl_columns import column_types
 
 # Orders API v2026-01-01 FulfillmentStatus enum (orders_2026-01-01.json, definitions.FulfillmentStatus).
 STATUSES = ("PENDING_AVAILABILITY", "PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED", "CANCELLED", "UNFULFILLABLE")
@@ -25,6 +26,12 @@ ACTIONS = ("wait", "skip", "nothing", "create_order", "create_and_invoice", "inv
            "credit_memo", "review")
 SKU_LOOKUPS = ("invtid", "xref", "map")
 ORDER_ATTRIBUTES = {f.name for f in dataclasses.fields(Order)} | {"promotion_ids"}
+# The SOHeader columns order_fields may write, and the Inventory columns a listing attribute may be read from,
+# with SL's kinds and widths (integration/sl/sl_columns.py).
+_USER = tuple(f"User{n}" for n in range(1, 11))
+SOHEADER = column_types("SOHeader", ("CustID", "CustOrdNbr", *SHIP_TO, "ShipViaID", *_USER))
+INVENTORY = column_types("Inventory", ("InvtID", "Descr", "ClassID", "StkUnit", "UPCCode", "StkBasePrc", "StkWt",
+                                       *_USER[:8]))
 
 _row = {"type": "object", "required": ["from", "to", "convert"], "additionalProperties": False,
         "properties": {"from": {"type": "string"}, "to": {"type": "string"},

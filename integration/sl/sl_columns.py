@@ -10,7 +10,15 @@ order) and the columns in table order as ``Name:code``, where the code is the SQ
 Defaults follow SL's convention and are derived from the type in ``schema.py``: blank for CHAR, 0 for
 numbers, 1900-01-01 for dates, the current time for ``Crtd_DateTime``. ``tstamp`` (rowversion) is on every
 real SL table; the dialect adds it where the engine has one.
+
+This is the one source of SL's column types and widths: ``schema.py`` builds the tables from it, and code outside
+``sl/`` (the mapping's field widths) reads columns through ``column_types()`` / ``widths()``.
 """
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
 
 SL_TABLES: dict[str, tuple[tuple[str, ...], str]] = {
     "SOHeader": (
@@ -308,4 +316,30 @@ SL_TABLES: dict[str, tuple[tuple[str, ...], str]] = {
         """
         nID:id dtRevisedDate:d sLevelName:c20 sTableName:c20 sNoteText:t
         """,
-    ),}
+    ),
+}
+
+
+class ColumnType(NamedTuple):
+    """A column's kind (char, float, smallint, int, date, text; the mapping adds note) and a CHAR's width."""
+
+    kind: str
+    width: int = 0
+
+
+_KINDS = {"f": "float", "s": "smallint", "i": "int", "id": "int", "d": "date", "t": "text"}
+
+
+def _column_type(code: str) -> ColumnType:
+    return ColumnType("char", int(code[1:])) if code.startswith("c") else ColumnType(_KINDS[code])
+
+
+def column_types(table: str, names: Iterable[str]) -> dict[str, ColumnType]:
+    """``names`` of SL's ``table``, in that order, with their kind and width; a name SL lacks raises KeyError."""
+    codes = dict(token.split(":") for token in SL_TABLES[table][1].split())
+    return {name: _column_type(codes[name]) for name in names}
+
+
+def widths(table: str, names: Iterable[str]) -> dict[str, int]:
+    """The CHAR widths of ``names`` in SL's ``table`` (0 for a column that is not CHAR)."""
+    return {name: column.width for name, column in column_types(table, names).items()}

@@ -7,9 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from integration.canonical import Address
-from integration.mapping.address import split_address
+from integration.mapping.address import SHIP_TO_WIDTHS, split_address
 from integration.mapping.regions import state_code
-from integration.mapping.sl_columns import SHIP_TO_WIDTHS
 
 
 def an_address(**kw) -> Address:

@@ -11,7 +11,7 @@ import pytest
 from integration.amazon.order_shape import order_from_amazon
 from integration.errors import NeedsReview
 from integration.mapping import load_mapping
-from integration.mapping.sl_columns import INVENTORY, SOHEADER
+from integration.mapping.schema import INVENTORY, SOHEADER
 from tests.mapping.builders import an_address, an_amazon_order
 
 COLUMNS_TSV = Path(__file__).resolve().parents[3] / "shared" / "reference" / "dynamics-sl-columns.tsv"
