@@ -6,6 +6,9 @@
   unmapped settlement type). The work is held with ``reason`` and ``fields``; the task succeeds.
 - ``Permanent``: will not change by retrying (bad credentials, a 4xx that will not change).
   Fails loudly and alerts.
+- ``Superseded``: a write refused because a newer holder of the entity's lease has written (a higher
+  fencing number in SL) or because this holder's lease was lost. The newer holder does the work; this
+  one stops. Not retried and not a failure, but recorded as an event.
 """
 
 from __future__ import annotations
@@ -52,6 +55,10 @@ class NeedsReview(SyncError):
 
 class Permanent(SyncError):
     kind = "permanent"
+
+
+class Superseded(SyncError):
+    kind = "superseded"
 
 
 class ConfigError(Exception):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from integration.config import settings
-from integration.guard import Lease, dedup, redis_client
+from integration.guard import dedup, keys, redis_client
+from integration.sync.context import context
+from integration.sync.entity import hold_entity
 from workers.policy import retry_policy
 
 T = TypeVar("T")
@@ -17,16 +18,34 @@ def run_for_entity(task, entity: str, key: str, work: Callable[[], T]) -> T | No
     """Run ``work`` once per delivered message, alone for ``(entity, key)`` across the fleet.
 
     A message redelivered after its task finished (the ack was lost) is skipped by its task id; one
-    redelivered after a crash mid-task runs again, which is safe because ``work`` is idempotent.
+    redelivered after a crash mid-task runs again, which is safe because ``work`` is idempotent. Every SL
+    write for the entity inside ``work`` is fenced (``integration.sync.entity``): a holder whose lease was
+    lost or taken is refused in SL and stops (``Superseded``), it is not retried as new work.
     """
     r = redis_client()
     done = task.request.id and dedup.seen(r, "done", task.request.id)
     if done:
         return None
     with retry_policy(task):
-        with Lease(r, entity, key, ttl=settings().lease_seconds, keepalive=True):
+        with hold_entity(context(), entity, key):
             result = work()
         if task.request.id:
             dedup.first_time(r, "done", task.request.id, ttl=DONE_TTL)
         return result
     return None
+
+
+def continue_later(task_name: str, flow: str, countdown: float, *, queue: str) -> bool:
+    """Schedule one continuation of a paused listing (e.g. the orders sweep) ``countdown`` seconds from now.
+
+    At most one is scheduled at a time: the marker lives until the continuation is due, so runs started in
+    between (beat's) see it and add none. If Redis loses the marker with the message, beat's next run schedules
+    again; the progress itself is in SL. True when this call scheduled it.
+    """
+    from workers.app import app
+
+    countdown = max(0.0, float(countdown))
+    if not redis_client().set(keys.continuation(flow), "1", nx=True, px=max(1, int(countdown * 1000))):
+        return False
+    app.send_task(task_name, queue=queue, countdown=countdown)
+    return True

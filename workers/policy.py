@@ -5,6 +5,8 @@
   the failure is recorded and an alert is raised, and the task fails.
 - ``NeedsReview`` -> no retry; the sync code has already held the work; the task succeeds.
 - ``Permanent`` -> recorded, alerted, the task fails at once.
+- ``Superseded`` -> a newer holder of the entity wrote in SL (or our lease was lost): this run stops, the task
+  succeeds; SL's event trail has the refusal.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import UTC, datetime
 
 from integration import alerts
 from integration.config import settings
-from integration.errors import NeedsReview, Permanent, Transient
+from integration.errors import NeedsReview, Permanent, Superseded, Transient
 from integration.guard import LeaseBusy, keys, redis_client
 
 log = logging.getLogger("slsync.tasks")
@@ -88,6 +90,8 @@ def retry_policy(task):
         raise task.retry(exc=exc, countdown=countdown, max_retries=max_retries) from exc
     except NeedsReview as exc:
         log.info("held for review (%s): %s", exc.reason, exc.message)
+    except Superseded as exc:
+        log.warning("superseded, stopping: %s", exc.message)
     except Permanent as exc:
         log.error("permanent failure: %s", exc.message)
         record_failure(task, exc)

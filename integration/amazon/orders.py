@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
+from integration.amazon.paging import Page, items, pages
+
 BASE = "/orders/2026-01-01/orders"
 # What the sync needs to build a sales order; PII comes with roles, no RDT [reference §0.1].
 DEFAULT_INCLUDED = ("BUYER", "RECIPIENT", "PROCEEDS", "PROMOTION", "CANCELLATION", "FULFILLMENT", "PACKAGES")
@@ -22,13 +24,19 @@ class Orders:
     def __init__(self, transport, marketplace_ids: tuple[str, ...]):
         self.t, self.marketplace_ids = transport, tuple(marketplace_ids)
 
-    def search(self, *, created_after=None, created_before=None, last_updated_after=None, last_updated_before=None,
-               statuses: Iterable[str] = (), fulfilled_by: Iterable[str] = (), marketplace_ids=None,
-               included: Iterable[str] = DEFAULT_INCLUDED, page_size: int = 100) -> Iterator[dict]:
-        """Orders (with their items) in a created or last-updated window; pages are fetched as you iterate.
+    def search(self, **filters) -> Iterator[dict]:
+        """Orders (with their items) in a created or last-updated window; pages are fetched as you iterate."""
+        return items(self.search_pages(**filters))
+
+    def search_pages(self, *, created_after=None, created_before=None, last_updated_after=None,
+                     last_updated_before=None, statuses: Iterable[str] = (), fulfilled_by: Iterable[str] = (),
+                     marketplace_ids=None, included: Iterable[str] = DEFAULT_INCLUDED, page_size: int = 100,
+                     token: str = "") -> Iterator[Page]:
+        """searchOrders page by page, from ``token`` when resuming.
 
         Amazon wants exactly one of ``created_after`` / ``last_updated_after``, and a window end at least two
-        minutes before now; every page repeats the same filters with the pagination token [reference §4.2].
+        minutes before now; every page repeats the same filters with the pagination token, which lives 24 hours
+        [reference §4.2].
         """
         params: dict = {"marketplaceIds": ",".join(marketplace_ids or self.marketplace_ids),
                         "maxResultsPerPage": page_size}
@@ -42,13 +50,12 @@ class Orders:
             params["fulfilledBy"] = ",".join(fulfilled_by)
         if included:
             params["includedData"] = ",".join(included)
-        while True:
-            body = self.t.call("searchOrders", "GET", BASE, params=params, shape=("orders",)).body
-            yield from body["orders"]
-            token = (body.get("pagination") or {}).get("nextToken")
-            if not token:
-                return
-            params = {**params, "paginationToken": token}
+
+        def fetch(token: str) -> tuple[list, str]:
+            query = {**params, "paginationToken": token} if token else params
+            body = self.t.call("searchOrders", "GET", BASE, params=query, shape=("orders",)).body
+            return body["orders"], (body.get("pagination") or {}).get("nextToken", "")
+        return pages(fetch, token)
 
     def get(self, order_id: str, included: Iterable[str] = DEFAULT_INCLUDED) -> dict:
         """One order with its items, in the v2026-01-01 ``Order`` shape."""

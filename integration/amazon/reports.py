@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from integration.amazon.documents import DownloadedFile, download
 from integration.amazon.orders import amazon_time
+from integration.amazon.paging import Page, items, pages
 
 BASE = "/reports/2021-06-30"
 SETTLEMENT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
@@ -58,23 +59,30 @@ class Reports:
             body["reportOptions"] = options
         return self.t.call("createReport", "POST", f"{BASE}/reports", body=body, shape=("reportId",)).body["reportId"]
 
-    def list(self, types: Iterable[str], *, statuses: Iterable[str] = (), created_since=None,
-             marketplace_ids: Iterable[str] = (), page_size: int = 100) -> Iterator[Report]:
-        """Reports newest first; ``nextToken`` is sent alone on later pages, as Amazon requires [§10]."""
+    def list(self, types: Iterable[str], **filters) -> Iterator[Report]:
+        """Reports newest first (every page fetched as you iterate)."""
+        return items(self.list_pages(types, **filters))
+
+    def list_pages(self, types: Iterable[str], *, statuses: Iterable[str] = (), created_since=None,
+                   created_until=None, marketplace_ids: Iterable[str] = (), page_size: int = 100,
+                   token: str = "") -> Iterator[Page]:
+        """getReports page by page, newest first; ``nextToken`` is sent alone, as Amazon requires [§10]. Its
+        lifetime is not documented, so a caller resuming later re-queries with ``created_until`` instead."""
         params: dict = {"reportTypes": ",".join(types), "pageSize": page_size}
         if statuses:
             params["processingStatuses"] = ",".join(statuses)
         if created_since is not None:
             params["createdSince"] = amazon_time(created_since)
+        if created_until is not None:
+            params["createdUntil"] = amazon_time(created_until)
         if marketplace_ids:
             params["marketplaceIds"] = ",".join(marketplace_ids)
-        while True:
-            body = self.t.call("getReports", "GET", f"{BASE}/reports", params=params, shape=("reports",)).body
-            for row in body["reports"]:
-                yield Report.of(row)
-            if not body.get("nextToken"):
-                return
-            params = {"nextToken": body["nextToken"]}
+
+        def fetch(token: str) -> tuple[list, str]:
+            body = self.t.call("getReports", "GET", f"{BASE}/reports", params={"nextToken": token} if token else params,
+                               shape=("reports",)).body
+            return [Report.of(row) for row in body["reports"]], body.get("nextToken", "")
+        return pages(fetch, token)
 
     def get(self, report_id: str) -> Report:
         return Report.of(self.t.call("getReport", "GET", f"{BASE}/reports/{report_id}",

@@ -68,15 +68,20 @@ def check(dsn: str | None) -> None:
     target = Database(_dsn(dsn))
     try:
         present = sl_sandbox.existing_tables(target)
+        outdated = {t.name: [c.name for c in sl_sandbox.missing_columns(target, t)]
+                    for t in schema.XAMZ.values() if t.name in present}
     except SyncError as exc:
         raise click.ClickException(exc.message) from None
     finally:
         target.close()
+    outdated = {name: cols for name, cols in outdated.items() if cols}
     missing_sl = [t for t in schema.REQUIRED_SL if t not in present]
     missing_ours = [t for t in schema.XAMZ if t not in present]
     click.echo(f"SL tables: {len(schema.REQUIRED_SL) - len(missing_sl)}/{len(schema.REQUIRED_SL)} present"
                + (f"; missing {', '.join(missing_sl)}" if missing_sl else ""))
     click.echo(f"xAMZ* tables: {len(schema.XAMZ) - len(missing_ours)}/{len(schema.XAMZ)} present"
                + (f"; missing {', '.join(missing_ours)} (run: slsync db init)" if missing_ours else ""))
-    if missing_sl or missing_ours:
+    for name, cols in outdated.items():
+        click.echo(f"{name} lacks {', '.join(cols)} (an earlier version made it; run: slsync db init)")
+    if missing_sl or missing_ours or outdated:
         raise SystemExit(1)

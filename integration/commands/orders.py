@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import click
@@ -31,13 +32,13 @@ def import_(amazon_order_id: str, queue_it: bool, as_json: bool) -> None:
     if queue_it:
         click.echo(f"queued {enqueue('slsync.orders.import', [amazon_order_id], 'sl')}")
         return
-    from integration.guard import Lease
     from integration.sync import orders as flow
     from integration.sync.context import build_context
+    from integration.sync.entity import hold_entity
 
     ctx = build_context(checked_settings())
     try:
-        with Lease(ctx.redis, "order", amazon_order_id, ttl=ctx.settings.task_time_limit + 30):
+        with hold_entity(ctx, "order", amazon_order_id):
             outcome = flow.import_order(amazon_order_id, ctx, fresh=True)
     finally:
         ctx.sl.close()
@@ -57,6 +58,7 @@ def sync(since: str | None, inline: bool) -> None:
     from integration.guard import Lease
     from integration.sync import orders as flow
     from integration.sync.context import build_context
+    from integration.sync.entity import hold_entity
 
     ctx = build_context(checked_settings())
     imported: list[str] = []
@@ -64,7 +66,7 @@ def sync(since: str | None, inline: bool) -> None:
     def fan_out(ids: list[str]) -> None:
         if inline:
             for oid in ids:
-                with Lease(ctx.redis, "order", oid, ttl=ctx.settings.task_time_limit + 30):
+                with hold_entity(ctx, "order", oid):
                     flow.import_order(oid, ctx)
         else:
             from workers.tasks.orders import enqueue_imports
@@ -73,14 +75,23 @@ def sync(since: str | None, inline: bool) -> None:
         imported.extend(ids)
         click.echo(f"  {len(imported)} orders {'imported' if inline else 'queued'}")
 
+    found = 0
     try:
-        if since:
+        if since:   # a new window from here: a window in progress is dropped (its orders are found again)
             ctx.sl.set_cursor(flow.SWEEP_CURSOR, (_parse_since(since) + flow.OVERLAP_DELTA).isoformat())
-        with Lease(ctx.redis, "sweep", "orders", ttl=ctx.settings.task_time_limit + 30):
-            result = flow.sweep(ctx, fan_out)
+            ctx.sl.set_progress(flow.SWEEP_PROGRESS, None)
+        with Lease(ctx.redis, "sweep", "orders", ttl=ctx.settings.task_time_limit + 30, keepalive=True):
+            while True:
+                result = flow.sweep(ctx, fan_out)
+                found += result.found
+                if result.done:
+                    break
+                click.echo(f"  waiting {result.retry_after:.0f}s for Amazon's searchOrders rate (Ctrl-C stops; "
+                           "the next sweep resumes at this page)")
+                time.sleep(result.retry_after)
     finally:
         ctx.sl.close()
-    click.echo(f"window {result.window_start} .. {result.window_end}: {result.found} orders")
+    click.echo(f"window {result.window_start} .. {result.window_end}: {found} orders")
 
 
 @orders.command("backfill")
@@ -88,8 +99,6 @@ def sync(since: str | None, inline: bool) -> None:
 @click.option("--until", help="End of the window (default: 2 minutes before Amazon's now).")
 def backfill(since: str, until: str | None) -> None:
     """A first start over a long window: one all-orders report instead of hundreds of pages."""
-    import time
-
     from rich.progress import Progress
 
     from integration.sync import backfill as flow

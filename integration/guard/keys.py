@@ -7,6 +7,7 @@ Losing any of them costs repeated work, never data (DESIGN §4): durable state l
 | slsync:dedup:<scope>:<id> | string | "seen" marker for a notification, message or task | per call |
 | slsync:lease:<entity>:<key> | hash | owner token, fencing number of a held lease | lease TTL |
 | slsync:fence:<entity>:<key> | string | monotonic fencing counter per lease name | none |
+| slsync:fence-epoch | string | fencing epoch, set from SL's counter (xAMZCursor fence.epoch) after Redis lost it | none |
 | slsync:rate:<seller>:<operation> | hash | token bucket: tokens, last refill (ms), rate, burst | idle expiry |
 | slsync:ratecfg:<seller>:<operation> | hash | rate/burst override learned from x-amzn-RateLimit-Limit | none |
 | slsync:breaker:<system> | hash | state, failures in window, opened_at | none |
@@ -18,6 +19,7 @@ Losing any of them costs repeated work, never data (DESIGN §4): durable state l
 | slsync:beat:leader | string | leader lease of the beat process | lease TTL |
 | slsync:coalesce:<entity>:<key> | hash | state (pending:<token> while enqueueing, then queued), bar (highest EventTime, epoch ms); deleted when the import starts | 1 h |
 | slsync:lastok:<flow> | string | last success per flow (iso time) | none |
+| slsync:continue:<flow> | string | a paused listing's continuation is scheduled (one at a time) | until it is due |
 | slsync:payload:order:<id> | string | an order as searchOrders returned it, so its import needs no call | 1 h |
 """
 
@@ -43,6 +45,10 @@ def lease(entity: str, name: str) -> str:
 
 def fence(entity: str, name: str) -> str:
     return key("fence", entity, name)
+
+
+def fence_epoch() -> str:
+    return key("fence-epoch")
 
 
 def rate(seller: str, operation: str) -> str:
@@ -80,6 +86,10 @@ def coalesce(entity: str, name: str) -> str:
 def notification(notification_id: str) -> str:
     """The dedup marker of one notification (set once it was accepted)."""
     return dedup("notification", notification_id)
+
+
+def continuation(flow: str) -> str:
+    return key("continue", flow)
 
 
 def last_success(flow: str) -> str:

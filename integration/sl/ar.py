@@ -25,8 +25,8 @@ RELEASE = {"hold": "H", "balanced": "B"}
 
 def create_document(rows: Rows, look: Lookups, cpny_id: str, ord_nbr: str, doc_type: str, *,
                     doc_date: datetime, amounts: dict[str, Decimal] | None = None, freight: Decimal | None = None,
-                    descr: str = "", release: str = "hold") -> tuple[str, Decimal]:
-    """Write an IN or CM for the order; returns (RefNbr, document amount).
+                    descr: str = "", release: str = "hold") -> tuple[str, Decimal, str]:
+    """Write an IN or CM for the order; returns (RefNbr, document amount, BatNbr).
 
     ``amounts`` (LineRef -> amount) limits a credit memo to some lines (default: every line in full).
     """
@@ -91,7 +91,7 @@ def create_document(rows: Rows, look: Lookups, cpny_id: str, ord_nbr: str, doc_t
         trans.append(_tran(header, doc_type, ref_nbr, bat_nbr, cpny_id, len(trans) + 1, acct, sub, drcr,
                            money(freight_amount, places), cury, date, per_post, ord_nbr=ord_nbr, desc="Freight"))
     rows.insert_many("ARTran", trans)
-    return ref_nbr, total
+    return ref_nbr, total, bat_nbr
 
 
 def _tran(header, doc_type, ref_nbr, bat_nbr, cpny_id, i, acct, sub, drcr, amount, cury, date, per_post, *,

@@ -12,6 +12,7 @@ import re
 from datetime import datetime
 
 from integration.sl.schema import (
+    BIGINT,
     CHAR,
     DATETIME,
     FLOAT,
@@ -34,7 +35,7 @@ def q(name: str) -> str:
 
 class Dialect:
     name = "generic"
-    types = {FLOAT: "FLOAT", SMALLINT: "SMALLINT", INTEGER: "INTEGER", SMALLDATETIME: "SMALLDATETIME",
+    types = {FLOAT: "FLOAT", SMALLINT: "SMALLINT", INTEGER: "INTEGER", BIGINT: "BIGINT", SMALLDATETIME: "SMALLDATETIME",
              DATETIME: "DATETIME", TEXT: "TEXT"}
     has_rowversion = False
     introspects = True   # read the live column list before writing (a customer's SL version may differ)
@@ -72,7 +73,13 @@ class Dialect:
         stmts = [self.if_absent(t.name, f"CREATE TABLE {q(t.name)} (\n  " + ",\n  ".join(cols) + "\n)")]
         for name, cols in t.indexes:
             stmts.append(self.index_sql(name, t.name, cols))
+        for name, cols in t.unique:
+            stmts.append(self.index_sql(name, t.name, cols, unique=True))
         return stmts
+
+    def add_column_sql(self, table: str, col: Column) -> str:
+        """Add one of our columns to an existing xAMZ table (an upgrade), NOT NULL with its default."""
+        return f"ALTER TABLE {q(table)} ADD {self.column_sql(col, None)}"
 
     def inline_pk(self, t: Table) -> bool:
         return False
@@ -80,16 +87,18 @@ class Dialect:
     def if_absent(self, table: str, create: str) -> str:
         return create.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1)
 
-    def index_sql(self, name: str, table: str, cols) -> str:
-        return f"CREATE INDEX IF NOT EXISTS {q(name)} ON {q(table)} ({', '.join(q(c) for c in cols)})"
+    def index_sql(self, name: str, table: str, cols, unique: bool = False) -> str:
+        kind = "UNIQUE INDEX" if unique else "INDEX"
+        return f"CREATE {kind} IF NOT EXISTS {q(name)} ON {q(table)} ({', '.join(q(c) for c in cols)})"
 
     # -- statements --------------------------------------------------------------------------------
     def lock_suffix(self) -> str:
         """Appended to a SELECT of a counter row so the row stays locked until commit."""
         return ""
 
-    def table_hint(self) -> str:
-        """Written after the table name of a locked SELECT (SQL Server's table hints)."""
+    def table_hint(self, hold: bool = False) -> str:
+        """Written after the table name of a locked SELECT (SQL Server's table hints). ``hold``: keep the lock on
+        the key range too, so a row that does not exist yet cannot be inserted by another transaction."""
         return ""
 
     def insert_returning(self, table: str, cols: list[str], id_col: str) -> str:
@@ -132,7 +141,7 @@ class SQLiteDialect(Dialect):
 
     name = "sqlite"
     introspects = False   # the sandbox file is always created from our own definition
-    types = {**Dialect.types, FLOAT: "REAL", SMALLDATETIME: "TEXT", DATETIME: "TEXT"}
+    types = {**Dialect.types, FLOAT: "REAL", BIGINT: "INTEGER", SMALLDATETIME: "TEXT", DATETIME: "TEXT"}
 
     def type_sql(self, col: Column) -> str:
         return f"CHAR({col.length}) COLLATE RTRIM" if col.type == CHAR else self.types[col.type]
@@ -225,12 +234,15 @@ class SQLServerDialect(Dialect):
     def if_absent(self, table: str, create: str) -> str:
         return f"IF OBJECT_ID(N'dbo.{table}', N'U') IS NULL {create}"
 
-    def index_sql(self, name: str, table: str, cols) -> str:
+    def index_sql(self, name: str, table: str, cols, unique: bool = False) -> str:
+        kind = "UNIQUE INDEX" if unique else "INDEX"
         return (f"IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE name = N'{name}') "
-                f"CREATE INDEX {q(name)} ON {q(table)} ({', '.join(q(c) for c in cols)})")
+                f"CREATE {kind} {q(name)} ON {q(table)} ({', '.join(q(c) for c in cols)})")
 
-    def table_hint(self) -> str:
-        return " WITH (UPDLOCK, ROWLOCK)"
+    def table_hint(self, hold: bool = False) -> str:
+        # HOLDLOCK (serializable) keeps the key range locked when the row is missing: a binding that does not
+        # exist yet cannot be created by another transaction until this one ends.
+        return " WITH (UPDLOCK, HOLDLOCK)" if hold else " WITH (UPDLOCK, ROWLOCK)"
 
     def columns_sql(self) -> str:
         # rowversion (DATA_TYPE 'timestamp') and identity columns are never inserted.

@@ -3,15 +3,22 @@
 Every verb runs in one transaction (retried whole on deadlock / serialization failure / lock time-out)
 and writes its xAMZ* binding and event in that same transaction. "Already done" is a normal answer:
 creating an order that is already bound returns the bound OrdNbr and writes nothing.
+
+Fencing (DESIGN §5): inside ``with gateway.fenced(fence):`` every write for the fenced entity first locks the
+entity's binding row, refuses a stale holder (``Superseded``, recorded as an event) and stamps the fence, all in
+the document's own transaction. Unique keys in xAMZDocument make a second invoice for one order and shipment, or
+a second credit memo for one cancellation or refund, impossible whatever the code above does.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
-from integration.errors import NeedsReview
+from integration.errors import NeedsReview, Superseded, SyncError
+from integration.fence import Fence
 from integration.sl import ar, availability, gl, items, orders, shippers, state, transfers
 from integration.sl.db import Database, DuplicateKey
 from integration.sl.lookups import Lookups
@@ -28,6 +35,9 @@ from integration.sl.models import (
 )
 from integration.sl.rows import Rows
 
+WHOLE_ORDER = "ORDER"        # xAMZDocument.EventKey of an invoice for the whole order (no shipment named)
+CANCELLATION = "CANCEL"      # ... of the credit memo for a cancellation (no refund id from Amazon)
+
 
 class SLGateway:
     def __init__(self, dsn: str, cpny_id: str | None = None):
@@ -38,6 +48,7 @@ class SLGateway:
         self.db = Database(dsn)
         self.cpny_id = cpny_id
         self.look = Lookups()
+        self._fence: Fence | None = None
 
     @classmethod
     def connect(cls, dsn: str | None = None, cpny_id: str | None = None) -> SLGateway:
@@ -63,6 +74,37 @@ class SLGateway:
 
     def _read(self, work):
         return self.db.run(work, write=False)
+
+    # -- fencing ------------------------------------------------------------------------------------------
+    @contextmanager
+    def fenced(self, fence: Fence | None):
+        """Check every write for ``fence``'s entity against it while the block runs (one gateway per thread)."""
+        before, self._fence = self._fence, fence
+        try:
+            yield self
+        finally:
+            self._fence = before
+
+    def _fence_for(self, entity: str, key: str) -> Fence | None:
+        f = self._fence
+        return f if f is not None and f.matches(entity, key) else None
+
+    def _write(self, work, entity: str, key: str):
+        """Run a write; a refused stale holder leaves a trace in the event trail (its own transaction)."""
+        try:
+            return self.db.run(work)
+        except Superseded as exc:
+            event = Event(entity, key, "superseded", detail=exc.to_dict())
+            with suppress(SyncError):
+                self.db.run(lambda r: state.record_event(r, event))
+            raise
+
+    def next_fence_epoch(self) -> int:
+        """SL's fencing epoch, one up: Redis lost its copy (see ``integration.guard.lease``)."""
+        try:
+            return self.db.run(state.next_fence_epoch)
+        except DuplicateKey:   # another process created the counter row at the same moment
+            return self.db.run(state.next_fence_epoch)
 
     # -- items and availability -------------------------------------------------------------------
     def find_item_for_sku(self, sku: str, policy: ItemPolicy | None = None) -> str | None:
@@ -94,12 +136,15 @@ class SLGateway:
         if not binding.amazon_order_id:
             raise NeedsReview("missing_field", "binding has no Amazon order id", fields=("amazon_order_id",))
 
+        oid = binding.amazon_order_id
+        fence = self._fence_for("order", oid)
+
         def work(r: Rows) -> str:
-            bound = state.get_order_binding(r, binding.amazon_order_id)
-            if bound is not None:
-                return bound.ord_nbr
+            if state.lock_binding(r, "order", {"AmazonOrderId": oid}, fence) is not None:
+                return state.get_order_binding(r, oid).ord_nbr
             ord_nbr, notes = orders.create(r, self.look, self.cpny_id, order)
-            state.insert_order_binding(r, _with(binding, ord_nbr=ord_nbr, cpny_id=self.cpny_id, sl_status="OPEN"))
+            state.insert_order_binding(r, _with(binding, ord_nbr=ord_nbr, cpny_id=self.cpny_id, sl_status="OPEN"),
+                                       fence)
             detail = {"ord_nbr": ord_nbr, "lines": len(order.lines), **({"notes": notes} if notes else {})}
             ev = event or Event("order", binding.amazon_order_id, "sl_order_created")
             if not ev.detail:
@@ -109,11 +154,11 @@ class SLGateway:
             state.record_event(r, ev)
             return ord_nbr
 
-        return self._already_done(work, lambda: self.get_order_binding(binding.amazon_order_id).ord_nbr)
+        return self._already_done(work, lambda: self.get_order_binding(oid).ord_nbr, "order", oid)
 
-    def _already_done(self, work, existing):
+    def _already_done(self, work, existing, entity: str, key: str):
         try:
-            return self.db.run(work)
+            return self._write(work, entity, key)
         except DuplicateKey as exc:
             if exc.on_binding:
                 return existing()
@@ -132,27 +177,34 @@ class SLGateway:
     def update_order_binding(self, amazon_order_id: str, *, last_updated: str | None = None,
                              payload_hash: str | None = None, status: str | None = None,
                              event: Event | None = None) -> bool:
+        fence = self._fence_for("order", amazon_order_id)
+
         def work(r: Rows) -> bool:
-            changed = state.update_order_binding(r, amazon_order_id, last_updated=last_updated,
+            state.lock_binding(r, "order", {"AmazonOrderId": amazon_order_id}, fence)
+            changed = state.update_order_binding(r, amazon_order_id, fence, last_updated=last_updated,
                                                  payload_hash=payload_hash, status=status) > 0
             if changed and event:
                 state.record_event(r, event)
             return changed
-        return self.db.run(work)
+        return self._write(work, "order", amazon_order_id)
 
     def cancel_sales_order(self, ord_nbr: str, binding: OrderBinding | None = None, event: Event | None = None) -> bool:
         """Cancel as SL's WS_CANCELSALESORDER does; False if already cancelled. A shipped order needs review."""
+        key = binding.amazon_order_id if binding else ord_nbr
+        fence = self._fence_for("order", key)
+
         def work(r: Rows) -> bool:
+            if binding is not None:
+                state.lock_binding(r, "order", {"AmazonOrderId": key}, fence)
             done = orders.cancel(r, self.cpny_id, ord_nbr)
             if binding is not None:
-                state.update_order_binding(r, binding.amazon_order_id, sl_status="CANCELLED",
+                state.update_order_binding(r, key, fence, sl_status="CANCELLED",
                                            status=binding.status or None, last_updated=binding.last_updated or None,
                                            payload_hash=binding.payload_hash or None)
             if done:
-                state.record_event(r, event or Event("order", binding.amazon_order_id if binding else ord_nbr,
-                                                     "cancelled", detail={"ord_nbr": ord_nbr}))
+                state.record_event(r, event or Event("order", key, "cancelled", detail={"ord_nbr": ord_nbr}))
             return done
-        return self.db.run(work)
+        return self._write(work, "order", key)
 
     def sales_order(self, ord_nbr: str) -> dict | None:
         """Header and lines of an SL order as plain values (for checks and the CLI)."""
@@ -161,35 +213,49 @@ class SLGateway:
             return None if head is None else {**head, "lines": orders.order_lines(r, self.cpny_id, ord_nbr)}
         return self._read(work)
 
-    def create_invoice(self, ord_nbr: str, *, doc_date: datetime | None = None, release: str = "hold",
-                       event: Event | None = None) -> str:
-        """An AR invoice (IN) for the order; already invoiced -> the existing RefNbr."""
-        return self._ar_document(ord_nbr, "IN", doc_date, None, None, release, event)
+    def create_invoice(self, ord_nbr: str, *, shipper_id: str = "", doc_date: datetime | None = None,
+                       release: str = "hold", event: Event | None = None) -> str:
+        """An AR invoice (IN) for the order, or for one of its shipments; already invoiced -> the existing RefNbr."""
+        return self._ar_document(ord_nbr, "IN", shipper_id or WHOLE_ORDER, doc_date, None, None, release, event)
 
-    def create_credit_memo(self, ord_nbr: str, *, amounts: dict[str, Decimal] | None = None,
-                           freight: Decimal | None = None, doc_date: datetime | None = None,
-                           release: str = "hold", event: Event | None = None) -> str:
-        """An AR credit memo (CM) for the order (some lines, or all); already credited -> the existing RefNbr."""
-        return self._ar_document(ord_nbr, "CM", doc_date, amounts, freight, release, event)
+    def create_credit_memo(self, ord_nbr: str, *, event_key: str = CANCELLATION,
+                           amounts: dict[str, Decimal] | None = None, freight: Decimal | None = None,
+                           doc_date: datetime | None = None, release: str = "hold", event: Event | None = None) -> str:
+        """An AR credit memo (CM) for the order (some lines, or all), one per cancellation or refund: ``event_key``
+        is Amazon's id for the refund where there is one. Already credited for that event -> the existing RefNbr."""
+        return self._ar_document(ord_nbr, "CM", event_key, doc_date, amounts, freight, release, event)
 
-    def _ar_document(self, ord_nbr, doc_type, doc_date, amounts, freight, release, event) -> str:
+    def _ar_document(self, ord_nbr, doc_type, event_key, doc_date, amounts, freight, release, event) -> str:
         field = "invc_ref_nbr" if doc_type == "IN" else "cm_ref_nbr"
+        known = self._read(lambda r: state.find_order_binding(r, self.cpny_id, ord_nbr))
+        key = known.amazon_order_id if known else ord_nbr
+        fence = self._fence_for("order", key)
 
         def work(r: Rows) -> str:
-            bound = state.find_order_binding(r, self.cpny_id, ord_nbr)
-            if bound is not None and getattr(bound, field):
-                return getattr(bound, field)
-            ref, total = ar.create_document(r, self.look, self.cpny_id, ord_nbr, doc_type,
-                                            doc_date=doc_date or datetime.now(), amounts=amounts, freight=freight,
-                                            release=release)
-            key = bound.amazon_order_id if bound else ord_nbr
+            bound = None
+            if known is not None:   # lock the binding first, then decide on what it says now
+                state.lock_binding(r, "order", {"AmazonOrderId": key}, fence)
+                bound = state.get_order_binding(r, key)
+            done = state.document_for(r, key, doc_type, event_key)
+            if done:
+                return done
+            if bound is not None and getattr(bound, field) and event_key in (WHOLE_ORDER, CANCELLATION):
+                return getattr(bound, field)   # written before xAMZDocument existed
+            ref, total, bat_nbr = ar.create_document(r, self.look, self.cpny_id, ord_nbr, doc_type,
+                                                     doc_date=doc_date or datetime.now(), amounts=amounts,
+                                                     freight=freight, release=release)
+            state.record_document(r, key, doc_type, event_key, cpny_id=self.cpny_id, ord_nbr=ord_nbr, ref_nbr=ref,
+                                  bat_nbr=bat_nbr, amount=total, task_id=event.task_id if event else "")
             if bound is not None:
-                state.update_order_binding(r, key, **{field: ref},
+                state.update_order_binding(r, key, fence, **{field: ref},
                                            sl_status="INVOICED" if doc_type == "IN" else "CREDITED")
             state.record_event(r, event or Event("order", key, "invoiced" if doc_type == "IN" else "credited",
                                                  detail={"ord_nbr": ord_nbr, "ref_nbr": ref, "amount": str(total)}))
             return ref
-        return self.db.run(work)
+
+        def existing() -> str:
+            return self._read(lambda r: state.document_for(r, key, doc_type, event_key))
+        return self._already_done(work, existing, "order", key)
 
     # -- shipments and transfers ----------------------------------------------------------------------
     def shippers_confirmed_since(self, watermark: datetime | None, limit: int = 500,
@@ -205,12 +271,14 @@ class SLGateway:
 
     def bind_shipment(self, shipper_id: str, *, ord_nbr: str, amazon_order_id: str, status: str,
                       response: dict | str = "", event: Event | None = None) -> None:
+        fence = self._fence_for("shipper", f"{self.cpny_id}:{shipper_id}")   # the confirm task's lease
+
         def work(r: Rows) -> None:
             state.bind_shipment(r, self.cpny_id, shipper_id, ord_nbr=ord_nbr, amazon_order_id=amazon_order_id,
-                                status=status, response=response)
+                                status=status, response=response, fence=fence)
             state.record_event(r, event or Event("shipment", shipper_id, f"shipment_{status.lower()}",
                                                  detail={"ord_nbr": ord_nbr}))
-        self.db.run(work)
+        self._write(work, "shipment", shipper_id)
 
     def get_shipment_binding(self, shipper_id: str) -> dict | None:
         return self._read(lambda r: state.get_shipment_binding(r, self.cpny_id, shipper_id))
@@ -227,8 +295,12 @@ class SLGateway:
                       event: Event | None = None) -> str:
         """A balanced GL batch (or nothing); with a settlement binding, an already-posted settlement
         returns its existing BatNbr."""
+        key = binding.settlement_id if binding is not None else ""
+        fence = self._fence_for("settlement", key)
+
         def work(r: Rows) -> str:
             if binding is not None:
+                state.lock_binding(r, "settlement", {"SettlementId": key}, fence)
                 bound = state.get_settlement_binding(r, binding.settlement_id)
                 if bound is not None and bound.batch_nbr:
                     return bound.batch_nbr
@@ -240,22 +312,23 @@ class SLGateway:
                     "SettlementId": binding.settlement_id, "CpnyID": self.cpny_id, "Module": "GL",
                     "BatNbr": bat_nbr, "CuryID": self.look.base_currency(r), "TotalAmt": total,
                     "LineCount": len(lines), "FileChecksum": binding.checksum, "Status": "POSTED",
-                    "PostedAt": datetime.now()})
-            key = binding.settlement_id if binding else bat_nbr
-            state.record_event(r, event or Event("settlement", key, "gl_batch_written",
+                    "PostedAt": datetime.now(), **state.fence_values(fence)})
+            state.record_event(r, event or Event("settlement", key or bat_nbr, "gl_batch_written",
                                                  detail={"bat_nbr": bat_nbr, "total": str(total)}))
             return bat_nbr
 
         def existing():
             return self._read(lambda r: state.get_settlement_binding(r, binding.settlement_id)).batch_nbr
-        return self._already_done(work, existing)
+        return self._already_done(work, existing, "settlement", key)
 
     def get_settlement_binding(self, settlement_id: str) -> SettlementBinding | None:
         return self._read(lambda r: state.get_settlement_binding(r, settlement_id))
 
     # -- stock sent -------------------------------------------------------------------------------------
     def record_stock_sent(self, sku: str, site_group: str, invt_id: str, qty: float, feed_id: str = "") -> None:
-        self.db.run(lambda r: state.record_stock_sent(r, sku, site_group, invt_id, qty, feed_id))
+        fence = self._fence_for("stock", f"{sku}@{site_group}")
+        self._write(lambda r: state.record_stock_sent(r, sku, site_group, invt_id, qty, feed_id, fence),
+                    "stock", f"{sku}@{site_group}")
 
     def last_stock_sent(self, sku: str, site_group: str) -> float | None:
         return self._read(lambda r: state.last_stock_sent(r, sku, site_group))
@@ -263,14 +336,27 @@ class SLGateway:
     # -- holds, cursors, events ----------------------------------------------------------------------------
     def create_hold(self, entity: str, key: str, reason: str, message: str, payload=None) -> int:
         """A review-queue entry; an open hold for the same entity and reason is reused (its id returned)."""
+        fence = self._fence_for(entity, key)
+
         def work(r: Rows) -> int:
+            if fence is not None:   # a stale holder must not hold what a newer one has settled
+                state.lock_binding(r, entity, self._binding_key(entity, key), fence)
             existing = state.open_hold_for(r, entity, key, reason)
             if existing is not None:
                 return int(existing)
             hold_id = state.create_hold(r, entity, key, reason, message, payload)
             state.record_event(r, Event(entity, key, "held", detail={"reason": reason, "hold_id": hold_id}))
             return hold_id
-        return self.db.run(work)
+        return self._write(work, entity, key)
+
+    def _binding_key(self, entity: str, key: str) -> dict:
+        if entity == "shipper":
+            cpny_id, _, shipper_id = key.partition(":")
+            return {"CpnyID": cpny_id, "ShipperID": shipper_id}
+        if entity == "stock":
+            sku, _, group = key.rpartition("@")
+            return {"SKU": sku, "SiteGroup": group}
+        return {state.BINDINGS[entity][1][0]: key}
 
     def list_holds(self, reason: str | None = None, status: str | None = "OPEN", entity: str | None = None) -> list[Hold]:
         return self._read(lambda r: state.list_holds(r, reason, status, entity))
@@ -292,11 +378,19 @@ class SLGateway:
     def set_cursor(self, name: str, value: str) -> None:
         self.db.run(lambda r: state.set_cursor(r, name, value))
 
+    def get_progress(self, name: str) -> dict | None:
+        """A paginated listing's saved progress (``integration.sync.paging``), or None."""
+        return self._read(lambda r: state.get_progress(r, name))
+
+    def set_progress(self, name: str, progress: dict | None) -> None:
+        self.db.run(lambda r: state.set_progress(r, name, progress))
+
     def record_event(self, event: Event) -> None:
         self.db.run(lambda r: state.record_event(r, event))
 
     def events_for(self, entity: str, key: str) -> list[Event]:
         return self._read(lambda r: state.events_for(r, entity, key))
+
 
 
 def _with(value, **changes):

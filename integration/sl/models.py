@@ -73,6 +73,7 @@ class OrderBinding:
     sl_status: str = ""          # OPEN, CANCELLED, INVOICED, CREDITED
     invc_ref_nbr: str = ""
     cm_ref_nbr: str = ""
+    fence: int = 0               # fencing number of the last lease holder that wrote it
 
 
 @dataclass

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from integration.sl.schema import (
+    BIGINT,
     CHAR,
     DATETIME,
     FLOAT,
@@ -35,15 +36,22 @@ _TEMPLATES: dict[tuple[str, str, str], tuple[datetime, list]] = {}
 _TYPE_OF = {"char": CHAR, "character": CHAR, "nchar": CHAR, "varchar": CHAR, "nvarchar": CHAR,
             "character varying": CHAR, "float": FLOAT, "real": FLOAT, "double precision": FLOAT, "money": FLOAT,
             "decimal": FLOAT, "numeric": FLOAT, "smallint": SMALLINT, "tinyint": SMALLINT, "bit": SMALLINT,
-            "int": INTEGER, "integer": INTEGER, "bigint": INTEGER, "smalldatetime": SMALLDATETIME,
+            "int": INTEGER, "integer": INTEGER, "bigint": BIGINT, "smalldatetime": SMALLDATETIME,
             "datetime": SMALLDATETIME, "datetime2": SMALLDATETIME, "date": SMALLDATETIME,
             "timestamp without time zone": SMALLDATETIME, "text": TEXT, "ntext": TEXT}
-_BLANK = {CHAR: " ", FLOAT: 0, SMALLINT: 0, INTEGER: 0, SMALLDATETIME: NO_DATE_TEXT, DATETIME: NO_DATE_TEXT,
+_BLANK = {CHAR: " ", FLOAT: 0, SMALLINT: 0, INTEGER: 0, BIGINT: 0, SMALLDATETIME: NO_DATE_TEXT, DATETIME: NO_DATE_TEXT,
           TEXT: ""}
 
 
 def q(name: str) -> str:
     return f'"{name}"'
+
+
+def forget_plans() -> None:
+    """Drop the cached insert plans (after a table gained columns in this process)."""
+    _PLANS.clear()
+    _SLOTS.clear()
+    _TEMPLATES.clear()
 
 
 class Rows:
@@ -248,13 +256,14 @@ class Rows:
         cur = self.execute(f"UPDATE {q(table)} SET {sets} WHERE {cond}", params)
         return cur.rowcount
 
-    def lock(self, table: str, columns: list[str], where: dict) -> tuple | None:
+    def lock(self, table: str, columns: list[str], where: dict, *, hold: bool = False) -> tuple | None:
         """Read one row and hold a lock on it until the transaction ends (the counter pattern).
 
         SQLite: the whole transaction already holds the write lock (BEGIN IMMEDIATE); PostgreSQL:
-        ``SELECT ... FOR UPDATE``; SQL Server: ``WITH (UPDLOCK, ROWLOCK)`` as ``DMG_NextOrdNbr`` does.
+        ``SELECT ... FOR UPDATE``; SQL Server: ``WITH (UPDLOCK, ROWLOCK)`` as ``DMG_NextOrdNbr`` does, or with
+        ``hold`` ``WITH (UPDLOCK, HOLDLOCK)``, which also keeps a missing row's key range locked.
         """
         cond = " AND ".join(f"{q(k)} = ?" for k in where)
-        sql = (f"SELECT {', '.join(q(c) for c in columns)} FROM {q(table)}{self.dialect.table_hint()} "
+        sql = (f"SELECT {', '.join(q(c) for c in columns)} FROM {q(table)}{self.dialect.table_hint(hold)} "
                f"WHERE {cond}{self.dialect.lock_suffix()}")
         return self.one(sql, list(where.values()))

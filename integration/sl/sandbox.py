@@ -13,7 +13,7 @@ from decimal import Decimal
 from integration.errors import NeedsReview, Permanent
 from integration.sl import orders, schema
 from integration.sl.db import Database
-from integration.sl.rows import Rows
+from integration.sl.rows import Rows, forget_plans
 from integration.sl.text import next_number
 
 
@@ -35,8 +35,19 @@ def create_tables(db: Database, *, sl: bool = False) -> list[str]:
             raise Permanent(f"this does not look like a Dynamics SL database (no {', '.join(missing)}); "
                             "use --sandbox to create a demo database")
     tables = list(schema.TABLES.values()) if sl else list(schema.XAMZ.values())
+    upgrades = [db.dialect.add_column_sql(t.name, col) for t in schema.XAMZ.values() if t.name in before
+                for col in missing_columns(db, t)]
+    if upgrades:
+        db.execute_script(upgrades)
+        forget_plans()
     db.execute_script(schema.render(db.dialect, tables))
     return [t.name for t in tables if t.name not in before]
+
+
+def missing_columns(db: Database, t: schema.Table) -> list[schema.Column]:
+    """Our columns an existing xAMZ table lacks (it was created by an earlier version)."""
+    have = {name.lower() for name, _, _ in columns_of(db, t.name)}
+    return [c for c in t.columns if c.name.lower() not in have] if have else []
 
 
 def columns_of(db: Database, table: str) -> list[tuple[str, str, int | None]]:

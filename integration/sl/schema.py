@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from integration.sl.sl_columns import SL_TABLES
 
-CHAR, FLOAT, SMALLINT, INTEGER, SMALLDATETIME, DATETIME, TEXT = (
-    "CHAR", "FLOAT", "SMALLINT", "INTEGER", "SMALLDATETIME", "DATETIME", "TEXT",
+CHAR, FLOAT, SMALLINT, INTEGER, BIGINT, SMALLDATETIME, DATETIME, TEXT = (
+    "CHAR", "FLOAT", "SMALLINT", "INTEGER", "BIGINT", "SMALLDATETIME", "DATETIME", "TEXT",
 )
 NO_DATE = "1900-01-01"
 NOW = "CURRENT_TIMESTAMP"
@@ -39,6 +39,7 @@ class Table:
     pk: tuple[str, ...]
     indexes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     custom: bool = False
+    unique: tuple[tuple[str, tuple[str, ...]], ...] = ()   # unique indexes (our xAMZ keys)
     by_name: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
@@ -48,8 +49,10 @@ class Table:
         return self.by_name[name]
 
 
-_TYPES = {"f": FLOAT, "s": SMALLINT, "i": INTEGER, "d": SMALLDATETIME, "dt": DATETIME, "t": TEXT, "id": INTEGER}
-_DEFAULTS = {CHAR: " ", FLOAT: 0, SMALLINT: 0, INTEGER: 0, SMALLDATETIME: NO_DATE, DATETIME: NO_DATE, TEXT: ""}
+_TYPES = {"f": FLOAT, "s": SMALLINT, "i": INTEGER, "b": BIGINT, "d": SMALLDATETIME, "dt": DATETIME, "t": TEXT,
+          "id": INTEGER}
+_DEFAULTS = {CHAR: " ", FLOAT: 0, SMALLINT: 0, INTEGER: 0, BIGINT: 0, SMALLDATETIME: NO_DATE, DATETIME: NO_DATE,
+             TEXT: ""}
 
 
 def _column(token: str) -> Column:
@@ -61,8 +64,8 @@ def _column(token: str) -> Column:
     return Column(name, kind, None, None if code == "id" else default, identity=code == "id")
 
 
-def table(name: str, pk: tuple[str, ...], spec: str, indexes=(), custom: bool = False) -> Table:
-    return Table(name, tuple(_column(t) for t in spec.split()), tuple(pk), tuple(indexes), custom)
+def table(name: str, pk: tuple[str, ...], spec: str, indexes=(), custom: bool = False, unique=()) -> Table:
+    return Table(name, tuple(_column(t) for t in spec.split()), tuple(pk), tuple(indexes), custom, tuple(unique))
 
 
 _AUDIT = "Crtd_DateTime:d Crtd_Prog:c8 Crtd_User:c10 LUpd_DateTime:d LUpd_Prog:c8 LUpd_User:c10"
@@ -77,27 +80,40 @@ _SL_INDEXES = {
 
 SL = {name: table(name, pk, spec, _SL_INDEXES.get(name, ())) for name, (pk, spec) in SL_TABLES.items()}
 
+# The fencing columns every binding carries (DESIGN §5): the fencing number of the last lease holder that wrote
+# the entity and that holder's owner token. A write locks the binding row, refuses a lower number (or the same
+# number from another owner) and stamps its own, in the same transaction as the document it writes.
+_FENCE = "Fence:b FenceOwner:c32 "
+
 # Our tables (DESIGN §4). Same conventions as SL's: NOT NULL, blank / 0 / 1900 defaults, audit columns.
 XAMZ = {
     t.name: t
     for t in (
         table("xAMZOrder", ("AmazonOrderId",),
               "AmazonOrderId:c25 CpnyID:c10 OrdNbr:c15 AmazonStatus:c30 LastUpdated:c30 PayloadHash:c64 "
-              "Status:c20 InvcRefNbr:c10 CMRefNbr:c10 " + _AUDIT,
+              "Status:c20 InvcRefNbr:c10 CMRefNbr:c10 " + _FENCE + _AUDIT,
               (("xAMZOrder1", ("CpnyID", "OrdNbr")),), custom=True),
         table("xAMZShipment", ("CpnyID", "ShipperID"),
               "CpnyID:c10 ShipperID:c15 OrdNbr:c15 AmazonOrderId:c25 Status:c20 Attempts:s PushedAt:dt "
-              "Response:t " + _AUDIT, custom=True),
+              "Response:t " + _FENCE + _AUDIT, custom=True),
         table("xAMZStock", ("SKU", "SiteGroup"),
-              "SKU:c40 SiteGroup:c30 InvtID:c30 Qty:f SentAt:dt FeedId:c40 " + _AUDIT, custom=True),
+              "SKU:c40 SiteGroup:c30 InvtID:c30 Qty:f SentAt:dt FeedId:c40 " + _FENCE + _AUDIT, custom=True),
         table("xAMZSettlement", ("SettlementId",),
               "SettlementId:c30 CpnyID:c10 Module:c2 BatNbr:c10 CuryID:c4 TotalAmt:f LineCount:i "
-              "FileChecksum:c64 Status:c20 PostedAt:dt " + _AUDIT, custom=True),
+              "FileChecksum:c64 Status:c20 PostedAt:dt " + _FENCE + _AUDIT, custom=True),
+        # One AR document per Amazon event: an invoice per order and shipment (EventKey: the ShipperID, or
+        # ORDER for a whole-order invoice), a credit memo per cancellation (CANCEL) or refund (Amazon's id for
+        # the refund). The keys make a second document for the same event impossible, even by a bug.
+        table("xAMZDocument", ("AmazonOrderId", "DocType", "EventKey"),
+              "AmazonOrderId:c25 DocType:c2 EventKey:c40 CpnyID:c10 OrdNbr:c15 RefNbr:c10 BatNbr:c10 Amount:f "
+              "CreatedAt:dt TaskId:c60 " + _AUDIT,
+              custom=True, unique=(("xAMZDocument1", ("CpnyID", "DocType", "RefNbr")),)),
         table("xAMZHold", ("HoldId",),
               "HoldId:id Entity:c20 EntityKey:c60 Reason:c30 Message:t Payload:t Status:c20 Note:t "
               "CreatedAt:dt UpdatedAt:dt " + _AUDIT,
               (("xAMZHold1", ("Status", "Reason")), ("xAMZHold2", ("Entity", "EntityKey"))), custom=True),
-        table("xAMZCursor", ("Name",), "Name:c60 Value:c60 UpdatedAt:dt " + _AUDIT, custom=True),
+        # Value: a watermark; State: a listing's progress between runs (window, Amazon's page token, last key).
+        table("xAMZCursor", ("Name",), "Name:c60 Value:c60 State:t UpdatedAt:dt " + _AUDIT, custom=True),
         table("xAMZEvent", ("EventId",),
               "EventId:id At:dt Entity:c20 EntityKey:c60 Action:c30 TaskId:c60 Detail:t " + _AUDIT,
               (("xAMZEvent1", ("Entity", "EntityKey")),), custom=True),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from integration.fence import Fence
 from integration.sl.models import Event, Hold, OrderBinding, SettlementBinding
 from integration.sl.rows import Rows
 
@@ -21,9 +22,41 @@ def _json(value) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
 
 
+# -- fencing (DESIGN §5) -----------------------------------------------------------------------------
+# The binding table of each fenced entity and the columns that name one row of it.
+BINDINGS = {"order": ("xAMZOrder", ("AmazonOrderId",)), "shipper": ("xAMZShipment", ("CpnyID", "ShipperID")),
+            "stock": ("xAMZStock", ("SKU", "SiteGroup")), "settlement": ("xAMZSettlement", ("SettlementId",))}
+FENCE_EPOCH = "fence.epoch"
+
+
+def lock_binding(rows: Rows, entity: str, where: dict, fence: Fence | None) -> tuple | None:
+    """Lock the entity's binding row (or, on SQL Server, its key range when it does not exist yet) and check
+    the writer's fence against it; the row's (Fence, FenceOwner), or None when there is no binding yet.
+    Raises ``Superseded`` for a stale holder. Call it first in the transaction, before reading anything
+    the decision depends on."""
+    table, _ = BINDINGS[entity]
+    row = rows.lock(table, ["Fence", "FenceOwner"], where, hold=True)
+    if fence is not None:
+        fence.check(*(row or (None, None)))
+    return row
+
+
+def fence_values(fence: Fence | None) -> dict:
+    """The columns a fenced write stamps on its binding row."""
+    return {"Fence": fence.number, "FenceOwner": fence.owner} if fence is not None else {}
+
+
+def next_fence_epoch(rows: Rows) -> int:
+    """SL's fencing epoch, one up (Redis lost its copy; every number from now on is above the old ones)."""
+    row = rows.lock("xAMZCursor", ["Value"], {"Name": FENCE_EPOCH}, hold=True)
+    epoch = (int(row[0] or 0) if row else 0) + 1
+    set_cursor(rows, FENCE_EPOCH, str(epoch))
+    return epoch
+
+
 # -- orders ----------------------------------------------------------------------------------------
 _ORDER_COLS = ('"AmazonOrderId", "LastUpdated", "PayloadHash", "AmazonStatus", "OrdNbr", "CpnyID", "Status", '
-               '"InvcRefNbr", "CMRefNbr"')
+               '"InvcRefNbr", "CMRefNbr", "Fence"')
 
 
 def get_order_binding(rows: Rows, amazon_order_id: str) -> OrderBinding | None:
@@ -42,19 +75,38 @@ def order_bindings(rows: Rows, sl_status: str | None = None, limit: int = 10000)
     return [OrderBinding(*row) for row in found[:limit]]
 
 
-def insert_order_binding(rows: Rows, b: OrderBinding) -> None:
+def insert_order_binding(rows: Rows, b: OrderBinding, fence: Fence | None = None) -> None:
     rows.insert("xAMZOrder", {
         "AmazonOrderId": b.amazon_order_id, "CpnyID": b.cpny_id, "OrdNbr": b.ord_nbr,
         "AmazonStatus": b.status, "LastUpdated": b.last_updated, "PayloadHash": b.payload_hash,
         "Status": b.sl_status or "OPEN", "InvcRefNbr": b.invc_ref_nbr, "CMRefNbr": b.cm_ref_nbr,
+        **fence_values(fence),
     })
 
 
-def update_order_binding(rows: Rows, amazon_order_id: str, **changes) -> int:
+def update_order_binding(rows: Rows, amazon_order_id: str, fence: Fence | None = None, **changes) -> int:
     names = {"last_updated": "LastUpdated", "payload_hash": "PayloadHash", "status": "AmazonStatus",
              "sl_status": "Status", "invc_ref_nbr": "InvcRefNbr", "cm_ref_nbr": "CMRefNbr"}
     values = {names[k]: v for k, v in changes.items() if v is not None}
-    return rows.update("xAMZOrder", values, {"AmazonOrderId": amazon_order_id}) if values else 0
+    if not values:
+        return 0
+    return rows.update("xAMZOrder", {**values, **fence_values(fence)}, {"AmazonOrderId": amazon_order_id})
+
+
+# -- AR documents per Amazon event ----------------------------------------------------------------------
+def document_for(rows: Rows, amazon_order_id: str, doc_type: str, event_key: str) -> str | None:
+    """The RefNbr of the AR document already written for this order and event, if any."""
+    return rows.scalar('SELECT "RefNbr" FROM "xAMZDocument" WHERE "AmazonOrderId" = ? AND "DocType" = ? '
+                       'AND "EventKey" = ?', [amazon_order_id, doc_type, event_key])
+
+
+def record_document(rows: Rows, amazon_order_id: str, doc_type: str, event_key: str, *, cpny_id: str, ord_nbr: str,
+                    ref_nbr: str, bat_nbr: str, amount, task_id: str = "") -> None:
+    """One row per AR document: its key (order, type, event) refuses a second document for the same event."""
+    rows.insert("xAMZDocument", {
+        "AmazonOrderId": amazon_order_id, "DocType": doc_type, "EventKey": event_key, "CpnyID": cpny_id,
+        "OrdNbr": ord_nbr, "RefNbr": ref_nbr, "BatNbr": bat_nbr, "Amount": amount, "CreatedAt": datetime.now(),
+        "TaskId": task_id})
 
 
 # -- shipments ---------------------------------------------------------------------------------------
@@ -68,12 +120,13 @@ def get_shipment_binding(rows: Rows, cpny_id: str, shipper_id: str) -> dict | No
 
 
 def bind_shipment(rows: Rows, cpny_id: str, shipper_id: str, *, ord_nbr: str, amazon_order_id: str,
-                  status: str, response: dict | str = "") -> None:
+                  status: str, response: dict | str = "", fence: Fence | None = None) -> None:
     now = datetime.now()
     where = {"CpnyID": cpny_id, "ShipperID": shipper_id}
+    lock_binding(rows, "shipper", where, fence)
     existing = get_shipment_binding(rows, cpny_id, shipper_id)
     values = {"OrdNbr": ord_nbr, "AmazonOrderId": amazon_order_id, "Status": status,
-              "Response": _json(response), "PushedAt": now if status == "PUSHED" else None}
+              "Response": _json(response), "PushedAt": now if status == "PUSHED" else None, **fence_values(fence)}
     if existing is None:
         rows.insert("xAMZShipment", {**where, **values, "Attempts": 1})
     else:
@@ -81,9 +134,11 @@ def bind_shipment(rows: Rows, cpny_id: str, shipper_id: str, *, ord_nbr: str, am
 
 
 # -- stock ----------------------------------------------------------------------------------------------
-def record_stock_sent(rows: Rows, sku: str, site_group: str, invt_id: str, qty: float, feed_id: str) -> None:
+def record_stock_sent(rows: Rows, sku: str, site_group: str, invt_id: str, qty: float, feed_id: str,
+                      fence: Fence | None = None) -> None:
     where = {"SKU": sku, "SiteGroup": site_group}
-    values = {"InvtID": invt_id, "Qty": qty, "FeedId": feed_id, "SentAt": datetime.now()}
+    lock_binding(rows, "stock", where, fence)
+    values = {"InvtID": invt_id, "Qty": qty, "FeedId": feed_id, "SentAt": datetime.now(), **fence_values(fence)}
     if rows.update("xAMZStock", values, where) == 0:
         rows.insert("xAMZStock", {**where, **values})
 
@@ -154,6 +209,18 @@ def get_cursor(rows: Rows, name: str) -> str | None:
 
 def set_cursor(rows: Rows, name: str, value: str) -> None:
     values = {"Value": value, "UpdatedAt": datetime.now()}
+    if rows.update("xAMZCursor", values, {"Name": name}) == 0:
+        rows.insert("xAMZCursor", {"Name": name, **values})
+
+
+def get_progress(rows: Rows, name: str) -> dict | None:
+    """A listing's saved progress (JSON in xAMZCursor.State), or None."""
+    text = rows.scalar('SELECT "State" FROM "xAMZCursor" WHERE "Name" = ?', [name])
+    return json.loads(text) if text and text.strip() else None
+
+
+def set_progress(rows: Rows, name: str, progress: dict | None) -> None:
+    values = {"State": _json(progress) if progress is not None else "", "UpdatedAt": datetime.now()}
     if rows.update("xAMZCursor", values, {"Name": name}) == 0:
         rows.insert("xAMZCursor", {"Name": name, **values})
 

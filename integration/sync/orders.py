@@ -17,11 +17,14 @@ from decimal import Decimal
 
 from integration import alerts
 from integration.amazon.order_shape import order_from_amazon, payload_hash
+from integration.amazon.orders import amazon_time
 from integration.canonical import Order
 from integration.errors import NeedsReview
 from integration.guard import keys
 from integration.sl.models import Event, ItemPolicy, OrderBinding, SalesOrder, SalesOrderLine
+from integration.sync import paging
 from integration.sync.context import Context
+from integration.timeutil import parse_amazon_time as _ts
 
 log = logging.getLogger("slsync.orders")
 PAYLOAD_TTL = 3600
@@ -36,10 +39,6 @@ class Outcome:
     ord_nbr: str = ""
     hold_id: int | None = None
     detail: str = ""
-
-
-def _ts(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def cache_payload(ctx: Context, payload: dict) -> None:
@@ -204,14 +203,20 @@ OVERLAP_SECONDS = 600       # re-read the last 10 minutes: Amazon's data can lag
 SAFETY_SECONDS = 120        # Amazon refuses a window ending later than 2 minutes before now
 FIRST_LOOKBACK_SECONDS = 3 * 24 * 3600
 OVERLAP_DELTA = timedelta(seconds=OVERLAP_SECONDS)
-PAGE = 100
+
+
+SWEEP_PROGRESS = "orders.sweep"    # the window in progress, with Amazon's page token (xAMZCursor.State)
+LISTING = paging.orders_listing(SWEEP_PROGRESS)
 
 
 @dataclass(frozen=True)
 class SweepResult:
-    found: int
+    found: int                 # orders queued in this run
     window_start: str
     window_end: str
+    done: bool = True          # the window was read to its end and the watermark moved
+    retry_after: float = 0.0   # when not done: seconds until Amazon allows the next page
+    pages: int = 0             # pages read in this run
 
 
 def _settled(ctx: Context, payload: dict, binding: OrderBinding | None, held: set[str]) -> bool:
@@ -232,43 +237,64 @@ def _settled(ctx: Context, payload: dict, binding: OrderBinding | None, held: se
     return False
 
 
-def sweep(ctx: Context, enqueue, *, now: datetime | None = None) -> SweepResult:
+def sweep(ctx: Context, enqueue, *, now: datetime | None = None, max_pages: int | None = None) -> SweepResult:
     """Find orders changed since the watermark and hand the unsettled ones to ``enqueue`` (ids, per page).
 
     The window starts at the watermark minus an overlap and ends two minutes before Amazon's clock (from
     its ``Date`` header, so a skewed local clock cannot skip orders). Orders arrive complete with their
     items, so each is cached for its import and costs no further call.
 
-    The watermark is "everything before this is settled in SL": it moves to the earliest order this sweep
-    had to enqueue (or to the window end when there was none), and only after every page was enqueued. So
-    when queued work is lost (Redis flushed, a worker pool gone), the next sweep finds those orders again,
-    and the bindings keep that from doing anything twice.
+    A window of many pages takes many runs (searchOrders: one page per 180 s after a burst of 20): the window,
+    Amazon's page token and the earliest order queued are kept in SL after every page, so a run stopped by the
+    rate limit, an error or a crash resumes at the next page (``integration.sync.paging``). A paused run returns
+    ``done=False`` with the seconds to wait; the caller runs the sweep again then.
+
+    The watermark is "everything before this is settled in SL": it moves, once the last page has been handed
+    on, to the earliest order the window had to enqueue (or to the window end when there was none). So when
+    queued work is lost (Redis flushed, a worker pool gone), the next window finds those orders again, and the
+    bindings keep that from doing anything twice.
     """
+    if ctx.sl.get_progress(SWEEP_PROGRESS) is None:
+        window = _next_window(ctx, now)
+        if window["after"] >= window["before"]:
+            return SweepResult(0, *(_ts(window[k]).isoformat(timespec="seconds") for k in ("after", "before")))
+    held = {h.key for h in ctx.sl.list_holds(status="OPEN", entity="order")}
+    found = 0
+
+    def on_page(payloads: list[dict], extra: dict) -> None:
+        queued, earliest = [], extra.get("earliest")
+        for payload in payloads:
+            if _settled(ctx, payload, ctx.sl.get_order_binding(payload["orderId"]), held):
+                continue
+            cache_payload(ctx, payload)
+            queued.append(payload["orderId"])
+            last = amazon_time(_ts(payload["lastUpdatedTime"]))
+            earliest = last if earliest is None or last < earliest else earliest
+        if queued:
+            enqueue(queued)
+        nonlocal found
+        found += len(queued)
+        extra["earliest"], extra["queued"] = earliest, extra.get("queued", 0) + len(queued)
+
+    run = paging.walk(ctx, LISTING, lambda: _next_window(ctx, now), on_page, max_pages=max_pages)
+    start, end = (_ts(run.query[k]).isoformat(timespec="seconds") for k in ("after", "before"))
+    if not run.done:
+        log.info("orders sweep %s .. %s paused after %d pages (%d queued so far); next page in %.1fs",
+                 start, end, run.pages, run.extra.get("queued", 0), run.retry_after)
+        return SweepResult(found, start, end, False, run.retry_after, run.pages)
+    earliest = run.extra.get("earliest")
+    mark = (_ts(earliest) + OVERLAP_DELTA) if earliest else _ts(end)  # next start = mark - overlap
+    mark_text = min(mark, _ts(end)).astimezone(UTC).isoformat(timespec="seconds")
+    ctx.sl.set_cursor(SWEEP_CURSOR, mark_text)
+    ctx.sl.record_event(Event("sweep", "orders", "swept", ctx.task_id,
+                              {"from": start, "to": end, "queued": run.extra.get("queued", 0), "watermark": mark_text,
+                               "resumed": run.resumed}))
+    return SweepResult(found, start, end, True, 0.0, run.pages)
+
+
+def _next_window(ctx: Context, now: datetime | None) -> dict:
     now = now or ctx.amazon.server_now(fresh=True)
     end = now - timedelta(seconds=SAFETY_SECONDS)
     saved = ctx.sl.get_cursor(SWEEP_CURSOR)
     start = (_ts(saved) if saved else end - timedelta(seconds=FIRST_LOOKBACK_SECONDS)) - OVERLAP_DELTA
-    if start >= end:
-        return SweepResult(0, start.isoformat(), end.isoformat())
-    held = {h.key for h in ctx.sl.list_holds(status="OPEN", entity="order")}
-    found, page, earliest = 0, [], None
-    for payload in ctx.amazon.orders.search(last_updated_after=start, last_updated_before=end):
-        if _settled(ctx, payload, ctx.sl.get_order_binding(payload["orderId"]), held):
-            continue
-        cache_payload(ctx, payload)
-        page.append(payload["orderId"])
-        last = _ts(payload["lastUpdatedTime"])
-        earliest = last if earliest is None or last < earliest else earliest
-        if len(page) == PAGE:
-            enqueue(page)
-            found, page = found + len(page), []
-    if page:
-        enqueue(page)
-        found += len(page)
-    mark = (earliest + OVERLAP_DELTA) if earliest is not None else end  # next start = mark - overlap
-    mark_text = min(mark, end).astimezone(UTC).isoformat(timespec="seconds")
-    ctx.sl.set_cursor(SWEEP_CURSOR, mark_text)
-    ctx.sl.record_event(Event("sweep", "orders", "swept", ctx.task_id,
-                              {"from": start.isoformat(timespec="seconds"), "to": end.isoformat(timespec="seconds"),
-                               "queued": found, "watermark": mark_text}))
-    return SweepResult(found, start.isoformat(timespec="seconds"), end.astimezone(UTC).isoformat(timespec="seconds"))
+    return {"after": amazon_time(start), "before": amazon_time(end)}

@@ -51,13 +51,13 @@ def test_a_duplicate_key_on_the_binding_is_already_done(gateway, monkeypatch):
     order = an_order()
     first = gateway.create_sales_order(order, a_binding(order))
     headers, counter = _count(gateway, "SOHeader"), sandbox.read_counter(gateway.db, "AMZDEMO", "SO")
-    real, calls = state.get_order_binding, []
+    real, calls = state.lock_binding, []
 
-    def blind_first_time(rows, amazon_order_id):
-        calls.append(amazon_order_id)
-        return None if len(calls) == 1 else real(rows, amazon_order_id)
+    def blind_first_time(rows, entity, where, fence):
+        calls.append(where)
+        return None if len(calls) == 1 else real(rows, entity, where, fence)
 
-    monkeypatch.setattr(state, "get_order_binding", blind_first_time)
+    monkeypatch.setattr(state, "lock_binding", blind_first_time)
     assert gateway.create_sales_order(order, a_binding(order)) == first
     assert _count(gateway, "SOHeader") == headers
     assert sandbox.read_counter(gateway.db, "AMZDEMO", "SO") == counter

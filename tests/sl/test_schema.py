@@ -87,7 +87,7 @@ def test_db_init_on_an_sl_database_creates_only_our_tables_and_never_alters_sls(
     customer.close()
     result = CliRunner().invoke(db_command, ["init", "--dsn", dsn])
     assert result.exit_code == 0, result.output
-    assert "created 7 tables" in result.output
+    assert f"created {len(schema.XAMZ)} tables" in result.output
     after = Database(dsn)
     assert {t: sandbox.columns_of(after, t) for t in schema.SL} == before
     assert set(schema.XAMZ) <= sandbox.existing_tables(after)

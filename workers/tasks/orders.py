@@ -9,7 +9,7 @@ from integration.ingest import import_started
 from integration.sync import backfill as backfill_flow
 from integration.sync import orders
 from workers.app import app
-from workers.base import run_for_entity
+from workers.base import continue_later, run_for_entity
 from workers.context import task_context
 
 IMPORT = "slsync.orders.import"
@@ -32,12 +32,21 @@ def import_order(self, amazon_order_id: str) -> str | None:
     return outcome.value if outcome else None
 
 
-@app.task(name="slsync.orders.sweep", bind=True, queue="amazon")
+SWEEP = "slsync.orders.sweep"
+
+
+@app.task(name=SWEEP, bind=True, queue="amazon")
 def sweep_orders(self) -> int | None:
-    """From beat: one sweep at a time fleet-wide (the lease), fanning out one import per order."""
+    """From beat: one sweep at a time fleet-wide (the lease), fanning out one import per order.
+
+    A window of many pages is read over many runs: when Amazon's rate allows no next page yet, the run ends and
+    one continuation is scheduled for when it does (beat's own runs in between find it scheduled and stop)."""
     result = run_for_entity(self, "sweep", "orders", lambda: orders.sweep(task_context(self), enqueue=enqueue_imports))
     if result is None:
         return None
+    if not result.done:
+        continue_later(SWEEP, "orders.sweep", result.retry_after, queue="amazon")
+        return result.found
     redis_client().set(keys.last_success("orders.sweep"), orders.now_utc().isoformat(timespec="seconds"))
     return result.found
 
