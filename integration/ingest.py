@@ -21,12 +21,12 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from integration.guard import dedup, keys, redis_client
 from integration.intake import coalesce
 from integration.intake.schemas import Schemas, default_schemas
 from integration.sl.models import Event
+from integration.timeutil import parse_amazon_time
 
 log = logging.getLogger("slsync.intake")
 ORDER_IMPORT = "slsync.orders.import"
@@ -99,11 +99,6 @@ def read(note: object, detail_type: str = "") -> Notification:
                         payload=payload if isinstance(payload, dict) else {}, body=doc)
 
 
-def _ts(text: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 _local = threading.local()
 
 
@@ -133,7 +128,7 @@ def ingest(raw: bytes | str | dict, *, source: str, enqueue: Enqueue, r=None, sl
     problems = schemas.errors(note.type, inner) or ([] if note.type else ["NotificationType: missing"])
     if not problems and note.event_time:
         try:
-            _ts(note.event_time)
+            parse_amazon_time(note.event_time)
         except ValueError:
             problems = [f"EventTime: {note.event_time[:40]!r} is not a date-time"]
     if problems:
@@ -153,9 +148,9 @@ def ingest(raw: bytes | str | dict, *, source: str, enqueue: Enqueue, r=None, sl
 
 def _order_change(r, sl, note: Notification, enqueue: Enqueue) -> IngestResult:
     oid = note.payload["OrderChangeNotification"]["AmazonOrderId"]
-    at = _ts(note.event_time)
+    at = parse_amazon_time(note.event_time)
     binding = sl.get_order_binding(oid)
-    if binding is not None and binding.last_updated and at < _ts(binding.last_updated):
+    if binding is not None and binding.last_updated and at < parse_amazon_time(binding.last_updated):
         sl.record_event(Event("order", oid, "stale_notification", "",
                               {"notification_id": note.notification_id, "event_time": note.event_time,
                                "applied": binding.last_updated}))

@@ -7,18 +7,18 @@ from datetime import timedelta
 import pytest
 
 from integration.errors import Permanent
-from integration.sandbox.amazon.state import parse_iso
+from integration.timeutil import parse_amazon_time
 from tests.amazon.conftest import sandbox
 
 
 def now_of(sim):
-    return parse_iso(sandbox(sim, "clock")["now"])
+    return parse_amazon_time(sandbox(sim, "clock")["now"])
 
 
 def test_search_pages_through_every_order_in_the_window(sim, client):
     until = now_of(sim) - timedelta(minutes=3)
     found = list(client.orders.search(created_after=until - timedelta(days=30), created_before=until, page_size=7))
-    expected = [o for o in sandbox(sim, "orders")["orders"] if parse_iso(o["createdTime"]) <= until]
+    expected = [o for o in sandbox(sim, "orders")["orders"] if parse_amazon_time(o["createdTime"]) <= until]
     assert sorted(o["orderId"] for o in found) == sorted(o["orderId"] for o in expected)
     assert len(found) > 7  # really paginated
     assert sim.violations == []

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from integration.sandbox.amazon import orders
 from integration.sandbox.amazon.orders import money
-from integration.sandbox.amazon.state import MARKETPLACES, iso, parse_iso
+from integration.sandbox.amazon.state import MARKETPLACES, iso
 from integration.sandbox.amazon.wire import Reply, Req, invalid, not_found
+from integration.timeutil import parse_amazon_time
 
 INCLUDED = {"BUYER", "RECIPIENT", "PROCEEDS", "EXPENSE", "PROMOTION", "CANCELLATION", "FULFILLMENT", "PACKAGES",
             "TAX", "PAYMENT", "FULFILLMENT_ORDERS"}
@@ -109,7 +110,7 @@ def _time(req: Req, name: str):
     if value is None:
         return None
     try:
-        return parse_iso(value)
+        return parse_amazon_time(value)
     except ValueError:
         raise invalid(f"{name} must be an ISO 8601 date-time, got {value!r}") from None
 
@@ -154,7 +155,7 @@ def search_orders(sim, req: Req) -> Reply:
     markets = set(req.many("marketplaceIds"))
     if len(markets) > 50:
         raise invalid("marketplaceIds accepts at most 50 values.")
-    end = cb or ub or parse_iso(cutoff)
+    end = cb or ub or parse_amazon_time(cutoff)
     key = "created" if ca else "updated"
     start = ca or ua
     rows = [o for o in orders.visible(state, now)

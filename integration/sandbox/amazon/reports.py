@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from integration.sandbox.amazon import documents, settlement
-from integration.sandbox.amazon.state import iso, parse_iso
+from integration.sandbox.amazon.state import iso
 from integration.sandbox.amazon.wire import ApiError, Reply, Req, invalid, not_found, public
+from integration.timeutil import parse_amazon_time
 
 SETTLEMENT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 ALL_ORDERS = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
@@ -49,7 +50,7 @@ def _settlements(state, now) -> None:
 
 
 def _all_orders(state, report: dict) -> bytes:
-    start, end = parse_iso(report["dataStartTime"]), parse_iso(report["dataEndTime"])
+    start, end = parse_amazon_time(report["dataStartTime"]), parse_amazon_time(report["dataEndTime"])
     lines = ["\t".join(ORDER_COLUMNS)]
     for o in sorted(state.orders.values(), key=lambda o: o["updated"]):
         if not start <= o["updated"] <= end or o["created"] > state.now():
@@ -133,9 +134,9 @@ def get_reports(sim, req: Req) -> Reply:
         size = req.one("pageSize", "10")
         if not size.isdigit() or not 1 <= int(size) <= 100:
             raise invalid("pageSize must be between 1 and 100.")
-        since = parse_iso(req.one("createdSince")) if req.one("createdSince") else state.now() - timedelta(days=90)
+        since = parse_amazon_time(req.one("createdSince")) if req.one("createdSince") else state.now() - timedelta(days=90)
         query = {"types": types, "statuses": statuses, "markets": req.many("marketplaceIds"), "size": int(size),
-                 "since": since, "until": parse_iso(req.one("createdUntil")) if req.one("createdUntil") else None,
+                 "since": since, "until": parse_amazon_time(req.one("createdUntil")) if req.one("createdUntil") else None,
                  "offset": 0}
     rows = [r for r in state.reports.values()
             if r["reportType"] in query["types"] and (not query["statuses"] or r["processingStatus"] in query["statuses"])

@@ -30,11 +30,6 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_iso(text: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 class SimClock:
     """Simulated UTC time: ``start + (monotonic elapsed) * scale + offset``; ``advance()`` moves it forward."""
 
