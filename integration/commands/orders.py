@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 
 from integration.commands.common import checked_settings, echo_json, enqueue
+from integration.timeutil import parse_amazon_time
 
 
 def _parse_since(text: str) -> datetime:
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_amazon_time(text)
     except ValueError:
         raise click.BadParameter(f"{text!r} is not an ISO 8601 date/time (e.g. 2026-11-01 or 2026-11-01T08:00Z)") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @click.group()
