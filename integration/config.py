@@ -21,6 +21,8 @@ REGION_ENDPOINTS = {
     "fe": "https://sellingpartnerapi-fe.amazon.com",
 }
 DEFAULT_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
+# Addresses that reach this machine only: a sandbox may listen there without credentials.
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass(frozen=True)

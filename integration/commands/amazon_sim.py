@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from integration.config import LOOPBACK
+
 
 @click.command("amazon-sim")
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -28,7 +30,7 @@ def amazon_sim(host, port, seed, orders, time_scale, seller_id, marketplaces, no
     from integration.sandbox.amazon.faults import parse_flag
     from integration.sandbox.amazon.server import Simulator
 
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if host not in LOOPBACK:
         click.echo(f"warning: listening on {host}, not loopback", err=True)
     try:
         rules = [parse_flag(f) for f in faults]

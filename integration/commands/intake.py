@@ -9,8 +9,8 @@ import threading
 import click
 
 from integration.commands.common import checked_settings
+from integration.config import LOOPBACK
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 log = logging.getLogger("slsync.intake")
 
 

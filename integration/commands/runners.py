@@ -11,10 +11,8 @@ import sys
 
 import click
 
-from integration.config import load_settings
+from integration.config import LOOPBACK, load_settings
 from integration.errors import ConfigError
-
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def _settings():

@@ -16,7 +16,6 @@ import threading
 from integration.ingest import Malformed, ingest
 
 log = logging.getLogger("slsync.intake")
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def celery_enqueue(task_name: str, args: list, queue: str) -> None:
