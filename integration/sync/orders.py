@@ -288,7 +288,7 @@ def sweep(ctx: Context, enqueue, *, now: datetime | None = None, max_pages: int 
     ctx.sl.set_cursor(SWEEP_CURSOR, mark_text)
     ctx.sl.record_event(Event("sweep", "orders", "swept", ctx.task_id,
                               {"from": start, "to": end, "queued": run.extra.get("queued", 0), "watermark": mark_text,
-                               "resumed": run.resumed}))
+                               "pages": run.total_pages}))
     return SweepResult(found, start, end, True, 0.0, run.pages)
 
 

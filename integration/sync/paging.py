@@ -3,17 +3,23 @@
 A listing of many pages outlasts one run: searchOrders allows one page every 180 s after a burst of 20, so a
 window of 200 pages takes ten hours. ``walk`` keeps the listing's progress in SL (``xAMZCursor.State``) after
 every page it has handed on: the query, Amazon's token for the next page and when Amazon issued it, the items
-done, the last key reached, and what the caller keeps with it (``extra``). A run stopped by the rate limit (or
-killed) resumes from there; the next run never starts again at page 1.
+passed, the last key and timestamp reached, and what the caller keeps with it (``extra``). A run stopped by the
+rate limit (or killed) resumes from there; no run starts again at page 1.
 
 How a listing resumes depends on its API (``Listing``):
 
-- **token kept** while Amazon says it lives (searchOrders: 24 hours), with a margin;
-- **re-query from the last key or timestamp reached** where the token is short-lived (getInventorySummaries:
-  30 seconds) or its life is undocumented (getReports): ``resume(query, progress)`` returns the query to run
-  again and how many of its first items were already done; those are skipped if the last of them is the key
-  reached, and handed on again otherwise (the listing changed under us; every consumer is idempotent);
-- a kept token that Amazon refuses anyway (400) falls back to the re-query.
+- **from the timestamp reached** (``keyset``), for listings sorted by a timestamp they can also filter on
+  (searchOrders by ``lastUpdatedAfter``; getReports, newest first, by ``createdUntil``): every page is asked for
+  from the timestamp the previous one reached (less a second of slack, the keys already handed on in that second
+  skipped). Nothing is skipped when the list changes while it is read: an order updated mid-sweep leaves the
+  window instead of shifting every later order one place up under an offset-based token (reproduced against the
+  simulator: 19 of 5,000 orders never seen). The query and its token are still kept; a page that brings nothing
+  new (more orders in one second than a page holds) follows Amazon's token instead.
+- **token kept** while Amazon says it lives (getInventorySummaries within a run; its token lives 30 s), then
+- **re-query and skip what was done**: the same query from the start, its first items (as many as were passed)
+  skipped if the last of them is the key reached, handed on again otherwise (the list changed; every consumer
+  is idempotent).
+- A kept token that Amazon refuses anyway (400) falls back to the re-query.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from integration.amazon.orders import amazon_time
 from integration.errors import Permanent, Transient
 from integration.sync.context import Context
 from integration.timeutil import parse_amazon_time
@@ -39,9 +46,9 @@ class Listing:
     pages: Callable[[Context, dict, str], Iterator]  # (ctx, query, token) -> integration.amazon.paging.Page, ...
     key: Callable[[object], str]                     # an item's key (the last one reached is kept)
     token_life: timedelta | None = None              # None: not documented, never reused across runs
-    # (query, progress) -> (the query to run again, how many of its first items were done already)
-    resume: Callable[[dict, dict], tuple[dict, int]] | None = None
-    mark: Callable[[object], str] | None = None      # an item's timestamp, for a re-query "up to the mark"
+    mark: Callable[[object], str] | None = None      # an item's timestamp (ISO 8601), for the keyset rule
+    # (query, timestamp reached) -> the query for the rest of the list, one second of slack included
+    keyset: Callable[[dict, str], dict] | None = None
 
 
 @dataclass
@@ -52,7 +59,8 @@ class Walk:
     extra: dict = field(default_factory=dict)
     query: dict = field(default_factory=dict)
     retry_after: float = 0.0       # when not done: the earliest a next run can get a page
-    resumed: str = ""              # "", "token" or "requery": how this run picked up
+    resumed: str = ""              # "", "keyset", "token" or "requery": how this run picked up
+    total_pages: int = 0           # pages read for this query over all its runs
 
 
 def is_rate_pause(exc: Transient) -> bool:
@@ -66,29 +74,33 @@ def walk(ctx: Context, listing: Listing, new_query: Callable[[], dict],
 
     ``new_query()`` is called only when no listing is in progress. ``extra`` is the caller's own dict, saved with
     the progress (e.g. the earliest order queued). A rate pause returns ``Walk(done=False, retry_after=...)``;
-    any other error goes up with the progress saved up to the last page handed on, so nothing handed on is
-    handed on again by the token path, and a re-query hands on again only what it cannot prove was done.
+    any other error goes up with the progress saved up to the last page handed on.
     """
     progress = ctx.sl.get_progress(listing.name)
-    resumed, skip = "", 0
+    resumed, skip, token = "", 0, ""
     if progress:
-        query, token = progress["query"], progress.get("token", "")
-        if token and not _token_alive(ctx, listing, progress):
-            token = ""
-        if token:
-            resumed = "token"
-        elif progress.get("pages"):
-            resumed = "requery"
-            query, skip = (listing.resume or _same_query)(query, progress)
-            progress.update(query=query, items=skip)
+        token = progress.get("token", "") if _token_alive(ctx, listing, progress) else ""
+        if progress.get("pages"):
+            if listing.keyset and progress.get("mark") and not token:
+                resumed = "keyset"
+            elif token:
+                resumed = "token"
+            else:
+                resumed, skip = "requery", int(progress.get("items", 0))
+                progress["items"] = 0
     else:
-        query, token = new_query(), ""
-        progress = {"query": query, "token": "", "token_at": "", "pages": 0, "items": 0, "last_key": "",
-                    "mark": "", "at_mark": 0, "extra": {}}
+        progress = {"query": new_query(), "token": "", "token_at": "", "pages": 0, "items": 0, "last_key": "",
+                    "mark": "", "recent": {}, "extra": {}}
+    query = progress["query"]
     result = Walk(False, 0, 0, progress["extra"], query, resumed=resumed)
     skipped: list = []
-    listing_pages = listing.pages(ctx, query, token)
+    listing_pages = None
     while True:
+        if listing.keyset and not token and progress.get("mark"):
+            listing_pages = None           # a fresh query from the timestamp reached
+        if listing_pages is None:
+            q = listing.keyset(query, progress["mark"]) if listing.keyset and progress.get("mark") else query
+            listing_pages = listing.pages(ctx, q, token)
         try:
             page = next(listing_pages)
         except StopIteration:
@@ -102,23 +114,26 @@ def walk(ctx: Context, listing: Listing, new_query: Callable[[], dict],
             if token and result.pages == 0 and exc.details.get("status") == 400:
                 # Amazon refused the kept token (expired early, or not valid here): re-query instead
                 log.warning("%s: page token refused (%s); re-querying", listing.name, exc.message)
-                ctx.sl.set_progress(listing.name, {**progress, "token": ""})
+                ctx.sl.set_progress(listing.name, {**progress, "token": "", "token_at": ""})
                 return walk(ctx, listing, new_query, on_page, max_pages=max_pages)
             raise
-        batch = list(page.items)
+        batch = [i for i in page.items if listing.key(i) not in progress["recent"]] if listing.keyset \
+            else list(page.items)
         if skip:
             batch, skip = _skip(batch, skip, progress.get("last_key", ""), listing.key, skipped)
         if not page.next_token and skip and skipped:
-            batch = skipped + batch    # the listing shrank under us: hand on again what could not be proved done
+            batch = skipped + batch    # the list shrank under us: hand on again what could not be proved done
         if batch:
             on_page(batch, progress["extra"])
             _note_reached(progress, listing, batch)
-        progress.update(token=page.next_token, token_at=_now(ctx) if page.next_token else "",
-                        pages=progress["pages"] + 1, items=progress["items"] + len(page.items))
+        # keyset: ask afresh from the timestamp reached, unless this page brought nothing new (follow the token)
+        token = page.next_token if (not listing.keyset or not batch) else ""
+        progress.update(token=token, token_at=_now(ctx) if token else "", pages=progress["pages"] + 1,
+                        items=progress["items"] + len(page.items))
         result.pages, result.items = result.pages + 1, result.items + len(batch)
+        result.total_pages = progress["pages"]
         if not page.next_token:
             break
-        token = page.next_token
         ctx.sl.set_progress(listing.name, progress)
         if max_pages is not None and result.pages >= max_pages:
             return result
@@ -131,15 +146,18 @@ def _note_reached(progress: dict, listing: Listing, batch: list) -> None:
     progress["last_key"] = listing.key(batch[-1])
     if listing.mark is None:
         return
+    recent = progress["recent"]
     for item in batch:
-        mark = listing.mark(item)
-        progress["at_mark"] = progress["at_mark"] + 1 if mark == progress.get("mark") else 1
-        progress["mark"] = mark
+        recent[listing.key(item)] = listing.mark(item)
+    progress["mark"] = listing.mark(batch[-1])
+    reached = parse_amazon_time(progress["mark"])
+    # keep the keys of the last two seconds: the next query starts a second before the mark
+    progress["recent"] = {k: m for k, m in recent.items() if abs((parse_amazon_time(m) - reached).total_seconds()) <= 2}
 
 
 def _skip(batch: list, skip: int, last_key: str, key, skipped: list) -> tuple[list, int]:
-    """Drop the first ``skip`` items (done in an earlier run); when the last one dropped is not the key reached
-    then, the listing changed since: give back everything dropped, to be handed on again."""
+    """Drop the first ``skip`` items (passed in an earlier run); when the last one dropped is not the key reached
+    then, the list changed since: give back everything dropped, to be handed on again."""
     take = min(skip, len(batch))
     skipped.extend(batch[:take])
     rest, skip = batch[take:], skip - take
@@ -150,12 +168,8 @@ def _skip(batch: list, skip: int, last_key: str, key, skipped: list) -> tuple[li
     return rest, skip
 
 
-def _same_query(query: dict, progress: dict) -> tuple[dict, int]:
-    return query, int(progress.get("items", 0))
-
-
 def _token_alive(ctx: Context, listing: Listing, progress: dict) -> bool:
-    if listing.token_life is None or not progress.get("token_at"):
+    if not progress.get("token") or listing.token_life is None or not progress.get("token_at"):
         return False
     issued = parse_amazon_time(progress["token_at"])
     return ctx.amazon.server_now() - issued < listing.token_life * TOKEN_MARGIN
@@ -166,31 +180,32 @@ def _now(ctx: Context) -> str:
     return now.isoformat(timespec="seconds")
 
 
+def _shift(stamp: str, seconds: int) -> str:
+    return amazon_time(parse_amazon_time(stamp) + timedelta(seconds=seconds))
+
+
 # -- the listings the product reads ------------------------------------------------------------------------
 def orders_listing(name: str) -> Listing:
-    """searchOrders over a last-updated window (query: ``after``, ``before``). Its token lives 24 hours; past
-    that the window is read again from its start: orders already settled in SL are skipped by the sweep, and
-    imports are idempotent."""
+    """searchOrders over a last-updated window (query: ``after``, ``before``), oldest update first; each page
+    asked for from the last update reached (``lastUpdatedAfter``), so an order changed mid-sweep (it leaves the
+    window, and the next window finds it) never shifts another one out of sight."""
     def pages(ctx: Context, query: dict, token: str):
         return ctx.amazon.orders.search_pages(last_updated_after=query["after"], last_updated_before=query["before"],
                                               token=token)
     return Listing(name, pages, key=lambda o: o["orderId"], token_life=timedelta(hours=24),
-                   resume=lambda query, progress: (query, 0))
+                   mark=lambda o: o["lastUpdatedTime"],
+                   keyset=lambda query, mark: {**query, "after": max(query["after"], _shift(mark, -1))})
 
 
 def reports_listing(name: str) -> Listing:
-    """getReports, newest first (query: ``types``, ``since``, optional ``until``). The token's life is not
-    documented: a later run re-queries up to the creation time reached (``createdUntil``) and skips the reports of
-    that same time it had handed on already."""
+    """getReports, newest first (query: ``types``, ``since``, optional ``until``); each page asked for up to the
+    creation time reached (``createdUntil``). Its token's life is not documented, so it is never kept across runs."""
     def pages(ctx: Context, query: dict, token: str):
         return ctx.amazon.reports.list_pages(query["types"], created_since=query.get("since"),
                                              created_until=query.get("until"), token=token)
-
-    def resume(query: dict, progress: dict) -> tuple[dict, int]:
-        if not progress.get("mark"):
-            return query, int(progress.get("items", 0))
-        return {**query, "until": progress["mark"]}, int(progress.get("at_mark", 0))
-    return Listing(name, pages, key=lambda rep: rep.report_id, resume=resume, mark=lambda rep: rep.created_time)
+    return Listing(name, pages, key=lambda rep: rep.report_id, mark=lambda rep: rep.created_time,
+                   keyset=lambda query, mark: {**query, "until": min(filter(None, (query.get("until"),
+                                                                                   _shift(mark, 1))))})
 
 
 def fba_listing(name: str) -> Listing:
