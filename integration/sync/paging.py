@@ -171,8 +171,8 @@ def _skip(batch: list, skip: int, last_key: str, key, skipped: list) -> tuple[li
 def _token_alive(ctx: Context, listing: Listing, progress: dict) -> bool:
     if not progress.get("token") or listing.token_life is None or not progress.get("token_at"):
         return False
-    issued = parse_amazon_time(progress["token_at"])
-    return ctx.amazon.server_now() - issued < listing.token_life * TOKEN_MARGIN
+    issued = parse_amazon_time(progress["token_at"])   # Amazon's clock read afresh: no quota spent
+    return ctx.amazon.server_now(fresh=True) - issued < listing.token_life * TOKEN_MARGIN
 
 
 def _now(ctx: Context) -> str:
@@ -198,11 +198,12 @@ def orders_listing(name: str) -> Listing:
 
 
 def reports_listing(name: str) -> Listing:
-    """getReports, newest first (query: ``types``, ``since``, optional ``until``); each page asked for up to the
+    """getReports, newest first (query: ``types``, ``since``, optional ``until``, ``page_size``); each page asked for up to the
     creation time reached (``createdUntil``). Its token's life is not documented, so it is never kept across runs."""
     def pages(ctx: Context, query: dict, token: str):
         return ctx.amazon.reports.list_pages(query["types"], created_since=query.get("since"),
-                                             created_until=query.get("until"), token=token)
+                                             created_until=query.get("until"), page_size=query.get("page_size", 100),
+                                             token=token)
     return Listing(name, pages, key=lambda rep: rep.report_id, mark=lambda rep: rep.created_time,
                    keyset=lambda query, mark: {**query, "until": min(filter(None, (query.get("until"),
                                                                                    _shift(mark, 1))))})
