@@ -21,6 +21,8 @@ REGION_ENDPOINTS = {
     "fe": "https://sellingpartnerapi-fe.amazon.com",
 }
 DEFAULT_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
+# Amazon's official models (notification schemas, the simulator's contract), read where they lie beside the repository.
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sp-api-models"
 # Addresses that reach this machine only: a sandbox may listen there without credentials.
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -68,6 +70,7 @@ class Settings:
     lease_seconds: float
     orders_sweep_seconds: float
     fulfillment_sweep_seconds: float
+    ca_bundle: str = ""  # CA certificates for HTTPS to Amazon (file or folder); empty = requests' own bundle
     spapi_time_scale: float = 1.0
     spapi_rate_margin: float = 0.9
 
@@ -124,6 +127,13 @@ class _Reader:
         parsed = urlparse(value)
         if parsed.scheme not in schemes or not (parsed.netloc or parsed.path):
             raise ConfigError(f"{name} must be a URL with scheme {' or '.join(schemes)}, got {value!r}")
+        return value
+
+    def path(self, name: str, default: str = "", *, folder: bool = False) -> str:
+        """A file (or with ``folder``, a folder) that must exist when the variable is set; ``default`` is not checked."""
+        value = self.text(name, default)
+        if value != default and not (Path(value).is_dir() if folder else Path(value).exists()):
+            raise ConfigError(f"{name} must be {'a folder' if folder else 'a file or folder'} that exists, got {value!r}")
         return value
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -189,7 +199,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
         intake_api_key_header=r.text("INTAKE_API_KEY_HEADER", "x-api-key"),
         intake_max_body=r.integer("INTAKE_MAX_BODY", 256 * 1024, minimum=1024),
         intake_threads=r.integer("INTAKE_THREADS", 8, minimum=1, maximum=256),
-        spapi_models_dir=r.text("SPAPI_MODELS_DIR", ""),
+        spapi_models_dir=r.path("SPAPI_MODELS_DIR", str(DEFAULT_MODELS_DIR), folder=True),
         sqs_endpoint_url=r.text("SQS_ENDPOINT_URL", ""),
         sqs_region=r.text("SQS_REGION", "us-east-1"),
         sqs_wait_seconds=r.integer("SQS_WAIT_SECONDS", 20, minimum=0, maximum=20),
@@ -211,6 +221,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
         lease_seconds=lease,
         orders_sweep_seconds=r.number("ORDERS_SWEEP_SECONDS", 300.0, minimum=1.0),
         fulfillment_sweep_seconds=r.number("FULFILLMENT_SWEEP_SECONDS", 120.0, minimum=1.0),
+        ca_bundle=r.path("REQUESTS_CA_BUNDLE") or r.path("CURL_CA_BUNDLE"),
         spapi_time_scale=r.number("SPAPI_TIME_SCALE", 1.0, minimum=0.001),
         spapi_rate_margin=r.number("SPAPI_RATE_MARGIN", 0.95, minimum=0.1),
     )

@@ -83,7 +83,8 @@ class AmazonClient:
         limiter = ClientRateLimiter(r, s.seller_id, time_scale=scale, table=safe_table(margin))
         breaker = Breaker(r, "amazon", fail_max=s.breaker_fail_max, window=s.breaker_window,
                           reset_timeout=s.breaker_reset_timeout)
-        transport = Transport(s.spapi_endpoint, tokens, limiter, breaker, session=session, timeout=s.http_timeout)
+        transport = Transport(s.spapi_endpoint, tokens, limiter, breaker, session=session, timeout=s.http_timeout,
+                              ca_bundle=s.ca_bundle)
         transport.time_scale = scale
         if margin is not None:
             transport.margin = margin

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -49,12 +48,12 @@ class ApiResponse:
 
 class Transport:
     def __init__(self, endpoint: str, tokens, limiter, breaker, *, session: requests.Session | None = None,
-                 timeout: float = 20.0):
+                 timeout: float = 20.0, ca_bundle: str = ""):
         self.endpoint = endpoint.rstrip("/")
         self.tokens, self.limiter, self.breaker = tokens, limiter, breaker
         self.session = session or requests.Session()
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-        settle_environment(self.session, self.endpoint)
+        settle_environment(self.session, self.endpoint, ca_bundle)
         self.timeout = timeout
         self._learned: dict[str, str] = {}
         self._closed_until = 0.0
@@ -190,18 +189,18 @@ class Transport:
         raise Permanent(f"{op}: Amazon refused the request ({status}) {summary}", details=details)
 
 
-def settle_environment(session: requests.Session, endpoint: str) -> None:
+def settle_environment(session: requests.Session, endpoint: str, ca_bundle: str = "") -> None:
     """Take requests' environment settings (proxies, CA bundle) once, instead of on every call.
 
     By default requests re-reads os.environ for proxies on each request (about 1 ms on a busy host); the
     values are the same for the life of the process, so they are settled here and ``trust_env`` turned off.
+    The CA bundle is the setting's (REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE, read in ``integration.config``).
     """
     if not session.trust_env:
         return
     session.proxies = {**requests.utils.get_environ_proxies(endpoint), **session.proxies}
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle and session.verify is True:
-        session.verify = bundle
+    if ca_bundle and session.verify is True:
+        session.verify = ca_bundle
     session.trust_env = False
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import jsonschema
 
+from integration.config import DEFAULT_MODELS_DIR
+
 log = logging.getLogger("slsync.intake")
-DEFAULT_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference" / "sp-api-models"
 FILES = {
     "ORDER_CHANGE": "OrderChangeNotification.json",
     "FBA_INVENTORY_AVAILABILITY_CHANGES": "FBAInventoryAvailabilityChangeNotification.json",
@@ -54,7 +55,7 @@ class Schemas:
     """Validators per notification type, loaded once per process."""
 
     def __init__(self, directory: str | Path | None = None):
-        self.dir = Path(directory) if directory else DEFAULT_DIR
+        self.dir = Path(directory or DEFAULT_MODELS_DIR)
         self._lock = threading.Lock()
         self._validators: dict[str, object] = {}
         self.official = (self.dir / FILES["ORDER_CHANGE"]).is_file()

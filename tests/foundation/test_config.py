@@ -25,11 +25,28 @@ BASE = {"SLSYNC_SANDBOX": "true"}
         ("SL_DSN", "just-a-name", "SL_DSN must be sqlite:///path or an ODBC connection string"),
         ("FLOWER_BASIC_AUTH", "nopassword", "FLOWER_BASIC_AUTH must be user:password"),
         ("SLSYNC_SANDBOX", "maybe", "SLSYNC_SANDBOX must be true or false"),
+        ("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem", "REQUESTS_CA_BUNDLE must be a file or folder that exists"),
+        ("SPAPI_MODELS_DIR", "/nonexistent/models", "SPAPI_MODELS_DIR must be a folder that exists"),
     ],
 )
 def test_a_bad_value_names_the_variable(name, value, expected):
     with pytest.raises(ConfigError, match=expected):
         load_settings({**BASE, name: value})
+
+
+def test_the_amazon_session_trusts_the_ca_bundle_of_the_settings(tmp_path, r):
+    import requests
+
+    from integration.amazon.client import AmazonClient
+
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("")
+    assert load_settings(BASE).ca_bundle == ""
+    assert load_settings({**BASE, "CURL_CA_BUNDLE": str(bundle)}).ca_bundle == str(bundle)
+    assert load_settings({**BASE, "REQUESTS_CA_BUNDLE": str(tmp_path), "CURL_CA_BUNDLE": "/elsewhere"}).ca_bundle == str(tmp_path)
+    s = load_settings({**BASE, "REQUESTS_CA_BUNDLE": str(bundle)})
+    session = AmazonClient.from_settings(s, r, session=requests.Session()).transport.session
+    assert session.verify == str(bundle) and session.trust_env is False
 
 
 def test_production_requires_credentials_and_seller():

@@ -13,9 +13,6 @@ from pathlib import Path
 
 import jsonschema
 
-ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_DIR = ROOT.parent / "shared" / "reference" / "sp-api-models"
-
 # Simulator operation name -> (model file, operationId in that model)
 OPERATIONS = {
     "searchOrders": ("orders_2026-01-01.json", "searchOrders"),
@@ -59,7 +56,12 @@ class Models:
 
     @classmethod
     def find(cls, directory: str | os.PathLike | None = None) -> Models | None:
-        path = Path(directory or os.environ.get("SPAPI_MODELS_DIR") or DEFAULT_DIR)
+        """The models in ``directory`` (default: the SPAPI_MODELS_DIR setting), or None where they are absent."""
+        if not directory:
+            from integration.config import settings
+
+            directory = settings().spapi_models_dir
+        path = Path(directory)
         return cls(path) if (path / "orders_2026-01-01.json").is_file() else None
 
     def doc(self, name: str) -> dict:
