@@ -23,6 +23,9 @@ REGION_ENDPOINTS = {
 DEFAULT_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 # Amazon's official models (notification schemas, the simulator's contract), read where they lie beside the repository.
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sp-api-models"
+# Share of Amazon's rate the fleet's token bucket asks for (SPAPI_RATE_MARGIN's default): a little under what Amazon
+# allows, so latency jitter between our bucket and Amazon's never costs a 429.
+DEFAULT_RATE_MARGIN = 0.95
 # Addresses that reach this machine only: a sandbox may listen there without credentials.
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -72,7 +75,7 @@ class Settings:
     fulfillment_sweep_seconds: float
     ca_bundle: str = ""  # CA certificates for HTTPS to Amazon (file or folder); empty = requests' own bundle
     spapi_time_scale: float = 1.0
-    spapi_rate_margin: float = 0.9
+    spapi_rate_margin: float = DEFAULT_RATE_MARGIN
 
     @property
     def has_lwa_credentials(self) -> bool:
@@ -223,7 +226,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
         fulfillment_sweep_seconds=r.number("FULFILLMENT_SWEEP_SECONDS", 120.0, minimum=1.0),
         ca_bundle=r.path("REQUESTS_CA_BUNDLE") or r.path("CURL_CA_BUNDLE"),
         spapi_time_scale=r.number("SPAPI_TIME_SCALE", 1.0, minimum=0.001),
-        spapi_rate_margin=r.number("SPAPI_RATE_MARGIN", 0.95, minimum=0.1),
+        spapi_rate_margin=r.number("SPAPI_RATE_MARGIN", DEFAULT_RATE_MARGIN, minimum=0.1),
     )
     if settings.spapi_rate_margin > 1.0:
         raise ConfigError(f"SPAPI_RATE_MARGIN must be <= 1 (a share of Amazon's rate), got {settings.spapi_rate_margin}")

@@ -22,15 +22,15 @@ from integration.amazon.orders import Orders
 from integration.amazon.reports import Reports
 from integration.amazon.sellers import Sellers
 from integration.amazon.transport import Transport
+from integration.config import DEFAULT_RATE_MARGIN
 from integration.guard import Breaker
 
 
 def safe_table(margin: float | None = None) -> dict[str, tuple[float, int]]:
-    """The published limits with the safety margin on the rate (SPAPI_RATE_MARGIN; x 0.95 by default)."""
-    from integration.amazon.transport import SAFETY
+    """The published limits with the safety margin on the rate (SPAPI_RATE_MARGIN; DEFAULT_RATE_MARGIN by default)."""
     from integration.guard.limits import PUBLISHED
 
-    margin = SAFETY if margin is None else margin
+    margin = DEFAULT_RATE_MARGIN if margin is None else margin
     return {op: (rate * margin, burst) for op, (rate, burst) in PUBLISHED.items()}
 
 
@@ -79,13 +79,12 @@ class AmazonClient:
         tokens = TokenProvider(r, session, token_url=s.lwa_token_url, client_id=s.lwa_client_id,
                                client_secret=s.lwa_client_secret, refresh_token=s.lwa_refresh_token,
                                timeout=s.http_timeout, time_scale=scale)
-        margin = getattr(s, "spapi_rate_margin", None)
+        margin = getattr(s, "spapi_rate_margin", DEFAULT_RATE_MARGIN)
         limiter = ClientRateLimiter(r, s.seller_id, time_scale=scale, table=safe_table(margin))
         breaker = Breaker(r, "amazon", fail_max=s.breaker_fail_max, window=s.breaker_window,
                           reset_timeout=s.breaker_reset_timeout)
         transport = Transport(s.spapi_endpoint, tokens, limiter, breaker, session=session, timeout=s.http_timeout,
                               ca_bundle=s.ca_bundle)
         transport.time_scale = scale
-        if margin is not None:
-            transport.margin = margin
+        transport.margin = margin
         return cls(transport, seller_id=s.seller_id, marketplace_ids=s.marketplace_ids)

@@ -24,6 +24,7 @@ from email.utils import parsedate_to_datetime
 
 import requests
 
+from integration.config import DEFAULT_RATE_MARGIN
 from integration.errors import Permanent, Transient
 from integration.guard.breaker import counts_as_failure
 
@@ -31,9 +32,6 @@ log = logging.getLogger("slsync.amazon")
 USER_AGENT = (f"sl-amazon-sync/0.1 (Language=Python/{platform.python_version()}; "
               f"Platform={platform.system()}/{platform.release()})")
 TOKEN_PROBLEMS = ("expired", "invalid", "missing", "revoked")
-# Stay a little under what Amazon allows, so latency jitter between our bucket and Amazon's never costs a 429
-# (the default; SPAPI_RATE_MARGIN sets it per deployment).
-SAFETY = 0.9
 # A closed breaker is re-read from Redis at most this often per process; a failure seen here re-reads at once.
 BREAKER_RECHECK = 0.5
 
@@ -57,7 +55,7 @@ class Transport:
         self.timeout = timeout
         self._learned: dict[str, str] = {}
         self._closed_until = 0.0
-        self.margin = SAFETY  # share of Amazon's rate our bucket asks for (AmazonClient sets SPAPI_RATE_MARGIN)
+        self.margin = DEFAULT_RATE_MARGIN  # share of Amazon's rate our bucket asks for; AmazonClient sets the setting
 
     def call(self, op: str, method: str, path: str, *, params: dict | None = None, body: dict | None = None,
              shape: tuple[str, ...] = (), scope: str | None = None) -> ApiResponse:
