@@ -40,6 +40,8 @@ CANCELLATION = "CANCEL"      # ... of the credit memo for a cancellation (no ref
 
 
 class SLGateway:
+    FENCED_ENTITIES = frozenset(state.BINDINGS)   # lease entities whose SL writes are fenced
+
     def __init__(self, dsn: str, cpny_id: str | None = None):
         if cpny_id is None:
             from integration.config import settings

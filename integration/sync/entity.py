@@ -23,21 +23,30 @@ def hold_entity(ctx: Context, entity: str, key: str, *, ttl: float | None = None
                 keepalive: bool = True) -> Iterator[Lease]:
     """``with hold_entity(ctx, "order", oid): ...``; raises ``LeaseBusy`` (Transient) when someone holds it.
 
-    A write refused because SL holds a higher fence than Redis handed out while Redis still says we hold the
-    lease means Redis is behind SL (restored from an old snapshot, a failover that lost increments): the
+    A write refused because this holder's lease was lost (the keep-alive found it gone) is retried once the
+    lease can be had again: nothing says another holder did the work. A write refused because SL holds a higher
+    fence than Redis handed out while Redis still says we hold the lease means Redis is behind SL (restored from an old snapshot, a failover that lost increments): the
     counter is lifted above SL's number and the work is retried as ``Transient``. A refusal while Redis says
     the lease is someone else's (or gone) is a stale holder: ``Superseded`` goes up and the work stops.
     A lease found expired at release, after the work finished, is logged: the fence guarded every write.
     """
-    lease = Lease(ctx.redis, entity, key, ttl=ttl or ctx.settings.lease_seconds, keepalive=keepalive,
-                  epoch_source=ctx.sl.next_fence_epoch)
+    ttl = ttl or ctx.settings.lease_seconds
+    # Only entities with a binding in SL are fenced there; the others (sweeps, pacers) need no epoch from SL.
+    fenced = entity in ctx.sl.FENCED_ENTITIES
+    lease = Lease(ctx.redis, entity, key, ttl=ttl, keepalive=keepalive,
+                  epoch_source=ctx.sl.next_fence_epoch if fenced else None)
     with lease:
         try:
-            with ctx.sl.fenced(lease.fence_token()):
+            with ctx.sl.fenced(lease.fence_token() if fenced else None):
                 yield lease
         except Superseded as exc:
             stored = exc.details.get("stored")
-            if stored is not None and not lease.lost and lease.held() and lease.raise_floor(int(stored)):
+            if stored is None:
+                # our lease was lost (a pause, an outage) and nothing says anyone else did the work: do it again
+                # once the lease can be had; the fence keeps that safe if someone else holds it by then
+                raise Transient(f"{entity} {key}: {exc.message}; trying again under a new lease",
+                                retry_after=ttl) from exc
+            if not lease.lost and lease.held() and lease.raise_floor(int(stored)):
                 raise Transient(f"{entity} {key}: Redis's fencing counter was behind SL's ({stored}); lifted, "
                                 "retrying with a new number", retry_after=0.05) from exc
             raise
