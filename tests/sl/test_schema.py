@@ -113,3 +113,56 @@ def test_db_init_sandbox_seeds_the_demo_company_once(tmp_path):
     assert "already seeded" in CliRunner().invoke(db_command, ["init", "--dsn", dsn, "--sandbox"]).output
     check = CliRunner().invoke(db_command, ["check", "--dsn", dsn])
     assert check.exit_code == 0 and "26/26" in check.output
+
+
+def _as_before_fencing(table):
+    """The xAMZ table as an earlier version created it: no fence columns, no listing state."""
+    from dataclasses import replace
+
+    dropped = {"Fence", "FenceOwner", "State"}
+    return replace(table, columns=tuple(c for c in table.columns if c.name not in dropped), by_name={})
+
+
+def test_db_init_upgrades_xamz_tables_an_earlier_version_made(dsn):
+    """A production database from before fencing: `db check` names what is missing, `db init` adds it, and the
+    gateway then fences, keys documents and keeps listing progress there."""
+    from integration.commands.db import db as db_command
+    from integration.fence import Fence
+    from integration.sl import open_gateway
+    from integration.sl.rows import forget_plans
+    from tests.sl.builders import a_binding, an_order
+
+    old = Database(dsn)
+    old.execute_script([f'DROP TABLE "{name}"' for name in schema.XAMZ])
+    old.execute_script(schema.render(old.dialect, [_as_before_fencing(t) for name, t in schema.XAMZ.items()
+                                                   if name != "xAMZDocument"]))
+    old.close()
+    forget_plans()
+    check = CliRunner().invoke(db_command, ["check", "--dsn", dsn])
+    assert check.exit_code == 1 and "xAMZOrder lacks Fence, FenceOwner" in check.output
+    assert "missing xAMZDocument" in check.output
+    result = CliRunner().invoke(db_command, ["init", "--dsn", dsn])
+    assert result.exit_code == 0 and "xAMZDocument" in result.output, result.output
+    assert CliRunner().invoke(db_command, ["check", "--dsn", dsn]).exit_code == 0
+    gw = open_gateway(dsn, "AMZDEMO")
+    try:
+        order = an_order(lines=1)
+        with gw.fenced(Fence("order", order.CustOrdNbr, 3, "o" * 32)):
+            ord_nbr = gw.create_sales_order(order, a_binding(order))
+            gw.create_invoice(ord_nbr)
+        assert gw.get_order_binding(order.CustOrdNbr).fence == 3
+        assert sandbox.count(gw.db, "xAMZDocument", {"AmazonOrderId": order.CustOrdNbr}) == 1
+        gw.set_progress("orders.sweep", {"query": {"after": "a"}})
+        assert gw.get_progress("orders.sweep") == {"query": {"after": "a"}}
+    finally:
+        gw.close()
+
+
+def test_sql_server_upgrade_and_unique_keys_render_as_t_sql():
+    mssql = dialect.SQLServerDialect()
+    fence = schema.XAMZ["xAMZOrder"].column("Fence")
+    assert mssql.add_column_sql("xAMZOrder", fence) == 'ALTER TABLE "xAMZOrder" ADD "Fence" BIGINT NOT NULL DEFAULT 0'
+    ddl = schema.render(mssql, [schema.XAMZ["xAMZDocument"]])
+    assert 'CONSTRAINT "xAMZDocument0" PRIMARY KEY ("AmazonOrderId", "DocType", "EventKey")' in ddl[0]
+    assert ddl[-1] == ("IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE name = N'xAMZDocument1') "
+                       'CREATE UNIQUE INDEX "xAMZDocument1" ON "xAMZDocument" ("CpnyID", "DocType", "RefNbr")')
