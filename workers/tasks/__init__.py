@@ -1,3 +1,1 @@
-"""Thin task modules, one per flow. Importing this package registers every task with the app."""
-
-from workers.tasks import fulfillment, orders, system  # noqa: F401
+"""Thin task modules, one per flow. ``workers.app`` lists them (``TASK_MODULES``); Celery imports them at start."""
