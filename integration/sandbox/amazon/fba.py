@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integration.sandbox.amazon.state import iso
+from integration.sandbox.amazon.state import iso, on_tick
 from integration.sandbox.amazon.wire import Reply, Req, invalid
 
 
@@ -15,6 +15,7 @@ def seed_inventory(state) -> None:
                                      "unfulfillable": r.choice((0, 0, 1, 3)), "updated": state.clock.start}
 
 
+@on_tick
 def tick(state, now) -> None:
     """Inbound stock moves one step per simulated day: working -> shipped -> receiving -> fulfillable."""
     day = int((now - state.clock.start).total_seconds() // 86400)

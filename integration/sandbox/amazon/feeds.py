@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from integration.sandbox.amazon import documents, listings
 from integration.sandbox.amazon.limits import QUOTA_EXCEEDED, Window
-from integration.sandbox.amazon.state import iso
+from integration.sandbox.amazon.state import iso, on_tick
 from integration.sandbox.amazon.wire import Reply, Req, invalid, not_found, public
 
 QUEUE, WORK = timedelta(seconds=30), timedelta(seconds=60)
@@ -95,6 +95,7 @@ def _process(state, feed: dict) -> tuple[str, dict | None]:
     return "DONE", report
 
 
+@on_tick
 def tick(state, now) -> None:
     for feed in state.feeds.values():
         created = feed["_created"]

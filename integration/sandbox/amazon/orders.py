@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from integration.sandbox.amazon import people
-from integration.sandbox.amazon.state import MARKETPLACES, iso
+from integration.sandbox.amazon.state import MARKETPLACES, iso, on_tick
 
 CENT = Decimal("0.01")
 TAX_RATES = {"US": Decimal("0.0825"), "CA": Decimal("0.13"), "DE": Decimal("0.19"), "GB": Decimal("0.20"),
@@ -155,6 +155,7 @@ def apply(state, order: dict, kind: str, data: dict, at: datetime) -> bool:
     return True
 
 
+@on_tick
 def tick(state, now: datetime) -> None:
     for order in state.orders.values():
         while order["events"] and order["events"][0][0] <= now:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from integration.sandbox.amazon import documents, settlement
-from integration.sandbox.amazon.state import iso
+from integration.sandbox.amazon.state import iso, on_tick
 from integration.sandbox.amazon.wire import ApiError, Reply, Req, invalid, not_found, public
 from integration.timeutil import parse_amazon_time
 
@@ -83,6 +83,7 @@ def _finish(state, report: dict, status: str, now) -> None:
     state.notify("REPORT_PROCESSING_FINISHED", {"reportProcessingFinishedNotification": payload})
 
 
+@on_tick
 def tick(state, now) -> None:
     _settlements(state, now)
     for report in state.reports.values():

@@ -27,6 +27,7 @@ from integration.sandbox.amazon import (
     sandbox_api,
     sellers,
 )
+from integration.sandbox.amazon import orders as orders_mod
 from integration.sandbox.amazon.faults import Faults
 from integration.sandbox.amazon.limits import QUOTA_EXCEEDED, Buckets
 from integration.sandbox.amazon.models import Models
@@ -99,9 +100,13 @@ class Simulator:
                  notify_url: str | None = None, models_dir: str | None = None,
                  history_days: float = 15.0, future_days: float = 1.0):
         self.clock = SimClock(time_scale)
-        self.state = SellerState(seed=seed, orders=orders, clock=self.clock, seller_id=seller_id,
-                                 marketplace_ids=tuple(marketplace_ids), history_days=history_days,
-                                 future_days=future_days)
+        self.state = SellerState(seed=seed, clock=self.clock, seller_id=seller_id,
+                                 marketplace_ids=tuple(marketplace_ids))
+        # The seller's starting data, in this order (the steps share the state's seeded random numbers).
+        listings.seed_listings(self.state)
+        fba.seed_inventory(self.state)
+        orders_mod.seed_orders(self.state, orders, history_days=history_days, future_days=future_days)
+        reports.seed_settlements(self.state)
         self.models = Models.find(models_dir)
         self.state.models = self.models
         self.validate = bool(self.models) if validate is None else (validate and bool(self.models))

@@ -1,7 +1,8 @@
 """The simulated seller: a clock that can run faster than real time, and everything Amazon holds for the seller.
 
 All mutable state sits behind one re-entrant lock; handlers take it for the duration of a request, which is
-plenty for a loopback simulator and keeps every lifecycle step atomic.
+plenty for a loopback simulator and keeps every lifecycle step atomic. The handler modules import this one, never
+the reverse: each registers its lifecycle step with ``on_tick``, and the server seeds a new seller through them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import itertools
 import random
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from integration.sandbox.amazon import catalog as catalog_mod
@@ -23,6 +25,23 @@ MARKETPLACES = {
                        "defaultLanguageCode": "de_DE", "domainName": "www.amazon.de"},
 }
 DEFAULT_MARKETPLACE = "ATVPDKIKX0DER"
+# Lifecycle steps ``step(state, now)``, registered by their modules at import (``on_tick``). They run in the order
+# of TICK_ORDER, whichever module was imported first: orders first, so reports, feeds and FBA stock see the orders
+# of the same tick.
+TICK_ORDER = ("orders", "reports", "feeds", "fba")
+TICKS: list[Callable] = []
+
+
+def _tick_rank(step: Callable) -> int:
+    module = step.__module__.rsplit(".", 1)[-1]
+    return TICK_ORDER.index(module) if module in TICK_ORDER else len(TICK_ORDER)
+
+
+def on_tick(step: Callable) -> Callable:
+    """Register a handler module's lifecycle step (a decorator); ``SellerState.tick`` runs every one."""
+    TICKS.append(step)
+    TICKS.sort(key=_tick_rank)
+    return step
 
 
 def iso(dt: datetime) -> str:
@@ -53,8 +72,7 @@ class SimClock:
 class SellerState:
     """Orders, listings, FBA stock, reports, feeds, documents and notification setup of one seller."""
 
-    def __init__(self, *, seed: int, orders: int, clock: SimClock, seller_id: str, marketplace_ids: tuple[str, ...],
-                 history_days: float = 15.0, future_days: float = 1.0):
+    def __init__(self, *, seed: int, clock: SimClock, seller_id: str, marketplace_ids: tuple[str, ...]):
         self.lock = threading.RLock()
         self.seed, self.clock, self.seller_id = seed, clock, seller_id
         self.marketplace_ids = marketplace_ids
@@ -75,13 +93,6 @@ class SellerState:
         self.tokens: dict[str, tuple[datetime, str]] = {}
         self.pagination: dict[str, dict] = {}
         self.outbox = None  # set by the server: notifications.Outbox
-        from integration.sandbox.amazon import fba, listings, reports
-        from integration.sandbox.amazon import orders as orders_mod
-
-        listings.seed_listings(self)
-        fba.seed_inventory(self)
-        orders_mod.seed_orders(self, orders, history_days=history_days, future_days=future_days)
-        reports.seed_settlements(self)
 
     def next_id(self, prefix: str = "") -> str:
         return f"{prefix}{next(self.ids)}"
@@ -90,16 +101,11 @@ class SellerState:
         return self.clock.now()
 
     def tick(self) -> None:
-        """Apply every scheduled lifecycle step due by now (orders, reports, feeds, settlements)."""
-        from integration.sandbox.amazon import fba, feeds, reports
-        from integration.sandbox.amazon import orders as orders_mod
-
+        """Apply every scheduled lifecycle step due by now (orders, reports, feeds, settlements, FBA stock)."""
         with self.lock:
             now = self.now()
-            orders_mod.tick(self, now)
-            reports.tick(self, now)
-            feeds.tick(self, now)
-            fba.tick(self, now)
+            for step in TICKS:
+                step(self, now)
 
     def notify(self, kind: str, payload: dict) -> None:
         if self.outbox is not None:
