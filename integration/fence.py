@@ -30,11 +30,11 @@ class Fence:
         """Raise ``Superseded`` unless this holder may write over what the binding row says."""
         if not self.alive():
             raise Superseded(f"{self.entity} {self.key}: the lease (fence {self.number}) was lost; not writing",
-                             details={"fence": self.number})
+                             details={"entity": self.entity, "key": self.key, "fence": self.number})
         stored = int(stored_number or 0)
         if stored > self.number or (stored == self.number and (stored_owner or "").strip() not in ("", self.owner)):
             raise Superseded(f"{self.entity} {self.key}: a newer holder wrote (fence {stored} > {self.number})",
-                             details={"fence": self.number, "stored": stored})
+                             details={"entity": self.entity, "key": self.key, "fence": self.number, "stored": stored})
 
     def matches(self, entity: str, key: str) -> bool:
         return self.entity == entity and self.key == str(key)

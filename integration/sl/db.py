@@ -24,6 +24,7 @@ from integration.sl.rows import Rows
 
 T = TypeVar("T")
 RETRIES = 8
+LOCK_TIMEOUT_MS = 30_000
 
 
 class DuplicateKey(Permanent):
@@ -65,8 +66,14 @@ class Database:
 
             conn = pyodbc.connect(self.dsn, autocommit=False, timeout=int(self.timeout))
             self.dialect = dialects.for_dsn(self.dsn, conn.getinfo(pyodbc.SQL_DBMS_NAME) or "")
+            # A lock nobody releases (a stuck session, a person's open transaction in SL) becomes a retry, never a
+            # worker waiting forever: PostgreSQL 55P03 and SQL Server 1222 are retried like deadlocks.
             if self.dialect.name == "mssql":
                 conn.execute("SET XACT_ABORT ON")
+                conn.execute(f"SET LOCK_TIMEOUT {LOCK_TIMEOUT_MS}")
+                conn.commit()
+            elif self.dialect.name == "postgresql":
+                conn.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
                 conn.commit()
             return conn
         except Exception as exc:

@@ -94,9 +94,15 @@ class SLGateway:
     def _write(self, work, entity: str, key: str):
         """Run a write; a refused stale holder leaves a trace in the event trail (its own transaction)."""
         try:
-            return self.db.run(work)
+            try:
+                return self.db.run(work)
+            except DuplicateKey as exc:
+                if "xamzfence" not in exc.message.lower():
+                    raise
+                return self.db.run(work)   # another holder created the entity's fence row meanwhile: decide again
         except Superseded as exc:
-            event = Event(entity, key, "superseded", detail=exc.to_dict())
+            event = Event(exc.details.get("entity", entity), exc.details.get("key", key), "superseded",
+                          detail=exc.to_dict())
             with suppress(SyncError):
                 self.db.run(lambda r: state.record_event(r, event))
             raise
@@ -156,15 +162,21 @@ class SLGateway:
             state.record_event(r, ev)
             return ord_nbr
 
-        return self._already_done(work, lambda: self.get_order_binding(oid).ord_nbr, "order", oid)
+        def existing() -> str | None:
+            bound = self.get_order_binding(oid)
+            return bound.ord_nbr if bound is not None else None
+        return self._already_done(work, existing, "order", oid)
 
     def _already_done(self, work, existing, entity: str, key: str):
+        """Run a write whose binding's key may be taken by a concurrent one: then return what that one wrote. A
+        key of ours taken by anything else (e.g. a stray xAMZDocument row holding the next RefNbr) is an error."""
         try:
             return self._write(work, entity, key)
         except DuplicateKey as exc:
-            if exc.on_binding:
-                return existing()
-            raise
+            found = existing() if exc.on_binding else None
+            if not found:
+                raise
+            return found
 
     def get_order_binding(self, amazon_order_id: str) -> OrderBinding | None:
         return self._read(lambda r: state.get_order_binding(r, amazon_order_id))
@@ -229,14 +241,15 @@ class SLGateway:
 
     def _ar_document(self, ord_nbr, doc_type, event_key, doc_date, amounts, freight, release, event) -> str:
         field = "invc_ref_nbr" if doc_type == "IN" else "cm_ref_nbr"
-        known = self._read(lambda r: state.find_order_binding(r, self.cpny_id, ord_nbr))
-        key = known.amazon_order_id if known else ord_nbr
-        fence = self._fence_for("order", key)
+        keys: list[str] = []
 
         def work(r: Rows) -> str:
+            known = state.find_order_binding(r, self.cpny_id, ord_nbr)
+            key = known.amazon_order_id if known else ord_nbr
+            keys[:] = [key]
             bound = None
-            if known is not None:   # lock the binding first, then decide on what it says now
-                state.lock_binding(r, "order", {"AmazonOrderId": key}, fence)
+            if known is not None:   # lock the binding, then decide on what it says now
+                state.lock_binding(r, "order", {"AmazonOrderId": key}, self._fence_for("order", key))
                 bound = state.get_order_binding(r, key)
             done = state.document_for(r, key, doc_type, event_key)
             if done:
@@ -249,15 +262,15 @@ class SLGateway:
             state.record_document(r, key, doc_type, event_key, cpny_id=self.cpny_id, ord_nbr=ord_nbr, ref_nbr=ref,
                                   bat_nbr=bat_nbr, amount=total, task_id=event.task_id if event else "")
             if bound is not None:
-                state.update_order_binding(r, key, fence, **{field: ref},
+                state.update_order_binding(r, key, self._fence_for("order", key), **{field: ref},
                                            sl_status="INVOICED" if doc_type == "IN" else "CREDITED")
             state.record_event(r, event or Event("order", key, "invoiced" if doc_type == "IN" else "credited",
                                                  detail={"ord_nbr": ord_nbr, "ref_nbr": ref, "amount": str(total)}))
             return ref
 
-        def existing() -> str:
-            return self._read(lambda r: state.document_for(r, key, doc_type, event_key))
-        return self._already_done(work, existing, "order", key)
+        def existing() -> str | None:
+            return self._read(lambda r: state.document_for(r, keys[0], doc_type, event_key)) if keys else None
+        return self._already_done(work, existing, "order", ord_nbr)
 
     # -- shipments and transfers ----------------------------------------------------------------------
     def shippers_confirmed_since(self, watermark: datetime | None, limit: int = 500,
@@ -320,7 +333,8 @@ class SLGateway:
             return bat_nbr
 
         def existing():
-            return self._read(lambda r: state.get_settlement_binding(r, binding.settlement_id)).batch_nbr
+            bound = self._read(lambda r: state.get_settlement_binding(r, key)) if binding is not None else None
+            return bound.batch_nbr if bound is not None else None
         return self._already_done(work, existing, "settlement", key)
 
     def get_settlement_binding(self, settlement_id: str) -> SettlementBinding | None:
@@ -387,8 +401,28 @@ class SLGateway:
     def set_progress(self, name: str, progress: dict | None) -> None:
         self.db.run(lambda r: state.set_progress(r, name, progress))
 
+    def finish_listing(self, name: str, cursor: str, value: str, event: Event, also: dict | None = None) -> None:
+        """A listing is done: clear its progress, move its watermark and record it, in one transaction
+        (``also``: other state rows to set with it, name -> JSON value)."""
+        def work(r: Rows) -> None:
+            state.set_progress(r, name, None)
+            for other, value_ in (also or {}).items():
+                state.set_progress(r, other, value_)
+            state.set_cursor(r, cursor, value)
+            state.record_event(r, event)
+        self.db.run(work)
+
     def record_event(self, event: Event) -> None:
-        self.db.run(lambda r: state.record_event(r, event))
+        """One line of the audit trail; for the fenced entity it is a decision too, and is fenced like a write."""
+        fence = self._fence_for(event.entity, event.key)
+        if fence is None:
+            self.db.run(lambda r: state.record_event(r, event))
+            return
+
+        def work(r: Rows) -> None:
+            state.lock_binding(r, event.entity, self._binding_key(event.entity, event.key), fence)
+            state.record_event(r, event)
+        self._write(work, event.entity, event.key)
 
     def events_for(self, entity: str, key: str) -> list[Event]:
         return self._read(lambda r: state.events_for(r, entity, key))

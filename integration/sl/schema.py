@@ -108,6 +108,8 @@ XAMZ = {
               "AmazonOrderId:c25 DocType:c2 EventKey:c40 CpnyID:c10 OrdNbr:c15 RefNbr:c10 BatNbr:c10 Amount:f "
               "CreatedAt:dt TaskId:c60 " + _AUDIT,
               custom=True, unique=(("xAMZDocument1", ("CpnyID", "DocType", "RefNbr")),)),
+        # The fence of an entity that has no binding yet (see state.lock_binding).
+        table("xAMZFence", ("Entity", "EntityKey"), "Entity:c20 EntityKey:c60 " + _FENCE + _AUDIT, custom=True),
         table("xAMZHold", ("HoldId",),
               "HoldId:id Entity:c20 EntityKey:c60 Reason:c30 Message:t Payload:t Status:c20 Note:t "
               "CreatedAt:dt UpdatedAt:dt " + _AUDIT,

@@ -33,12 +33,26 @@ def lock_binding(rows: Rows, entity: str, where: dict, fence: Fence | None) -> t
     """Lock the entity's binding row (or, on SQL Server, its key range when it does not exist yet) and check
     the writer's fence against it; the row's (Fence, FenceOwner), or None when there is no binding yet.
     Raises ``Superseded`` for a stale holder. Call it first in the transaction, before reading anything
-    the decision depends on."""
+    the decision depends on.
+
+    With no binding yet, the entity's ``xAMZFence`` row stands in for it and is stamped: a newer holder that
+    decided to write nothing (a cancelled order skipped, a hold, "wait") still fences out an older holder
+    that would create the order from what it read before."""
     table, _ = BINDINGS[entity]
     row = rows.lock(table, ["Fence", "FenceOwner"], where, hold=True)
-    if fence is not None:
-        fence.check(*(row or (None, None)))
-    return row
+    if fence is None:
+        return row
+    if row is not None:
+        fence.check(*row)
+        return row
+    key = {"Entity": entity, "EntityKey": fence.key}
+    stand_in = rows.lock("xAMZFence", ["Fence", "FenceOwner"], key, hold=True)
+    fence.check(*(stand_in or (None, None)))
+    if stand_in is None:
+        rows.insert("xAMZFence", {**key, **fence_values(fence)})
+    elif (int(stand_in[0] or 0), (stand_in[1] or "").strip()) != (fence.number, fence.owner):
+        rows.update("xAMZFence", fence_values(fence), key)
+    return None
 
 
 def fence_values(fence: Fence | None) -> dict:
@@ -216,7 +230,12 @@ def set_cursor(rows: Rows, name: str, value: str) -> None:
 def get_progress(rows: Rows, name: str) -> dict | None:
     """A listing's saved progress (JSON in xAMZCursor.State), or None."""
     text = rows.scalar('SELECT "State" FROM "xAMZCursor" WHERE "Name" = ?', [name])
-    return json.loads(text) if text and text.strip() else None
+    if not text or not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {"unreadable": text[:200]}   # the caller decides (integration.sync.paging drops it, with a warning)
 
 
 def set_progress(rows: Rows, name: str, progress: dict | None) -> None:

@@ -174,6 +174,8 @@ def _update(ctx, order, binding, new, value="updated") -> Outcome:
 
 
 def _wait(ctx, order, binding, new) -> Outcome:
+    if binding is None:   # nothing to write yet, but the decision is recorded (and fenced)
+        ctx.sl.record_event(_event(ctx, order, "waiting"))
     return _update(ctx, order, binding, new, "waiting")
 
 
@@ -206,6 +208,7 @@ OVERLAP_DELTA = timedelta(seconds=OVERLAP_SECONDS)
 
 
 SWEEP_PROGRESS = "orders.sweep"    # the window in progress, with Amazon's page token (xAMZCursor.State)
+BLOCKS_READ = "orders.sweep.reread"   # seconds the last window asked the next one to read again
 LISTING = paging.orders_listing(SWEEP_PROGRESS)
 
 
@@ -276,19 +279,27 @@ def sweep(ctx: Context, enqueue, *, now: datetime | None = None, max_pages: int 
         found += len(queued)
         extra["earliest"], extra["queued"] = earliest, extra.get("queued", 0) + len(queued)
 
-    run = paging.walk(ctx, LISTING, lambda: _next_window(ctx, now), on_page, max_pages=max_pages)
+    def finish(progress: dict) -> None:
+        """Move the watermark, clear the window and record it, in one SL transaction."""
+        extra, end = progress["extra"], _ts(progress["query"]["before"])
+        mark = (_ts(extra["earliest"]) + OVERLAP_DELTA) if extra.get("earliest") else end  # next start = mark - overlap
+        # a second read through Amazon's token (more orders in one second than a page) is read once more by the
+        # next window: an order leaving that second while it was read could have shifted another out of sight
+        reread = [b for b in extra.get("_token_blocks", []) if b not in (ctx.sl.get_progress(BLOCKS_READ) or [])]
+        if reread:
+            mark = min(mark, min(_ts(b) for b in reread) + OVERLAP_DELTA)
+        mark_text = min(mark, end).astimezone(UTC).isoformat(timespec="seconds")
+        ctx.sl.finish_listing(SWEEP_PROGRESS, SWEEP_CURSOR, mark_text, Event(
+            "sweep", "orders", "swept", ctx.task_id,
+            {"from": progress["query"]["after"], "to": progress["query"]["before"], "queued": extra.get("queued", 0),
+             "watermark": mark_text, "pages": progress["pages"], "reread": reread}), also={BLOCKS_READ: reread})
+
+    run = paging.walk(ctx, LISTING, lambda: _next_window(ctx, now), on_page, max_pages=max_pages, finish=finish)
     start, end = (_ts(run.query[k]).isoformat(timespec="seconds") for k in ("after", "before"))
     if not run.done:
         log.info("orders sweep %s .. %s paused after %d pages (%d queued so far); next page in %.1fs",
                  start, end, run.pages, run.extra.get("queued", 0), run.retry_after)
         return SweepResult(found, start, end, False, run.retry_after, run.pages)
-    earliest = run.extra.get("earliest")
-    mark = (_ts(earliest) + OVERLAP_DELTA) if earliest else _ts(end)  # next start = mark - overlap
-    mark_text = min(mark, _ts(end)).astimezone(UTC).isoformat(timespec="seconds")
-    ctx.sl.set_cursor(SWEEP_CURSOR, mark_text)
-    ctx.sl.record_event(Event("sweep", "orders", "swept", ctx.task_id,
-                              {"from": start, "to": end, "queued": run.extra.get("queued", 0), "watermark": mark_text,
-                               "pages": run.total_pages}))
     return SweepResult(found, start, end, True, 0.0, run.pages)
 
 

@@ -49,6 +49,7 @@ class Listing:
     mark: Callable[[object], str] | None = None      # an item's timestamp (ISO 8601), for the keyset rule
     # (query, timestamp reached) -> the query for the rest of the list, one second of slack included
     keyset: Callable[[dict, str], dict] | None = None
+    newest_first: bool = False                       # the listing's order by ``mark``
 
 
 @dataclass
@@ -69,14 +70,17 @@ def is_rate_pause(exc: Transient) -> bool:
 
 
 def walk(ctx: Context, listing: Listing, new_query: Callable[[], dict],
-         on_page: Callable[[list, dict], None], *, max_pages: int | None = None) -> Walk:
+         on_page: Callable[[list, dict], None], *, max_pages: int | None = None,
+         finish: Callable[[dict], None] | None = None) -> Walk:
     """Hand every item of the listing to ``on_page(items, extra)``, page by page, across runs.
 
     ``new_query()`` is called only when no listing is in progress. ``extra`` is the caller's own dict, saved with
     the progress (e.g. the earliest order queued). A rate pause returns ``Walk(done=False, retry_after=...)``;
-    any other error goes up with the progress saved up to the last page handed on.
+    any other error goes up with the progress saved up to the last page handed on. ``finish(progress)``, when
+    given, must clear the progress itself, in the transaction that records what the finished listing means
+    (the sweep's watermark), so a crash between the two cannot lose either.
     """
-    progress = ctx.sl.get_progress(listing.name)
+    progress = _valid(ctx, listing, ctx.sl.get_progress(listing.name))
     resumed, skip, token = "", 0, ""
     if progress:
         token = progress.get("token", "") if _token_alive(ctx, listing, progress) else ""
@@ -90,7 +94,7 @@ def walk(ctx: Context, listing: Listing, new_query: Callable[[], dict],
                 progress["items"] = 0
     else:
         progress = {"query": new_query(), "token": "", "token_at": "", "pages": 0, "items": 0, "last_key": "",
-                    "mark": "", "recent": {}, "extra": {}}
+                    "mark": "", "recent": {}, "block": "", "extra": {}}
     query = progress["query"]
     result = Walk(False, 0, 0, progress["extra"], query, resumed=resumed)
     skipped: list = []
@@ -115,7 +119,7 @@ def walk(ctx: Context, listing: Listing, new_query: Callable[[], dict],
                 # Amazon refused the kept token (expired early, or not valid here): re-query instead
                 log.warning("%s: page token refused (%s); re-querying", listing.name, exc.message)
                 ctx.sl.set_progress(listing.name, {**progress, "token": "", "token_at": ""})
-                return walk(ctx, listing, new_query, on_page, max_pages=max_pages)
+                return walk(ctx, listing, new_query, on_page, max_pages=max_pages, finish=finish)
             raise
         batch = [i for i in page.items if listing.key(i) not in progress["recent"]] if listing.keyset \
             else list(page.items)
@@ -126,8 +130,7 @@ def walk(ctx: Context, listing: Listing, new_query: Callable[[], dict],
         if batch:
             on_page(batch, progress["extra"])
             _note_reached(progress, listing, batch)
-        # keyset: ask afresh from the timestamp reached, unless this page brought nothing new (follow the token)
-        token = page.next_token if (not listing.keyset or not batch) else ""
+        token = _next_token(progress, listing, page, batch) if listing.keyset else page.next_token
         progress.update(token=token, token_at=_now(ctx) if token else "", pages=progress["pages"] + 1,
                         items=progress["items"] + len(page.items))
         result.pages, result.items = result.pages + 1, result.items + len(batch)
@@ -137,9 +140,53 @@ def walk(ctx: Context, listing: Listing, new_query: Callable[[], dict],
         ctx.sl.set_progress(listing.name, progress)
         if max_pages is not None and result.pages >= max_pages:
             return result
-    ctx.sl.set_progress(listing.name, None)
+    if finish is None:
+        ctx.sl.set_progress(listing.name, None)
+    else:
+        finish(progress)
     result.done = True
     return result
+
+
+def _next_token(progress: dict, listing: Listing, page, batch: list) -> str:
+    """Keyset listings: ask afresh from the timestamp reached, except through a block of more items in one second
+    than a page holds. There Amazon's token is followed until the list leaves that second; the block's second is
+    noted (``extra["_token_blocks"]``): an offset-based token can skip an item when another leaves the block while
+    it is read, so the caller reads that second once more (the orders sweep starts its next window there)."""
+    block = progress.get("block", "")
+    if block:
+        last = listing.mark(page.items[-1]) if page.items else ""
+        if not page.next_token or (last and _beyond(listing, last, block)):
+            block = ""
+    elif not batch and page.next_token:
+        block = progress["mark"]
+        blocks = progress["extra"].setdefault("_token_blocks", [])
+        if block not in blocks:
+            blocks.append(block)
+    progress["block"] = block
+    return page.next_token if block else ""
+
+
+def _beyond(listing: Listing, mark: str, block: str) -> bool:
+    later = parse_amazon_time(mark) > parse_amazon_time(block)
+    return not later if listing.newest_first else later
+
+
+REQUIRED = ("query", "pages", "items", "extra")
+
+
+def _valid(ctx: Context, listing: Listing, progress) -> dict | None:
+    """Saved progress that cannot be used (unreadable, or from another version) is dropped with a warning and
+    the listing starts afresh: a sweep's watermark has not moved, so nothing is lost, only re-read."""
+    if progress is None or (isinstance(progress, dict) and all(k in progress for k in REQUIRED)):
+        if progress is not None:
+            progress.setdefault("recent", {})
+            progress.setdefault("block", "")
+            progress.setdefault("mark", "")
+        return progress
+    log.warning("%s: saved listing progress is unusable, starting the listing afresh: %.200r", listing.name, progress)
+    ctx.sl.set_progress(listing.name, None)
+    return None
 
 
 def _note_reached(progress: dict, listing: Listing, batch: list) -> None:
@@ -204,7 +251,7 @@ def reports_listing(name: str) -> Listing:
         return ctx.amazon.reports.list_pages(query["types"], created_since=query.get("since"),
                                              created_until=query.get("until"), page_size=query.get("page_size", 100),
                                              token=token)
-    return Listing(name, pages, key=lambda rep: rep.report_id, mark=lambda rep: rep.created_time,
+    return Listing(name, pages, key=lambda rep: rep.report_id, mark=lambda rep: rep.created_time, newest_first=True,
                    keyset=lambda query, mark: {**query, "until": min(filter(None, (query.get("until"),
                                                                                    _shift(mark, 1))))})
 

@@ -87,3 +87,62 @@ def test_fba_summaries_hand_on_again_what_a_changed_list_cannot_prove_done(ctx, 
     sim.advance(45)
     paging.walk(ctx, listing, lambda: {"marketplace": "ATVPDKIKX0DER"}, lambda items, extra: seen.extend(items))
     assert set(state.fba) <= {s.sku for s in seen}                # nothing lost; some handed on twice, harmlessly
+
+
+def test_more_orders_in_one_second_than_a_page_hold_lose_none_when_one_leaves_while_read(ctx, sim):
+    """250 orders share one lastUpdatedTime, so the sweep must follow Amazon's (offset-based) token through them;
+    one already handed on is cancelled while the sweep waits for the rate limit, shifting the rest. The order that
+    shift hid is found by the next window, which reads that second again; the block costs pages, not pages
+    squared."""
+    from integration.sandbox.amazon.orders_api import render
+    from integration.sandbox.amazon.sandbox_api import ALL
+    from integration.sync import orders
+    from tests.orders.conftest import sku_known
+
+    state = sim.sim.state
+    sku = sku_known(ctx)
+    for _ in range(250):
+        sim.create_order([{"sku": sku, "quantity": 1}])
+    when = max(o["updated"] for o in state.orders.values())
+    for o in state.orders.values():
+        o["updated"] = when
+    block = sorted(state.orders)
+    victim = block[200]
+    for oid in block:                      # already in SL from notifications, except the victim
+        if oid != victim:
+            assert orders.apply_order(render(state.orders[oid], ALL), ctx).value == "created"
+    sim.advance(900)
+    queued, cancelled = [], None
+    while True:
+        progress = ctx.sl.get_progress(orders.SWEEP_PROGRESS)
+        if progress and progress.get("token") and cancelled is None:
+            saved = state.pagination.get(progress["token"])
+            if saved and saved["offset"] == 200:
+                cancelled = block[3]
+                sim.change(cancelled, "cancel")      # leaves the window while the sweep waits
+        result = orders.sweep(ctx, enqueue=queued.extend, max_pages=1)
+        if result.done:
+            break
+    assert cancelled is not None, "the sweep never followed the token through the block"
+    first_window_pages = sim.requests()["operations"]["searchOrders"]["count"]
+    assert first_window_pages <= 5                   # 250 orders in one second: 3 pages and a look past them
+    sim.advance(300)
+    while not orders.sweep(ctx, enqueue=queued.extend).done:
+        pass
+    assert victim in queued
+    assert orders.import_order(victim, ctx).value == "created"
+
+
+def test_unreadable_sweep_progress_starts_the_window_afresh(ctx, sim, caplog):
+    from integration.sl.sandbox import update_rows
+    from integration.sync import orders
+    from tests.orders.conftest import sku_known
+
+    made = sim.create_order([{"sku": sku_known(ctx), "quantity": 1}])
+    sim.advance(180)
+    ctx.sl.set_progress(orders.SWEEP_PROGRESS, {"query": {"after": "x"}})
+    update_rows(ctx.sl.db, "xAMZCursor", {"State": "{not json"}, {"Name": orders.SWEEP_PROGRESS})
+    queued: list[str] = []
+    assert orders.sweep(ctx, enqueue=queued.extend).done
+    assert queued == [made["orderId"]]
+    assert "unusable" in caplog.text

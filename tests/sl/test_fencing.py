@@ -261,3 +261,39 @@ def test_the_sql_server_lock_holds_the_key_range():
     Rows(conn, SQLServerDialect()).lock("xAMZOrder", ["Fence", "FenceOwner"], {"AmazonOrderId": "1"}, hold=True)
     assert conn.sql == ('SELECT "Fence", "FenceOwner" FROM "xAMZOrder" WITH (UPDLOCK, HOLDLOCK) '
                         'WHERE "AmazonOrderId" = ?')
+
+
+def test_a_newer_holder_deciding_to_write_nothing_still_fences_out_a_stale_creator(gateway, r):
+    """B (newer) sees the order cancelled before SL knew it and skips it; A (stale) read it unshipped and would
+    create it: refused, because B's decision stamped the order's fence though no binding exists."""
+    from integration.sl.models import Event
+
+    for decide in ("skip", "hold"):
+        order = an_order(lines=1)
+        oid = order.CustOrdNbr
+        stale, new = _stale_and_new(r, gateway, oid)
+        with gateway.fenced(new):
+            if decide == "skip":
+                gateway.record_event(Event("order", oid, "skipped"))
+            else:
+                gateway.create_hold("order", oid, "status_conflict", "Amazon says SHIPPED, SL has no order")
+        with gateway.fenced(stale), pytest.raises(Superseded):
+            gateway.create_sales_order(order, a_binding(order))
+        assert _count(gateway, "SOHeader", CustOrdNbr=oid) == 0
+        assert gateway.get_order_binding(oid) is None
+
+
+def test_a_stray_document_row_taking_the_next_number_is_an_error_not_already_done(gateway):
+    """xAMZDocument's second key (company, type, RefNbr) refusing a row is not "a concurrent invoice won"."""
+    from integration.errors import Permanent
+    from integration.sl import state
+
+    order = an_order(lines=1)
+    ord_nbr = gateway.create_sales_order(order, a_binding(order))
+    next_ref = gateway.db.run(lambda rows: rows.scalar('SELECT "LastRefNbr" FROM "ARSetup"'))
+    stray = str(int(next_ref) + 1).zfill(len(next_ref))
+    gateway.db.run(lambda rows: state.record_document(rows, "111-0000000-0000000", "IN", "ORDER", cpny_id="AMZDEMO",
+                                                      ord_nbr="OTHER", ref_nbr=stray, bat_nbr="1", amount=1))
+    with pytest.raises(Permanent):
+        gateway.create_invoice(ord_nbr)
+    assert gateway.get_order_binding(order.CustOrdNbr).sl_status == "OPEN"
