@@ -65,9 +65,14 @@ def sl_dsn(sqlite_dsn):  # noqa: F811  (the fixture imported above)
 @pytest.fixture
 def env(sim, sl_dsn, redis_url, r):
     """The environment a worker (or the in-process context) runs with; Redis is clean."""
+    yield from order_env(sim.url, sl_dsn, redis_url, TIME_SCALE)
+
+
+def order_env(sim_url: str, sl_dsn: str, redis_url: str, time_scale: float):
+    """Set (and afterwards restore) the environment of a flow against this simulator and SL database."""
     values = {
-        "SLSYNC_SANDBOX": "true", "SPAPI_ENDPOINT": sim.url, "LWA_TOKEN_URL": f"{sim.url}/auth/o2/token",
-        "SPAPI_TIME_SCALE": str(TIME_SCALE), "SL_DSN": sl_dsn, "REDIS_URL": redis_url, "BROKER_URL": redis_url,
+        "SLSYNC_SANDBOX": "true", "SPAPI_ENDPOINT": sim_url, "LWA_TOKEN_URL": f"{sim_url}/auth/o2/token",
+        "SPAPI_TIME_SCALE": str(time_scale), "SL_DSN": sl_dsn, "REDIS_URL": redis_url, "BROKER_URL": redis_url,
         "RETRY_BACKOFF_BASE": "0.2", "RETRY_BACKOFF_MAX": "2", "ALERT_NOTIFIER": "tests.support.alerts:record",
     }
     old = {k: os.environ.get(k) for k in values}

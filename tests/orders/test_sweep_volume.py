@@ -9,7 +9,6 @@ every order must end in SL once: bound to one sales order, held for a person, or
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 
@@ -17,7 +16,7 @@ import pytest
 
 from integration.errors import NeedsReview
 from integration.sync import orders
-from tests.orders.conftest import Sim
+from tests.orders.conftest import Sim, order_env
 from tests.support.worker import start_worker, wait_until
 
 ORDERS = 5000
@@ -36,23 +35,7 @@ def big_sim():
 
 @pytest.fixture
 def volume_env(big_sim, sqlite_dsn, redis_url, r):
-    values = {
-        "SLSYNC_SANDBOX": "true", "SPAPI_ENDPOINT": big_sim.url, "LWA_TOKEN_URL": f"{big_sim.url}/auth/o2/token",
-        "SPAPI_TIME_SCALE": str(SCALE), "SL_DSN": sqlite_dsn, "REDIS_URL": redis_url, "BROKER_URL": redis_url,
-        "RETRY_BACKOFF_BASE": "0.2", "RETRY_BACKOFF_MAX": "2", "ALERT_NOTIFIER": "tests.support.alerts:record",
-    }
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    from integration.config import settings
-
-    settings.cache_clear()
-    yield values
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    settings.cache_clear()
+    yield from order_env(big_sim.url, sqlite_dsn, redis_url, SCALE)
 
 
 def _sl(dsn: str, sql: str, args=()) -> list[tuple]:
