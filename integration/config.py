@@ -21,8 +21,9 @@ REGION_ENDPOINTS = {
     "fe": "https://sellingpartnerapi-fe.amazon.com",
 }
 DEFAULT_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
-# Amazon's official models (notification schemas, the simulator's contract), read where they lie beside the repository.
-DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sp-api-models"
+# Amazon's official models (notification schemas, the simulator's contract), shipped inside the package unchanged
+# (Apache-2.0, with their LICENSE, NOTICE and a SHA-256 manifest): see integration/amazon/models/README.md.
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parent / "amazon" / "models"
 # Share of Amazon's rate the fleet's token bucket asks for (SPAPI_RATE_MARGIN's default): a little under what Amazon
 # allows, so latency jitter between our bucket and Amazon's never costs a 429.
 DEFAULT_RATE_MARGIN = 0.95

@@ -1,9 +1,9 @@
-"""Notification schemas: Amazon's official JSON schemas where they lie, a built-in floor where they do not.
+"""Notification schemas: Amazon's official JSON schemas, plus a built-in floor.
 
-The official files (``sp-api-models/*Notification.json``) are read from ``SPAPI_MODELS_DIR`` or from
-``../shared/reference/sp-api-models`` beside the repository, never copied into it. Where they are absent, every
-notification still gets the built-in check of the envelope and of the fields the product routes on, so a body the
-product cannot act on is held, not dropped or half-applied.
+The official files (``*Notification.json``) ship inside the package (``integration/amazon/models``, the default of
+``SPAPI_MODELS_DIR``). Every notification also gets the built-in check of the envelope and of the fields the
+product routes on, so a body the product cannot act on is held, not dropped or half-applied, even where a
+configured folder lacks the official files.
 """
 
 from __future__ import annotations

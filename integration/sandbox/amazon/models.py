@@ -1,7 +1,7 @@
-"""Validation against Amazon's official OpenAPI models (``../shared/reference/sp-api-models``).
+"""Validation against Amazon's official OpenAPI models, shipped in ``integration/amazon/models``.
 
-The models are read from where they lie (never copied into the repository). ``Models.find()`` returns None when
-the folder is absent; the simulator then runs without validation, and the contract tests skip with a message.
+``Models.find()`` reads the folder named by ``SPAPI_MODELS_DIR`` (by default the shipped one); it returns None only
+when a folder configured elsewhere lacks the models, and the simulator then runs without validation.
 """
 
 from __future__ import annotations
