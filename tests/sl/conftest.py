@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import itertools
 import os
-from pathlib import Path
 
 import pytest
 
 PG_SERVER = os.environ.get("SLSYNC_TEST_PG", "Server=127.0.0.1;Port=5432;Uid=postgres")
 PG_DRIVER = os.environ.get("SLSYNC_TEST_PG_DRIVER", "PostgreSQL Unicode")
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"  # ../shared beside the repo
 _counter = itertools.count()
 
 
@@ -90,14 +88,3 @@ def gateway(dsn):
     gw = open_gateway(dsn, "AMZDEMO")
     yield gw
     gw.close()
-
-
-@pytest.fixture(scope="session")
-def reference_columns():
-    path = REFERENCE / "dynamics-sl-columns.tsv"
-    if not path.exists():
-        pytest.skip(f"{path} not present: the SL reference column list is needed for this comparison")
-    import csv
-
-    with path.open() as f:
-        return list(csv.DictReader(f, delimiter="\t"))
