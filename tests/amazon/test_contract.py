@@ -1,5 +1,5 @@
 """Contract: every simulator response, success and error, validates against the official model of its
-operation (Amazon's OpenAPI files in ../shared/reference; skipped with a message where absent)."""
+operation (Amazon's OpenAPI files, shipped in integration/amazon/models)."""
 
 from __future__ import annotations
 

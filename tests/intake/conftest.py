@@ -16,16 +16,8 @@ import requests
 from tests.orders.conftest import ctx, env, sim, sku_known, sl_dsn, sqlite_dsn, wait_until  # noqa: F401
 from tests.support.worker import ROOT, Proc, child_env, free_port
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 API_KEY = "test-intake-key-0123456789"
 IMPORTS = "slsync:test:imports"
-
-
-def reference(path: str) -> Path:
-    p = REFERENCE / path
-    if not p.exists():
-        pytest.skip(f"reference file {p} is absent (the tests read ../shared/reference beside the repository)")
-    return p
 
 
 def order_change(order_id: str, event_time: str, *, nid: str | None = None, status: str = "Unshipped",

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from integration.config import DEFAULT_MODELS_DIR
 from integration.ingest import IngestResult, Malformed, import_started, ingest
 from integration.intake import coalesce
 from integration.intake.schemas import Schemas
-from tests.intake.conftest import event_bridge, order_change, reference
+from tests.intake.conftest import event_bridge, order_change
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "notifications"
+# Our own notification bodies (tests/fixtures/notifications), one per type the intake handles, with the features of
+# real ones: PascalCase or camelCase keys by type, explicit nulls, empty lists, millisecond timestamps, short
+# NotificationIds, a CANCELLED report that still names a document, FBA stock in two marketplaces, and the listings
+# type name the official schema's enum disagrees with.
+# fixture -> (status, type, what it routes to: the order id queued, or the (entity, key) recorded in SL)
 SAMPLES = {
-    "peddler_order_change.json": ("accepted", "ORDER_CHANGE"),
-    "peddler_report_processing_finished.json": ("recorded", "REPORT_PROCESSING_FINISHED"),
-    "peddler_feed_processing_finished.json": ("recorded", "FEED_PROCESSING_FINISHED"),
-    "peddler_fba_inventory_availability_change.json": ("recorded", "FBA_INVENTORY_AVAILABILITY_CHANGES"),
-    "peddler_listings_item_status_change.json": ("recorded", "LISTINGS_ITEM_STATUS_CHANGE"),
+    "order_change.json": ("accepted", "ORDER_CHANGE", "702-3141592-6535897"),
+    "report_processing_finished.json": ("recorded", "REPORT_PROCESSING_FINISHED", ("report", "60218830917")),
+    "feed_processing_finished.json": ("recorded", "FEED_PROCESSING_FINISHED", ("feed", "71045529380")),
+    "fba_inventory_availability_change.json": ("recorded", "FBA_INVENTORY_AVAILABILITY_CHANGES",
+                                               ("fba", "TEAPOT-BLUE-1L")),
+    "listings_item_status_change.json": ("recorded", "LISTINGS_ITEM_STATUS_CHANGE", ("listing", "TEAPOT-BLUE-1L")),
 }
 
 
@@ -25,29 +34,34 @@ def _ingest(ctx, recorder, raw, source="test") -> IngestResult:
 
 
 @pytest.mark.parametrize("sample", sorted(SAMPLES))
-def test_amazon_samples_are_routed_as_sqs_bodies_and_as_eventbridge_events(ctx, recorder, sample):
-    raw = reference(f"samples/notifications/{sample}").read_text()
-    status, kind = SAMPLES[sample]
+def test_amazon_notifications_are_routed_as_sqs_bodies_and_as_eventbridge_events(ctx, recorder, sample):
+    raw = (FIXTURES / sample).read_text(encoding="utf-8")
+    status, kind, route = SAMPLES[sample]
     first = _ingest(ctx, recorder, raw)
     assert (first.status, first.type) == (status, kind)
     again = _ingest(ctx, recorder, json.dumps(event_bridge(json.loads(raw))))
     assert again.status == "duplicate"                      # same NotificationId inside the envelope
     if kind == "ORDER_CHANGE":
-        assert recorder.sent == [("slsync.orders.import", ("123-4567891-4567891",), "sl")]
+        assert recorder.sent == [("slsync.orders.import", (route,), "sl")]
     else:
         assert recorder.sent == []
-        events = ctx.sl.events_for(*{"REPORT_PROCESSING_FINISHED": ("report", "54517018502"),
-                                     "FEED_PROCESSING_FINISHED": ("feed", "53347018456"),
-                                     "FBA_INVENTORY_AVAILABILITY_CHANGES": ("fba", "SELLERSKU-1"),
-                                     "LISTINGS_ITEM_STATUS_CHANGE": ("listing", "NLS-SHOES-03")}[kind])
-        assert [e.action for e in events] == ["notification_received"]
+        assert [e.action for e in ctx.sl.events_for(*route)] == ["notification_received"]
 
 
-def test_the_official_schemas_are_used_where_present():
-    reference("sp-api-models/OrderChangeNotification.json")
-    schemas = Schemas(reference("sp-api-models"))
+def test_an_eventbridge_event_as_an_api_destination_posts_it_is_unwrapped(ctx, recorder):
+    raw = (FIXTURES / "eventbridge_order_change.json").read_text(encoding="utf-8")
+    first = _ingest(ctx, recorder, raw)
+    assert (first.status, first.type) == ("accepted", "ORDER_CHANGE")
+    assert recorder.sent == [("slsync.orders.import", ("114-2718281-8284590",), "sl")]
+    bare = json.dumps(json.loads(raw)["detail"])            # the same notification as an SQS body
+    assert _ingest(ctx, recorder, bare).status == "duplicate"
+
+
+def test_the_shipped_official_schemas_are_used_by_default():
+    schemas = Schemas()
+    assert schemas.official and schemas.dir == DEFAULT_MODELS_DIR
     note = order_change("111-0000000-0000001", "2026-01-01T00:00:00Z")
-    assert schemas.official and schemas.errors("ORDER_CHANGE", note) == []
+    assert schemas.errors("ORDER_CHANGE", note) == []
     note["Payload"]["OrderChangeNotification"]["Summary"]["FulfillmentType"] = "DROPSHIP"
     assert any("FulfillmentType" in p for p in schemas.errors("ORDER_CHANGE", note))
 

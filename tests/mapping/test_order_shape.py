@@ -5,22 +5,20 @@ from __future__ import annotations
 import copy
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from integration.amazon.order_shape import order_from_amazon, payload_hash
+from integration.config import DEFAULT_MODELS_DIR
 from integration.errors import NeedsReview
 from tests.mapping.builders import an_address, an_amazon_order, an_item
 
-MODEL = Path(__file__).resolve().parents[3] / "shared" / "reference" / "sp-api-models" / "orders_2026-01-01.json"
+MODEL = DEFAULT_MODELS_DIR / "orders_2026-01-01.json"  # Amazon's, shipped inside the package
 
 
 @pytest.fixture(scope="module")
 def model():
-    if not MODEL.is_file():
-        pytest.skip(f"official Orders v2026-01-01 model not found at {MODEL} (../shared/reference is absent)")
-    return json.loads(MODEL.read_text())
+    return json.loads(MODEL.read_text(encoding="utf-8"))
 
 
 def _validator(model, definition):
