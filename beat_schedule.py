@@ -18,4 +18,5 @@ def schedule(s: Settings) -> dict:
         "heartbeat": _every("slsync.system.heartbeat", s.heartbeat_seconds, "default"),
         "orders-sweep": _every("slsync.orders.sweep", s.orders_sweep_seconds, "amazon"),
         "fulfillment-sweep": _every("slsync.fulfillment.sweep", s.fulfillment_sweep_seconds, "sl"),
+        "failures-flush": _every("slsync.system.flush_failures", 60.0, "default"),
     }

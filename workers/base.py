@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from integration.config import settings
+from integration.errors import Permanent
 from integration.guard import dedup, keys, redis_client
 from integration.sync.context import context
 from integration.sync.entity import hold_entity
-from workers.policy import retry_policy
+from workers.policy import give_up, retry_policy
 
 T = TypeVar("T")
 DONE_TTL = 24 * 3600
@@ -22,17 +24,34 @@ def run_for_entity(task, entity: str, key: str, work: Callable[[], T]) -> T | No
     write for the entity inside ``work`` is fenced (``integration.sync.entity``): a holder whose lease was
     lost or taken is refused in SL and stops (``Superseded``), it is not retried as new work.
     """
-    r = redis_client()
-    done = task.request.id and dedup.seen(r, "done", task.request.id)
-    if done:
-        return None
-    with retry_policy(task):
+    with retry_policy(task, entity, key):
+        r = redis_client()
+        if task.request.id and dedup.seen(r, "done", task.request.id):
+            return None
+        lost = _earlier_runs_lost(r, task)
+        if lost >= settings().worker_lost_max:
+            give_up(task, Permanent(f"its run was lost {lost} times (a worker killed, out of memory, or the hard "
+                                    "time limit)"), "worker_lost", entity, key)
+            return None
         with hold_entity(context(), entity, key):
             result = work()
         if task.request.id:
             dedup.first_time(r, "done", task.request.id, ttl=DONE_TTL)
         return result
     return None
+
+
+def _earlier_runs_lost(r, task) -> int:
+    """How many earlier runs of this very delivery (same task id and retry number) never finished: a lost worker
+    or the hard time limit puts the message back unchanged (``task_reject_on_worker_lost``), so they are counted
+    here, apart from ordinary retries, which arrive with the next retry number."""
+    if not task.request.id:
+        return 0
+    k = keys.key("starts", task.request.id, task.request.retries or 0)
+    pipe = r.pipeline()
+    pipe.incr(k)
+    pipe.expire(k, DONE_TTL)
+    return int(pipe.execute()[0]) - 1
 
 
 def continue_later(task_name: str, flow: str, countdown: float, *, queue: str) -> bool:

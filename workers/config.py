@@ -25,11 +25,15 @@ def celery_config(s: Settings) -> dict:
         "visibility_timeout": s.visibility_timeout,  # docs: set it in all three places
         "broker_connection_retry_on_startup": True,
         "broker_connection_max_retries": None,  # survive a long Redis outage instead of exiting
-        # Delivery: a task is acked only when it finished; a killed child's message is redelivered,
-        # with the redelivery counted as a retry so a poison message cannot loop forever (5.7).
+        # Delivery: a task is acked only when it finished; a killed child's message (or one over the hard time
+        # limit) is put back unchanged and runs again. Those lost runs are counted apart from ordinary retries
+        # (workers/base.py, WORKER_LOST_MAX), so a poison message ends as a hold instead of looping, and a task
+        # that already retried a few times is not dropped when its child is then killed (Celery's own
+        # retry_on_worker_lost would count both against one max_retries and ack the message silently).
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
-        "task_retry_on_worker_lost": True,
+        "task_retry_on_worker_lost": False,
+        "task_acks_on_failure_or_timeout": False,
         "worker_prefetch_multiplier": 1,
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         "worker_soft_shutdown_timeout": 30,

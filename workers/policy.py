@@ -17,6 +17,8 @@ import random
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from celery.exceptions import Ignore, Reject, Retry
+
 from integration import alerts
 from integration.config import settings
 from integration.errors import NeedsReview, Permanent, Superseded, Transient
@@ -27,6 +29,7 @@ FAILURES_KEPT = 200
 # Waiting for another worker to finish the same entity, or for a token of the fleet's own rate limiter, is not
 # a failure of ours: it gets more patience.
 LEASE_BUSY_RETRIES = 100
+CELERY_CONTROL = (Retry, Ignore, Reject)   # Celery's own flow control passes through untouched
 
 
 def backoff_ceiling(retries: int) -> float:
@@ -71,28 +74,60 @@ def record_failure(task, exc: Exception) -> dict:
     return entry
 
 
+def give_up(task, exc: Exception, kind: str, entity: str | None, key: str | None, message: str = "") -> None:
+    """The task stops for good: recorded for `slsync status`, alerted, and held in SL for a person (or kept in
+    Redis until SL answers), with what it takes to run it again (``integration.sync.failures``)."""
+    from integration.sync import failures
+    from integration.sync.context import context
+
+    record_failure(task, exc)
+    error = exc.to_dict() if hasattr(exc, "to_dict") else {"kind": "error", "type": type(exc).__name__,
+                                                           "message": str(exc)}
+    queue = (task.request.delivery_info or {}).get("routing_key") or getattr(task, "queue", None) or "default"
+    try:
+        failures.give_up(context().for_task(task.request.id or ""), entity=entity or "task",
+                         key=key or str(task.request.id), kind=kind, message=message or error.get("message", ""),
+                         task=task.name, args=list(task.request.args or []), queue=queue, error=error)
+    except Exception:   # Redis and SL both gone: the log line is what is left
+        log.exception("could not keep the failure of %s %s anywhere: %s", entity, key, error)
+
+
+def _retry_or_give_up(task, exc: Transient, kind: str, entity: str | None, key: str | None):
+    retries, max_retries = task.request.retries, settings().task_max_retries
+    if isinstance(exc, LeaseBusy) or exc.details.get("throttled"):
+        # waiting for another worker's lease or for our own fleet's rate-limit token is not a failure
+        max_retries = max(max_retries, LEASE_BUSY_RETRIES)
+    if retries >= max_retries:
+        log.error("giving up after %d retries: %s", retries, exc.message)
+        give_up(task, exc, kind, entity, key)
+        return exc
+    countdown = countdown_for(retries, exc.retry_after, exc=exc)
+    log.warning("transient failure (retry %d in %.2fs): %s", retries + 1, countdown, exc.message)
+    return task.retry(exc=exc, countdown=countdown, max_retries=max_retries)
+
+
 @contextmanager
-def retry_policy(task):
-    """``with retry_policy(self): ...`` inside a bound task body."""
+def retry_policy(task, entity: str | None = None, key: str | None = None):
+    """``with retry_policy(self, "order", order_id): ...`` inside a bound task body.
+
+    Nothing leaves without a record: an exception outside the taxonomy (a bug, Redis gone mid-task, the soft time
+    limit) is retried like a transient one, and every final stop holds the entity in SL (``give_up``).
+    """
     try:
         yield
     except Transient as exc:
-        retries, max_retries = task.request.retries, settings().task_max_retries
-        if isinstance(exc, LeaseBusy) or exc.details.get("throttled"):
-            # waiting for another worker's lease or for our own fleet's rate-limit token is not a failure
-            max_retries = max(max_retries, LEASE_BUSY_RETRIES)
-        if retries >= max_retries:
-            log.error("giving up after %d retries: %s", retries, exc.message)
-            record_failure(task, exc)
-            raise
-        countdown = countdown_for(retries, exc.retry_after, exc=exc)
-        log.warning("transient failure (retry %d in %.2fs): %s", retries + 1, countdown, exc.message)
-        raise task.retry(exc=exc, countdown=countdown, max_retries=max_retries) from exc
+        raise _retry_or_give_up(task, exc, "transient", entity, key) from exc
     except NeedsReview as exc:
         log.info("held for review (%s): %s", exc.reason, exc.message)
     except Superseded as exc:
         log.warning("superseded, stopping: %s", exc.message)
     except Permanent as exc:
         log.error("permanent failure: %s", exc.message)
-        record_failure(task, exc)
+        give_up(task, exc, "permanent", entity, key)
         raise
+    except CELERY_CONTROL:
+        raise
+    except Exception as exc:   # noqa: BLE001 - outside the taxonomy: transient up to the cap, then held
+        log.exception("unexpected %s: %s", type(exc).__name__, exc)
+        wrapped = Transient(f"{type(exc).__name__}: {exc}", details={"unexpected": type(exc).__name__})
+        raise _retry_or_give_up(task, wrapped, "error", entity, key) from exc

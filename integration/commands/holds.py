@@ -8,7 +8,8 @@ import click
 
 from integration.commands.common import echo_json, enqueue, gateway
 
-RETRY_TASKS = {"order": ("slsync.orders.import", "sl"), "shipment": ("slsync.fulfillment.confirm", "amazon")}
+RETRY_TASKS = {"order": ("slsync.orders.import", "sl"), "shipment": ("slsync.fulfillment.confirm", "amazon"),
+               "shipper": ("slsync.fulfillment.confirm", "amazon")}
 
 
 def _row(h) -> dict:
@@ -81,13 +82,17 @@ def release(hold_id: int, note: str) -> None:
     """Re-run the held work after the cause was fixed (e.g. an ItemXRef was added)."""
     with gateway() as sl:
         h = _open_hold(sl, hold_id)
-        if h.entity not in RETRY_TASKS:
+        kept = h.payload if isinstance(h.payload, dict) else {}
+        if kept.get("task"):   # a task that gave up kept what it takes to run it again
+            task, queue, args = kept["task"], kept.get("queue") or "default", list(kept.get("args", []))
+        elif h.entity in RETRY_TASKS:
+            task, queue = RETRY_TASKS[h.entity]
+            args = h.key.split(":", 1) if h.entity in ("shipment", "shipper") else [h.key]
+        else:
             raise click.ClickException(f"holds on {h.entity} cannot be re-run from here; discard it when handled")
-        task, queue = RETRY_TASKS[h.entity]
-        args = h.key.split(":", 1) if h.entity == "shipment" else [h.key]
         sl.set_hold_status(hold_id, "RELEASED", note or "released for a new attempt")
     task_id = enqueue(task, args, queue)
-    click.echo(f"hold {hold_id} released; {task}({', '.join(args)}) queued as {task_id}")
+    click.echo(f"hold {hold_id} released; {task}({', '.join(map(str, args))}) queued as {task_id}")
 
 
 @holds.command("discard")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from integration.errors import NeedsReview
+from integration.guard import keys
 from integration.sl.models import Event
 from integration.sync.context import Context
 
@@ -28,22 +29,41 @@ CURSOR = "fulfillment.shippers"
 
 @dataclass(frozen=True)
 class Outcome:
-    value: str               # confirmed, already_confirmed, skipped_afn, not_amazon, cancelled_at_amazon
+    value: str               # confirmed, already_confirmed, skipped_afn, not_amazon, cancelled_at_amazon, held
     packages: int = 0
     detail: str = ""
 
 
+CONFIRM_TASK = "slsync.fulfillment.confirm"
+REQUEUE_AFTER = 900   # seconds: a shipper still unconfirmed is handed out again at most this often
+
+
 def sweep(ctx: Context, enqueue) -> int:
-    """Hand every confirmed, not yet pushed shipper changed since the watermark to ``enqueue``."""
+    """Hand every confirmed, not yet settled shipper changed since the watermark to ``enqueue``.
+
+    The watermark stays at the earliest shipper still to be confirmed, so a confirmation lost on the way (a
+    flushed queue, a worker gone) is found again by a later sweep; one held for a person waits for the release.
+    A shipper still waiting is handed out again at most every ``REQUEUE_AFTER`` seconds.
+    """
     saved = ctx.sl.get_cursor(CURSOR)
     watermark = datetime.fromisoformat(saved) if saved else None
     shippers = ctx.sl.shippers_confirmed_since(watermark, unpushed_only=True)
-    if shippers:
-        enqueue([(s.cpny_id, s.shipper_id) for s in shippers])
-        newest = max(s.changed_at for s in shippers)
-        # SL stamps minutes (SMALLDATETIME): keep the minute, so a shipper saved later in it is seen again
-        ctx.sl.set_cursor(CURSOR, (newest - timedelta(minutes=1)).isoformat())
-    return len(shippers)
+    if not shippers:
+        return 0
+    held = {h.key for h in ctx.sl.list_holds(status="OPEN", entity="shipper")}
+    todo = [s for s in shippers if _key(s.cpny_id, s.shipper_id) not in held]
+    due = [s for s in todo if ctx.redis.set(keys.key("queued", "shipper", _key(s.cpny_id, s.shipper_id)), "1",
+                                            nx=True, ex=REQUEUE_AFTER)]
+    if due:
+        enqueue([(s.cpny_id, s.shipper_id) for s in due])
+    mark = min(s.changed_at for s in todo) if todo else max(s.changed_at for s in shippers)
+    # SL stamps minutes (SMALLDATETIME): keep the minute, so a shipper saved later in it is seen again
+    ctx.sl.set_cursor(CURSOR, (mark - timedelta(minutes=1)).isoformat())
+    return len(due)
+
+
+def _key(cpny_id: str, shipper_id: str) -> str:
+    return f"{cpny_id}:{shipper_id}"
 
 
 def _package_ref(shipper_id: str, index: int) -> str:
@@ -67,7 +87,21 @@ def _assign(shipper) -> list[tuple[object, list[tuple[str, int]]]]:
 
 
 def confirm(ctx: Context, cpny_id: str, shipper_id: str) -> Outcome:
-    """Confirm one SL shipper at Amazon, once."""
+    """Confirm one SL shipper at Amazon, once. What needs a person (no tracking number, an order line without its
+    Amazon item id, shipped after Amazon cancelled, the shipper gone) becomes a hold on the shipper, which
+    ``slsync holds release`` re-runs once it is fixed."""
+    try:
+        return _confirm(ctx, cpny_id, shipper_id)
+    except NeedsReview as exc:
+        key = _key(cpny_id, shipper_id)
+        hold_id = ctx.sl.create_hold("shipper", key, exc.reason, exc.message, {
+            "error": exc.to_dict(), "task": CONFIRM_TASK, "args": [cpny_id, shipper_id], "queue": "amazon",
+            "task_id": ctx.task_id})
+        log.warning("shipper %s held (%s, hold %s): %s", key, exc.reason, hold_id, exc.message)
+        return Outcome("held", detail=exc.reason)
+
+
+def _confirm(ctx: Context, cpny_id: str, shipper_id: str) -> Outcome:
     bound = ctx.sl.get_shipment_binding(shipper_id) or {}
     if bound.get("status") in ("PUSHED", "SKIPPED_AFN", "NOT_AMAZON"):
         return Outcome("already_confirmed" if bound["status"] == "PUSHED" else bound["status"].lower())

@@ -42,7 +42,7 @@ def test_transient_is_retried_with_growing_backoff_then_recorded_and_alerted(r, 
     ceilings = [min(1.0, 0.1 * 2**n) for n in range(4)]
     assert all(c <= ceil + 1e-9 for c, ceil in zip(countdowns, ceilings, strict=True)), countdowns
     assert ceilings == sorted(ceilings) and ceilings[-1] > ceilings[0]
-    sent = alerts.recorded(r)
+    sent = wait_until(lambda: alerts.recorded(r), what="the alert")   # it follows the failure record
     assert [a["subject"] for a in sent] == ["task failed: slsync.test.raise_transient"]
     assert sent[0]["kind"] == "transient" and sent[0]["retries"] == 4
 

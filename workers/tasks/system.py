@@ -18,6 +18,15 @@ def heartbeat(self) -> str:
     return now
 
 
+@app.task(name="slsync.system.flush_failures", bind=True, queue="default")
+def flush_failures(self) -> int | None:
+    """From beat: task failures that waited in Redis while SL was unreachable become holds in SL."""
+    from integration.sync import failures
+    from workers.context import task_context
+
+    return run_for_entity(self, "system", "flush_failures", lambda: failures.flush_pending(task_context(self)))
+
+
 def _mark(counter: str) -> None:
     """What both benchmark tasks do: count themselves and stamp first/last completion (one round trip)."""
     now = repr(time.time())
