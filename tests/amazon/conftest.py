@@ -73,16 +73,18 @@ def client_for_url(r, redis_url):
 
 
 def patiently(fn, *args, tries: int = 20, **kwargs):
-    """Call ``fn`` as a worker would over re-queues: a throttled Transient waits its retry_after and retries."""
+    """Call ``fn`` as a worker would over re-queues: a rate pause (our fleet bucket had no token, or Amazon answered
+    429, which a busy host can provoke by delaying two granted requests into one burst) waits and retries."""
     import time
 
     from integration.errors import Transient
+    from integration.sync.paging import is_rate_pause
 
     for attempt in range(tries):
         try:
             return fn(*args, **kwargs)
         except Transient as exc:
-            if not exc.details.get("throttled") or attempt == tries - 1:
+            if not is_rate_pause(exc) or attempt == tries - 1:
                 raise
             time.sleep(min(max(exc.retry_after or 0.0, 0.1 * (attempt + 1)), 2.0))  # let the bucket refill
 
