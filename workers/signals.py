@@ -15,6 +15,18 @@ def _install_filters(logger=None, **_):
     logs.install()
 
 
+@signals.worker_ready.connect
+@signals.beat_init.connect
+def _check_redis(**_):
+    """A Redis that may evict keys would lose queued work silently: say so at start-up."""
+    from integration.config import settings
+    from integration.guard.health import warn_on_eviction
+
+    s = settings()
+    for url in {s.broker_url, s.redis_url}:
+        warn_on_eviction(url)
+
+
 @signals.task_prerun.connect
 def _enter_task(task_id=None, task=None, **_):
     logs.task_context.set((task.name if task else "-", task_id or "-"))

@@ -35,4 +35,11 @@ def check(as_json: bool) -> None:
     else:
         for k, v in shown.items():
             click.echo(f"{k:24} {v}")
+        from integration.guard.health import eviction_problem
+        from integration.guard.store import redis_client
+
+        for url in sorted({s.broker_url, s.redis_url}):
+            problem = eviction_problem(redis_client(url))
+            if problem:
+                click.echo(f"warning: {problem} ({url.rsplit('@', 1)[-1]})")
         click.echo("configuration OK")

@@ -85,3 +85,19 @@ def test_compose_services_run_commands_that_exist():
         for flag in [a for a in command[2:] if a.startswith("-")]:
             assert flag in help_run.stdout, f"{name}: {flag} is not an option of slsync {' '.join(words)}"
     assert Path(ROOT / "Dockerfile").exists()
+
+
+def test_compose_gives_workers_longer_to_stop_than_their_soft_shutdown_and_splits_broker_from_guard_keys():
+    """A deploy must not strand running tasks until the visibility timeout (Docker's default grace is 10 s)."""
+    from integration.config import load_settings
+    from workers.config import celery_config
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    soft = celery_config(load_settings({}))["worker_soft_shutdown_timeout"]
+    for name, svc in compose["services"].items():
+        if name.startswith("worker"):
+            grace = svc["stop_grace_period"]
+            assert grace.endswith("s") and int(grace[:-1]) > soft + 10, (name, grace, soft)
+    env = compose["x-app"]["environment"]
+    assert env["BROKER_URL"].rsplit("/", 1)[0] == env["REDIS_URL"].rsplit("/", 1)[0]
+    assert env["BROKER_URL"] != env["REDIS_URL"]
