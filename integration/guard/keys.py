@@ -6,10 +6,10 @@ Losing any of them costs repeated work, never data (DESIGN §4): durable state l
 |---|---|---|---|
 | slsync:dedup:<scope>:<id> | string | "seen" marker for a notification, message or task | per call |
 | slsync:lease:<entity>:<key> | hash | owner token, fencing number of a held lease | lease TTL |
-| slsync:fence:<entity>:<key> | string | monotonic fencing counter per lease name | none |
-| slsync:fence-epoch | string | fencing epoch, set from SL's counter (xAMZCursor fence.epoch) after Redis lost it | none |
+| slsync:fence:<entity>:<key> | string | monotonic fencing counter per lease name | 30 days unused |
+| slsync:fence-epoch | string | fencing epoch, set from SL's counter (xAMZCursor fence.epoch) after Redis lost it | 30 days unused |
 | slsync:rate:<seller>:<operation> | hash | token bucket: tokens, last refill (ms), rate, burst | idle expiry |
-| slsync:ratecfg:<seller>:<operation> | hash | rate/burst override learned from x-amzn-RateLimit-Limit | none |
+| slsync:ratecfg:<seller>:<operation> | hash | rate/burst override learned from x-amzn-RateLimit-Limit | 1 day |
 | slsync:breaker:<system> | hash | state, failures in window, opened_at | none |
 | slsync:breaker:<system>:failures | zset | failure timestamps inside the window | window |
 | slsync:breaker:<system>:probe | string | the one half-open trial call's owner | cool-down |
@@ -18,7 +18,7 @@ Losing any of them costs repeated work, never data (DESIGN §4): durable state l
 | slsync:heartbeat | string | last beat heartbeat (iso time) | 10 min |
 | slsync:beat:leader | string | leader lease of the beat process | lease TTL |
 | slsync:coalesce:<entity>:<key> | hash | state (pending:<token> while enqueueing, then queued), bar (highest EventTime, epoch ms); deleted when the import starts | 1 h |
-| slsync:lastok:<flow> | string | last success per flow (iso time) | none |
+| slsync:lastok:<flow> | string | last success per flow (iso time) | 30 days |
 | slsync:pending:holds | list | task failures waiting for SL to answer, written into it as holds | none (never trimmed) |
 | slsync:starts:<task id>:<retries> | string | runs of one delivery; more than one means the earlier ones were lost | 1 day |
 | slsync:continue:<flow> | string | a paused listing's continuation is scheduled (one at a time) | until it is due |
@@ -92,6 +92,9 @@ def notification(notification_id: str) -> str:
 
 def continuation(flow: str) -> str:
     return key("continue", flow)
+
+
+LAST_OK_TTL = 30 * 24 * 3600
 
 
 def last_success(flow: str) -> str:

@@ -26,6 +26,9 @@ from integration.errors import Transient
 from integration.fence import EPOCH_SPAN, Fence
 from integration.guard import keys
 
+# Fencing counters and the epoch expire when unused for a month: a number handed out after that may be below the one
+# SL stored, which ``raise_floor`` mends on the first refused write (one retry), so nothing in Redis lives forever.
+FENCE_TTL_MS = 30 * 24 * 3600 * 1000
 # -> {fence, 0} when acquired; {0, pttl} when held by someone else; {-1, 0} when the fencing epoch is unknown
 # (Redis lost it) and the caller has an epoch source to ask (ARGV[3] == '1'); without one, epoch 0.
 _ACQUIRE = """
@@ -38,6 +41,8 @@ if not epoch then
   epoch = 0
 end
 local fence = tonumber(epoch) * tonumber(ARGV[4]) + redis.call('incr', KEYS[2])
+redis.call('pexpire', KEYS[2], ARGV[5])
+if redis.call('exists', KEYS[3]) == 1 then redis.call('pexpire', KEYS[3], ARGV[5]) end
 redis.call('set', KEYS[1], ARGV[1] .. ':' .. string.format('%.0f', fence), 'PX', ARGV[2])
 return {fence, 0}
 """
@@ -49,12 +54,12 @@ local floor = tonumber(ARGV[2])
 local want_epoch = math.floor(floor / span)
 local epoch = tonumber(redis.call('get', KEYS[3]) or '0')
 if epoch < want_epoch then
-  redis.call('set', KEYS[3], string.format('%.0f', want_epoch))
-  redis.call('set', KEYS[2], string.format('%.0f', floor - want_epoch * span))
+  redis.call('set', KEYS[3], string.format('%.0f', want_epoch), 'PX', ARGV[4])
+  redis.call('set', KEYS[2], string.format('%.0f', floor - want_epoch * span), 'PX', ARGV[4])
 elseif epoch == want_epoch then
   local counter = tonumber(redis.call('get', KEYS[2]) or '0')
   local want = floor - want_epoch * span
-  if counter < want then redis.call('set', KEYS[2], string.format('%.0f', want)) end
+  if counter < want then redis.call('set', KEYS[2], string.format('%.0f', want), 'PX', ARGV[4]) end
 end
 return 1
 """
@@ -111,11 +116,11 @@ class Lease:
     def acquire(self) -> bool:
         """Try once; True and ``self.fence`` set when we now hold it."""
         fence_keys = [self.key, self.fence_key, keys.fence_epoch()]
-        args = [self.token, self.ttl_ms, "1" if self.epoch_source else "0", EPOCH_SPAN]
+        args = [self.token, self.ttl_ms, "1" if self.epoch_source else "0", EPOCH_SPAN, FENCE_TTL_MS]
         fence, pttl = self._acquire(keys=fence_keys, args=args)
         if fence == -1:
             # Redis has lost the fencing epoch (a flush): SL hands out the next one, the first to set it wins
-            self.r.set(keys.fence_epoch(), int(self.epoch_source()), nx=True)
+            self.r.set(keys.fence_epoch(), int(self.epoch_source()), nx=True, px=FENCE_TTL_MS)
             fence, pttl = self._acquire(keys=fence_keys, args=args)
         if fence > 0:
             self.fence = int(fence)
@@ -138,7 +143,7 @@ class Lease:
         if self.fence is None:
             return False
         return bool(self._raise_floor(keys=[self.key, self.fence_key, keys.fence_epoch()],
-                                      args=[self._value, int(number), EPOCH_SPAN]))
+                                      args=[self._value, int(number), EPOCH_SPAN, FENCE_TTL_MS]))
 
     def renew(self) -> None:
         """Extend the TTL; raises ``LeaseLost`` if it is no longer ours."""

@@ -13,6 +13,8 @@ import redis
 
 from integration.guard import keys, limits
 
+RATE_CONFIG_TTL = 24 * 3600   # a learned rate is kept a day, then the published one applies until it is learned again
+
 # KEYS[1] bucket hash, KEYS[2] learned config hash; ARGV: default rate, default burst, scale, cost, min idle ttl ms
 _TAKE = """
 local t = redis.call('time')
@@ -100,7 +102,10 @@ class RateLimiter:
         mapping = {"rate": repr(float(rate) / self.time_scale)}
         if burst is not None and burst > 0:
             mapping["burst"] = str(int(burst))
-        self.r.hset(keys.rate_config(self.seller, operation), mapping=mapping)
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hset(keys.rate_config(self.seller, operation), mapping=mapping)
+        pipe.expire(keys.rate_config(self.seller, operation), RATE_CONFIG_TTL)   # learned again from the next header
+        pipe.execute()
 
     def update_from_header(self, operation: str, header: str | None) -> None:
         if not header:

@@ -70,3 +70,26 @@ def test_redis_flushed_mid_run_loses_nothing_and_duplicates_nothing(ctx, sim, wo
     wait_until(lambda: count(ctx.sl.db, "xAMZOrder") == 40, timeout=120)
     for m in made:
         assert count(ctx.sl.db, "SOHeader", {"CustOrdNbr": m["orderId"]}) == 1
+
+
+def test_every_guard_key_a_flow_leaves_in_redis_expires(ctx, sim, r):
+    """Redis holds only what may be lost (DESIGN §4): after a sweep, imports and a confirmation, every key of ours
+    has a TTL, except the failures waiting for SL, which must not vanish before SL has them."""
+    from integration.sandbox import sl_seed
+    from integration.sync import fulfillment
+    from integration.sync.entity import hold_entity
+
+    made = sim.create_order([{"sku": sku_known(ctx), "quantity": 1}])
+    sim.advance(180)
+    found, _ = _collect(ctx)
+    for oid in found:
+        with hold_entity(ctx, "order", oid):
+            orders.import_order(oid, ctx)
+    ord_nbr = ctx.sl.get_order_binding(made["orderId"]).ord_nbr
+    shipper = sl_seed.ship_order(ctx.sl, ord_nbr, tracking_numbers=["1Z999AA10123456786"])
+    with hold_entity(ctx, "shipper", f"AMZDEMO:{shipper}"):
+        assert fulfillment.confirm(ctx, "AMZDEMO", shipper).value == "confirmed"
+    ours = [k for k in r.scan_iter("slsync:*") if not k.startswith("slsync:test:")]
+    assert any(k.startswith("slsync:fence:order:") for k in ours)
+    forever = [k for k in ours if r.ttl(k) == -1 and k != "slsync:pending:holds"]
+    assert forever == []

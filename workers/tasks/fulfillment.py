@@ -30,5 +30,6 @@ def sweep_shipments(self) -> int | None:
     found = run_for_entity(self, "sweep", "fulfillment",
                            lambda: fulfillment.sweep(task_context(self), enqueue=enqueue_confirmations))
     if found is not None:
-        redis_client().set(keys.last_success("fulfillment.sweep"), now_utc().isoformat(timespec="seconds"))
+        redis_client().set(keys.last_success("fulfillment.sweep"), now_utc().isoformat(timespec="seconds"),
+                           ex=keys.LAST_OK_TTL)
     return found

@@ -47,7 +47,8 @@ def sweep_orders(self) -> int | None:
     if not result.done:
         continue_later(SWEEP, "orders.sweep", result.retry_after, queue="amazon")
         return result.found
-    redis_client().set(keys.last_success("orders.sweep"), orders.now_utc().isoformat(timespec="seconds"))
+    redis_client().set(keys.last_success("orders.sweep"), orders.now_utc().isoformat(timespec="seconds"),
+                           ex=keys.LAST_OK_TTL)
     return result.found
 
 
