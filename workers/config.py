@@ -61,7 +61,7 @@ def celery_config(s: Settings) -> dict:
         "timezone": "UTC",
         "enable_utc": True,
         # Beat: RedBeat keeps the schedule in Redis behind a lock, so a second beat only stands by.
-        "beat_scheduler": "redbeat.RedBeatScheduler",
+        "beat_scheduler": "workers.beat:ResilientScheduler",   # RedBeat that rides out Redis outages and flushes
         "redbeat_redis_url": s.redis_url,
         "redbeat_key_prefix": "slsync:redbeat:",
         "redbeat_lock_timeout": 30,

@@ -3,34 +3,17 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
-
 import pytest
-import redis
 
 from integration.guard.health import eviction_problem
-from tests.support.worker import free_port
+from tests.support.redis_server import OwnRedis
 
 
 @pytest.fixture
 def own_redis():
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server is not installed (make test installs it)"
-    port = free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--maxmemory-policy", "allkeys-lru"], stdout=subprocess.DEVNULL)
-    client = redis.Redis(port=port, decode_responses=True)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    yield client, f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(timeout=10)
+    server = OwnRedis("--maxmemory-policy", "allkeys-lru").start()
+    yield server.client(), server.url()
+    server.stop()
 
 
 def test_an_evicting_redis_is_named_and_noeviction_is_quiet(own_redis):
