@@ -152,7 +152,9 @@ def sqs(sqs_endpoint, monkeypatch):
     import boto3
 
     for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "AWS_DEFAULT_REGION": "us-east-1", "SQS_ENDPOINT_URL": sqs_endpoint}.items():
+                 "AWS_DEFAULT_REGION": "us-east-1", "SQS_ENDPOINT_URL": sqs_endpoint,
+                 # never the developer's ~/.aws files (outside the clone: the audit hook would refuse them)
+                 "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}.items():
         monkeypatch.setenv(k, v)
     return boto3.client("sqs", region_name="us-east-1", endpoint_url=sqs_endpoint)
 
