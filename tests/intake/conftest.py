@@ -130,7 +130,8 @@ def sqs_endpoint():
     local = Path(sys.executable).parent / "moto_server"  # the project's own, not one installed by hand
     binary = str(local) if local.exists() else shutil.which("moto_server")
     if not binary or not Path(binary).exists():
-        pytest.skip("moto_server is not installed (pip install 'moto[server]')")
+        pytest.fail("moto_server is not installed: it comes with the dev extras (make setup, or "
+                    ".venv/bin/pip install -e '.[dev]')", pytrace=False)
     port = free_port()
     proc = Proc([binary, "-H", "127.0.0.1", "-p", str(port)], child_env(), "moto")
     url = f"http://127.0.0.1:{port}"

@@ -1,8 +1,10 @@
 """SL test databases: a seeded SQLite file per test, and PostgreSQL through psqlODBC.
 
 PostgreSQL: the run seeds one template database (``slsync_test_<pid>_tpl``) and each test gets a copy
-(``CREATE DATABASE ... TEMPLATE``), dropped afterwards, so parallel runs and tests never collide. Tests
-are skipped, with the reason, when the driver or the server is not there (``.ci/run`` installs both).
+(``CREATE DATABASE ... TEMPLATE``), dropped afterwards, so parallel runs and tests never collide. When the driver
+or the server is not there the PostgreSQL tests fail, saying what is missing (``make test`` runs
+``scripts/ensure-test-deps.sh``, which installs and starts both or says why it cannot). ``SLSYNC_TEST_PG`` and
+``SLSYNC_TEST_PG_DRIVER`` point the tests at another server or driver.
 """
 
 from __future__ import annotations
@@ -24,20 +26,27 @@ def pg_dsn(database: str) -> str:
 def _admin():
     import pyodbc
 
-    return pyodbc.connect(pg_dsn("test" if "Database" not in PG_SERVER else ""), autocommit=True, timeout=5)
+    # the maintenance database every PostgreSQL server has
+    return pyodbc.connect(pg_dsn("postgres" if "Database" not in PG_SERVER else ""), autocommit=True, timeout=5)
 
 
 @pytest.fixture(scope="session")
 def pg_template():
-    """Name of a seeded PostgreSQL template database, or skip."""
-    try:
-        import pyodbc
+    """Name of a seeded PostgreSQL template database; a missing driver or server fails, saying which."""
+    import pyodbc
 
-        if PG_DRIVER not in pyodbc.drivers():
-            pytest.skip(f"ODBC driver {PG_DRIVER!r} not installed (.ci/run installs psqlODBC)")
-        admin = _admin()
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means: skip, saying why
-        pytest.skip(f"PostgreSQL through ODBC not available: {exc}")
+    if PG_DRIVER not in pyodbc.drivers():
+        pytest.fail(f"the ODBC driver {PG_DRIVER!r} is not installed (drivers found: {pyodbc.drivers()}): install "
+                    f"unixODBC and psqlODBC (Debian: apt-get install unixodbc odbc-postgresql; make test does it "
+                    f"through scripts/ensure-test-deps.sh), or set SLSYNC_TEST_PG_DRIVER", pytrace=False)
+    try:
+        admin, problem = _admin(), None
+    except pyodbc.Error as exc:
+        admin, problem = None, exc
+    if problem is not None:
+        pytest.fail(f"PostgreSQL does not answer through ODBC ({PG_SERVER}): {problem}. Start PostgreSQL on "
+                    f"127.0.0.1:5432 with trust for local TCP logins (make test runs scripts/ensure-test-deps.sh), "
+                    f"or point SLSYNC_TEST_PG at a server", pytrace=False)
     name = f"slsync_test_{os.getpid()}_tpl"
     admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
     admin.execute(f'CREATE DATABASE "{name}"')
