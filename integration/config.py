@@ -61,6 +61,15 @@ class Settings:
     flower_basic_auth: str = field(repr=False)
     alert_notifier: str
     alert_webhook_url: str
+    alert_repeat_seconds: float
+    alert_resolve_after: float
+    alert_smtp_host: str
+    alert_smtp_port: int
+    alert_smtp_from: str
+    alert_smtp_to: tuple[str, ...]
+    alert_smtp_tls: str
+    alert_smtp_user: str
+    alert_smtp_password: str = field(repr=False)
     log_level: str
     visibility_timeout: int
     task_time_limit: int
@@ -213,6 +222,15 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
         flower_basic_auth=r.text("FLOWER_BASIC_AUTH", ""),
         alert_notifier=r.text("ALERT_NOTIFIER", "log"),
         alert_webhook_url=r.text("ALERT_WEBHOOK_URL", ""),
+        alert_repeat_seconds=r.number("ALERT_REPEAT_SECONDS", 3600.0, minimum=1.0),
+        alert_resolve_after=r.number("ALERT_RESOLVE_AFTER", 900.0, minimum=1.0),
+        alert_smtp_host=r.text("ALERT_SMTP_HOST", ""),
+        alert_smtp_port=r.integer("ALERT_SMTP_PORT", 587, minimum=1, maximum=65535),
+        alert_smtp_from=r.text("ALERT_SMTP_FROM", ""),
+        alert_smtp_to=tuple(a.strip() for a in r.text("ALERT_SMTP_TO", "").split(",") if a.strip()),
+        alert_smtp_tls=r.choice("ALERT_SMTP_TLS", "starttls", ("starttls", "ssl", "none")),
+        alert_smtp_user=r.text("ALERT_SMTP_USER", ""),
+        alert_smtp_password=r.text("ALERT_SMTP_PASSWORD", ""),
         log_level=r.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")),
         visibility_timeout=visibility,
         task_time_limit=time_limit,
@@ -235,10 +253,14 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
         raise ConfigError(f"SPAPI_RATE_MARGIN must be <= 1 (a share of Amazon's rate), got {settings.spapi_rate_margin}")
     if settings.flower_basic_auth and ":" not in settings.flower_basic_auth:
         raise ConfigError("FLOWER_BASIC_AUTH must be user:password (comma-separate several)")
-    if settings.alert_notifier not in ("log", "webhook") and ":" not in settings.alert_notifier:
-        raise ConfigError("ALERT_NOTIFIER must be log, webhook, or a dotted path module:function")
-    if settings.alert_notifier == "webhook" and not settings.alert_webhook_url:
-        raise ConfigError("ALERT_WEBHOOK_URL is required when ALERT_NOTIFIER=webhook")
+    notifiers = [n.strip() for n in settings.alert_notifier.split(",") if n.strip()]
+    if not notifiers or any(n not in ("log", "webhook", "smtp") and ":" not in n for n in notifiers):
+        raise ConfigError("ALERT_NOTIFIER must list log, smtp, webhook or module:function (comma-separated)")
+    if "webhook" in notifiers and not settings.alert_webhook_url:
+        raise ConfigError("ALERT_WEBHOOK_URL is required when ALERT_NOTIFIER includes webhook")
+    if "smtp" in notifiers and not (settings.alert_smtp_host and settings.alert_smtp_from and settings.alert_smtp_to):
+        raise ConfigError("ALERT_SMTP_HOST, ALERT_SMTP_FROM and ALERT_SMTP_TO are required when ALERT_NOTIFIER "
+                          "includes smtp")
     return settings
 
 

@@ -13,6 +13,7 @@ Losing any of them costs repeated work, never data (DESIGN §4): durable state l
 | slsync:breaker:<system> | hash | state, failures in window, opened_at | none |
 | slsync:breaker:<system>:failures | zset | failure timestamps inside the window | window |
 | slsync:breaker:<system>:probe | string | the one half-open trial call's owner | cool-down |
+| slsync:alert:<alert key> | hash | a firing alert: subject, count, first/last occurrence, last sent (ms) | 2 x max(ALERT_REPEAT_SECONDS, ALERT_RESOLVE_AFTER), refreshed per occurrence |
 | slsync:token:<client_id> | string | LWA access token shared by every worker | token life |
 | slsync:failed:<task> | list | last failures after retries ran out (for `slsync status`) | capped |
 | slsync:heartbeat | string | last beat heartbeat (iso time) | 10 min |
@@ -71,6 +72,10 @@ def breaker_failures(system: str) -> str:
 
 def breaker_probe(system: str) -> str:
     return key("breaker", system, "probe")
+
+
+def alert(alert_key: str) -> str:
+    return key("alert", alert_key)
 
 
 def token(client_id: str) -> str:

@@ -12,9 +12,13 @@ from workers.base import run_for_entity
 
 @app.task(name="slsync.system.heartbeat", bind=True, queue="default")
 def heartbeat(self) -> str:
-    """Proves beat and a worker are alive; `slsync status` shows the last one."""
+    """Proves beat and a worker are alive; `slsync status` shows the last one. Also sends one "resolved" for each
+    alert that has had no new occurrence for ALERT_RESOLVE_AFTER seconds (``integration.alerts``)."""
+    from integration import alerts
+
     now = datetime.now(UTC).isoformat(timespec="seconds")
     redis_client().set(keys.HEARTBEAT, now, ex=600)
+    alerts.resolve_quiet()
     return now
 
 
