@@ -77,7 +77,8 @@ class Settings:
     worker_lost_max: int
     retry_backoff_base: float
     retry_backoff_max: float
-    breaker_fail_max: int
+    breaker_min_calls: int
+    breaker_failure_rate: float
     breaker_window: float
     breaker_reset_timeout: float
     heartbeat_seconds: float
@@ -238,7 +239,8 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
         worker_lost_max=r.integer("WORKER_LOST_MAX", 5, minimum=1, maximum=100),
         retry_backoff_base=r.number("RETRY_BACKOFF_BASE", 2.0, minimum=0.01),
         retry_backoff_max=backoff_max,
-        breaker_fail_max=r.integer("BREAKER_FAIL_MAX", 5, minimum=1),
+        breaker_min_calls=r.integer("BREAKER_MIN_CALLS", 20, minimum=1),
+        breaker_failure_rate=r.number("BREAKER_FAILURE_RATE", 0.5, minimum=0.01),
         breaker_window=r.number("BREAKER_WINDOW", 60.0, minimum=1.0),
         breaker_reset_timeout=r.number("BREAKER_RESET_TIMEOUT", 30.0, minimum=0.1),
         heartbeat_seconds=r.number("BEAT_HEARTBEAT_SECONDS", 60.0, minimum=0.5),
@@ -261,6 +263,8 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
     if "smtp" in notifiers and not (settings.alert_smtp_host and settings.alert_smtp_from and settings.alert_smtp_to):
         raise ConfigError("ALERT_SMTP_HOST, ALERT_SMTP_FROM and ALERT_SMTP_TO are required when ALERT_NOTIFIER "
                           "includes smtp")
+    if settings.breaker_failure_rate > 1.0:
+        raise ConfigError(f"BREAKER_FAILURE_RATE must be <= 1 (a share of calls), got {settings.breaker_failure_rate}")
     return settings
 
 

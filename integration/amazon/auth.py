@@ -25,10 +25,11 @@ _CAS_DELETE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('
 class TokenProvider:
     def __init__(self, r: redis.Redis, session: requests.Session, *, token_url: str, client_id: str,
                  client_secret: str, refresh_token: str, timeout: float = 20.0, time_scale: float = 1.0,
-                 wait: float = 5.0):
+                 wait: float = 5.0, breaker=None):
         self.r, self.session, self.token_url = r, session, token_url
         self._client_id, self._secret, self._refresh = client_id, client_secret, refresh_token
         self.timeout, self.time_scale, self.wait = timeout, time_scale, wait
+        self.breaker = breaker   # the ``amazon.lwa`` breaker: token calls are a family of their own
         self._cas_delete = r.register_script(_CAS_DELETE)
         self._memo: dict[str, tuple[str, float]] = {}
 
@@ -73,6 +74,12 @@ class TokenProvider:
         self._cas_delete(keys=[self._key(scope)], args=[token])
 
     def _fetch(self, key: str, scope: str | None) -> str:
+        if self.breaker is None:
+            return self._request(key, scope)
+        with self.breaker.guard():
+            return self._request(key, scope)
+
+    def _request(self, key: str, scope: str | None) -> str:
         form = {"client_id": self._client_id, "client_secret": self._secret}
         if scope is None:
             form.update(grant_type="refresh_token", refresh_token=self._refresh)

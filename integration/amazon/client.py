@@ -21,9 +21,9 @@ from integration.amazon.notifications import Notifications
 from integration.amazon.orders import Orders
 from integration.amazon.reports import Reports
 from integration.amazon.sellers import Sellers
-from integration.amazon.transport import Transport
+from integration.amazon.transport import BREAKER_RECHECK, Transport
 from integration.config import DEFAULT_RATE_MARGIN
-from integration.guard import Breaker
+from integration.guard.breaker import Breakers
 
 
 def safe_table(margin: float | None = None) -> dict[str, tuple[float, int]]:
@@ -76,14 +76,13 @@ class AmazonClient:
             r = redis_client(s.redis_url)
         session = session or process_session()
         scale = getattr(s, "spapi_time_scale", 1.0)
+        breakers = Breakers.from_settings(s, r, recheck=BREAKER_RECHECK)   # one per operation family
         tokens = TokenProvider(r, session, token_url=s.lwa_token_url, client_id=s.lwa_client_id,
                                client_secret=s.lwa_client_secret, refresh_token=s.lwa_refresh_token,
-                               timeout=s.http_timeout, time_scale=scale)
+                               timeout=s.http_timeout, time_scale=scale, breaker=breakers.family("lwa"))
         margin = getattr(s, "spapi_rate_margin", DEFAULT_RATE_MARGIN)
         limiter = ClientRateLimiter(r, s.seller_id, time_scale=scale, table=safe_table(margin))
-        breaker = Breaker(r, "amazon", fail_max=s.breaker_fail_max, window=s.breaker_window,
-                          reset_timeout=s.breaker_reset_timeout)
-        transport = Transport(s.spapi_endpoint, tokens, limiter, breaker, session=session, timeout=s.http_timeout,
+        transport = Transport(s.spapi_endpoint, tokens, limiter, breakers, session=session, timeout=s.http_timeout,
                               ca_bundle=s.ca_bundle)
         transport.time_scale = scale
         transport.margin = margin

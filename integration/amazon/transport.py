@@ -1,5 +1,7 @@
-"""Every SP-API call goes through ``Transport.call``: the fleet rate limiter first, the circuit breaker around
-the request, and one table from HTTP outcome to action (reference sp-api.md §3; DESIGN §6).
+"""Every SP-API call goes through ``Transport.call``: the fleet rate limiter first, the circuit breaker of the
+operation's family around the request (``integration.guard.breaker``: orders reads, shipment confirmations,
+reports, feeds, listings, ...; a getOrder outage never stops confirmShipment), and one table from HTTP outcome to
+action (reference sp-api.md §3).
 
 | outcome                                | action                                                           |
 |----------------------------------------|------------------------------------------------------------------|
@@ -8,8 +10,13 @@ the request, and one table from HTTP outcome to action (reference sp-api.md §3;
 | 2xx, body not the documented shape     | Permanent, raw body kept                                          |
 | 429                                    | drain the bucket, Transient                                       |
 | 403 with an expired/invalid token      | forget the token, refresh once, retry once                        |
-| 5xx, timeout, connection error         | Transient                                                         |
+| 5xx, timeout, connection error         | Transient (counted by the family's breaker)                       |
 | other 4xx                              | Permanent with Amazon's error list and the request id             |
+| the family's breaker is open           | CircuitOpen (Transient, retry_after = the rest of the cool-down)  |
+
+Redis round trips per call: one for the rate token; the breaker's closed verdict is re-read at most every
+``BREAKER_RECHECK`` seconds per process, successes are counted in-process and added to the breaker's window with
+that re-read (or with the next failure), so a successful call adds none.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import requests
 
 from integration.config import DEFAULT_RATE_MARGIN
 from integration.errors import Permanent, Transient
-from integration.guard.breaker import counts_as_failure
+from integration.guard.breaker import Breakers
 
 log = logging.getLogger("slsync.amazon")
 USER_AGENT = (f"sl-amazon-sync/0.1 (Language=Python/{platform.python_version()}; "
@@ -45,16 +52,15 @@ class ApiResponse:
 
 
 class Transport:
-    def __init__(self, endpoint: str, tokens, limiter, breaker, *, session: requests.Session | None = None,
+    def __init__(self, endpoint: str, tokens, limiter, breakers: Breakers, *, session: requests.Session | None = None,
                  timeout: float = 20.0, ca_bundle: str = ""):
         self.endpoint = endpoint.rstrip("/")
-        self.tokens, self.limiter, self.breaker = tokens, limiter, breaker
+        self.tokens, self.limiter, self.breakers = tokens, limiter, breakers
         self.session = session or requests.Session()
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
         settle_environment(self.session, self.endpoint, ca_bundle)
         self.timeout = timeout
         self._learned: dict[str, str] = {}
-        self._closed_until = 0.0
         self.margin = DEFAULT_RATE_MARGIN  # share of Amazon's rate our bucket asks for; AmazonClient sets the setting
 
     def call(self, op: str, method: str, path: str, *, params: dict | None = None, body: dict | None = None,
@@ -66,37 +72,22 @@ class Transport:
                 raise Transient(f"{op}: fleet rate limit, no token", retry_after=wait,
                                 details={"operation": op, "throttled": True})
             token = self.tokens.access_token(scope)
-            probe = self._before_call()
+            breaker = self.breakers.for_op(op)
+            probe = breaker.before_call()   # '' to go, a probe token for the one trial; raises CircuitOpen
             try:
                 resp = self._send(op, method, path, params, body, token)
                 if resp.status_code == 403 and attempt == 1 and _token_problem(resp):
                     self.tokens.invalidate(token, scope)
                     log.info("spapi %s: access token refused (403), refreshing once", op)
-                    if probe:
-                        self.breaker.record_success(probe)
+                    breaker.record(probe, None)
                     continue
                 result = self._outcome(op, resp, shape)
             except BaseException as exc:
-                # Breaker.guard() semantics, without its round trip on every success while closed
-                if counts_as_failure(exc):
-                    self._closed_until = 0.0
-                    self.breaker.record_failure(probe)
-                elif probe:
-                    self.breaker.record_success(probe)
+                breaker.record(probe, exc)
                 raise
-            if probe:
-                self.breaker.record_success(probe)
+            breaker.record(probe, None)
             return result
         raise Permanent(f"{op}: access token refused twice (403)", details={"operation": op, "status": 403})
-
-    def _before_call(self) -> str:
-        """The breaker's verdict: '' to go, a probe token for the one half-open trial; raises CircuitOpen."""
-        if self._closed_until > time.monotonic():
-            return ""
-        probe = self.breaker.before_call()
-        if not probe:
-            self._closed_until = time.monotonic() + BREAKER_RECHECK
-        return probe
 
     # Amazon's clock as last read from a Date header: (their epoch seconds, our monotonic time then)
     _clock_seen: tuple[float, float] | None = None

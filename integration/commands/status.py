@@ -7,10 +7,10 @@ import json
 import click
 
 from integration.config import settings
-from integration.guard import Breaker, RateLimiter, keys, redis_client
+from integration.guard import RateLimiter, keys, redis_client
+from integration.guard.breaker import all_states
 
 QUEUES = ("default", "amazon", "sl")
-SYSTEMS = ("amazon", "sl")
 WATCHED_OPERATIONS = ("searchOrders", "getOrder", "confirmShipment", "createFeed", "getInventorySummaries",
                       "createReport", "getReportDocument")
 
@@ -47,7 +47,8 @@ def collect() -> dict:
     return {
         **_from_sl(s),
         "queues": {q: r.llen(q) for q in QUEUES},
-        "breakers": {sysname: Breaker(r, sysname).state() for sysname in SYSTEMS},
+        # "amazon" is the worst of its families; then each family (amazon.orders, amazon.shipments ...) and "sl"
+        "breakers": all_states(r),
         "rate_tokens": {op: round(limiter.tokens(op), 2) for op in WATCHED_OPERATIONS},
         "heartbeat": r.get(keys.HEARTBEAT),
         "last_success": {k.rsplit(":", 1)[1]: r.get(k) for k in r.scan_iter(match=keys.last_success("*"))},

@@ -10,9 +10,9 @@ Losing any of them costs repeated work, never data (DESIGN §4): durable state l
 | slsync:fence-epoch | string | fencing epoch, set from SL's counter (xAMZCursor fence.epoch) after Redis lost it | 30 days unused |
 | slsync:rate:<seller>:<operation> | hash | token bucket: tokens, last refill (ms), rate, burst | idle expiry |
 | slsync:ratecfg:<seller>:<operation> | hash | rate/burst override learned from x-amzn-RateLimit-Limit | 1 day |
-| slsync:breaker:<system> | hash | state, failures in window, opened_at | none |
-| slsync:breaker:<system>:failures | zset | failure timestamps inside the window | window |
-| slsync:breaker:<system>:probe | string | the one half-open trial call's owner | cool-down |
+| slsync:breaker:<name> | hash | state (absent = closed), opened_at, calls and failures that opened it; name is amazon.<family> or sl | 1 day, refreshed when it opens |
+| slsync:breaker:<name>:window | hash | calls (c:<bucket>) and failures (f:<bucket>) per 1/12 of the window | window |
+| slsync:breaker:<name>:probe | string | the one half-open trial call's owner | cool-down |
 | slsync:alert:<alert key> | hash | a firing alert: subject, count, first/last occurrence, last sent (ms) | 2 x max(ALERT_REPEAT_SECONDS, ALERT_RESOLVE_AFTER), refreshed per occurrence |
 | slsync:token:<client_id> | string | LWA access token shared by every worker | token life |
 | slsync:failed:<task> | list | last failures after retries ran out (for `slsync status`) | capped |
@@ -66,8 +66,8 @@ def breaker(system: str) -> str:
     return key("breaker", system)
 
 
-def breaker_failures(system: str) -> str:
-    return key("breaker", system, "failures")
+def breaker_window(system: str) -> str:
+    return key("breaker", system, "window")
 
 
 def breaker_probe(system: str) -> str:

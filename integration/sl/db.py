@@ -5,6 +5,13 @@ ODBC connection string for pyodbc (SQL Server in production, PostgreSQL through 
 deadlocks, serialization failures and lock time-outs retry the whole transaction a few times, then
 raise ``Transient``; a lost connection raises ``Transient`` (the next call reconnects); a duplicate key
 raises ``DuplicateKey``; anything else ``Permanent`` with the SQL state.
+
+A circuit breaker (``sl``, ``integration.guard.breaker``, shared by every process through Redis) is around
+``run``: when the database cannot be reached (connections refused or lost: the ``connection`` Transients; lock
+waits and SQL errors prove it answers) for BREAKER_FAILURE_RATE of at least BREAKER_MIN_CALLS transactions in
+BREAKER_WINDOW seconds, every process pauses its SL work (``CircuitOpen``, a ``Transient`` with ``retry_after``)
+instead of hammering it, and one trial transaction after the cool-down finds out whether it is back. The breaker
+costs a Redis round trip at most every 0.5 s per process; with Redis unreachable it steps aside (SL work goes on).
 """
 
 from __future__ import annotations
@@ -19,12 +26,15 @@ from pathlib import Path
 from typing import TypeVar
 
 from integration.errors import Permanent, SyncError, Transient
+from integration.guard.breaker import CircuitOpen
 from integration.sl import dialect as dialects
 from integration.sl.rows import Rows
 
 T = TypeVar("T")
 RETRIES = 8
 LOCK_TIMEOUT_MS = 30_000
+BREAKER_RECHECK = 0.5     # a closed verdict of the sl breaker is re-read at most this often per process
+REDIS_PAUSE = 10.0        # after a Redis error the breaker steps aside this long (no connect wait per transaction)
 
 
 class DuplicateKey(Permanent):
@@ -38,10 +48,13 @@ class DuplicateKey(Permanent):
 class Database:
     """One connection (not shared between threads), opened lazily and re-opened after a loss."""
 
-    def __init__(self, dsn: str, *, timeout: float = 60.0):
+    def __init__(self, dsn: str, *, timeout: float = 60.0, breaker=True):
+        """``breaker``: True for the ``sl`` breaker built from the settings, a ``Breaker``, or None for none."""
         self.dsn = dsn
         self.timeout = timeout
         self._conn = None
+        self._breaker = breaker
+        self._redis_away_until = 0.0
         self.dialect = dialects.for_dsn(dsn)
         self.retries = 0  # transactions retried after a deadlock or lock time-out (for tests and metrics)
 
@@ -83,7 +96,7 @@ class Database:
                 raise Permanent(f"cannot connect to the SL database [{state}]: {exc}",
                                 details={"dsn": _redact(self.dsn), "sqlstate": state}) from exc
             raise Transient(f"cannot connect to the SL database: {exc}", retry_after=5,
-                            details={"dsn": _redact(self.dsn)}) from exc
+                            details={"dsn": _redact(self.dsn), "connection": True}) from exc
 
     def close(self) -> None:
         if self._conn is not None:
@@ -92,8 +105,53 @@ class Database:
             self._conn = None
 
     # -- transactions ----------------------------------------------------------------------------
+    # -- the sl breaker -------------------------------------------------------------------------------------------
+    @property
+    def breaker(self):
+        if self._breaker is True:
+            try:
+                from integration.config import settings
+                from integration.guard import redis_client
+                from integration.guard.breaker import Breaker, breaker_params
+
+                s = settings()
+                self._breaker = Breaker(redis_client(s.redis_url), "sl", recheck=BREAKER_RECHECK,
+                                        counts=_sl_unreachable, **breaker_params(s))
+            except Exception as exc:   # no settings or no Redis client: SL work goes on without a breaker
+                import logging
+
+                logging.getLogger("slsync.sl").warning("no SL breaker: %s: %s", type(exc).__name__, exc)
+                self._breaker = None
+        return self._breaker
+
+    def _breaker_step(self, step, *args):
+        """One breaker call; Redis away -> skip (and do not try again for REDIS_PAUSE s). CircuitOpen passes."""
+        import redis
+
+        if self._redis_away_until > time.monotonic():
+            return ""
+        try:
+            return step(*args)
+        except redis.RedisError:
+            self._redis_away_until = time.monotonic() + REDIS_PAUSE
+            return ""
+
     def run(self, work: Callable[[Rows], T], *, write: bool = True, retries: int = RETRIES) -> T:
-        """``work(rows)`` in one transaction, retried whole on deadlock / serialization / lock time-out."""
+        """``work(rows)`` in one transaction, retried whole on deadlock / serialization / lock time-out; behind the
+        ``sl`` breaker (``CircuitOpen`` while the database is considered down)."""
+        breaker = self.breaker
+        if breaker is None:
+            return self._run(work, write, retries)
+        probe = self._breaker_step(breaker.before_call)
+        try:
+            result = self._run(work, write, retries)
+        except BaseException as exc:
+            self._breaker_step(breaker.record, probe, exc)
+            raise
+        self._breaker_step(breaker.record, probe, None)
+        return result
+
+    def _run(self, work, write: bool, retries: int):
         attempt = 0
         while True:
             try:
@@ -143,7 +201,7 @@ class Database:
         if kind == dialects.CONNECTION:
             self.close()
             return Transient(f"lost the SL database connection: {message}", retry_after=5,
-                             details={"sqlstate": state})
+                             details={"sqlstate": state, "connection": True})
         if kind == dialects.DUPLICATE:
             return DuplicateKey(message, details={"sqlstate": state})
         return Permanent(f"SL database error [{state}]: {message}", details={"sqlstate": state})
@@ -159,6 +217,11 @@ class Database:
 
     def now(self) -> datetime:
         return datetime.now().replace(microsecond=0)
+
+
+def _sl_unreachable(exc: BaseException) -> bool:
+    """What the sl breaker counts: the database could not be reached (not a lock wait, not an SQL error)."""
+    return isinstance(exc, Transient) and not isinstance(exc, CircuitOpen) and bool(exc.details.get("connection"))
 
 
 class _Retry(Exception):

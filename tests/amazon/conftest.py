@@ -37,7 +37,7 @@ def sim():
 def settings_for(sim, redis_url: str, **extra):
     env = {"SLSYNC_SANDBOX": "true", "REDIS_URL": redis_url, "SPAPI_ENDPOINT": sim.url,
            "LWA_TOKEN_URL": sim.url + "/auth/o2/token", "SPAPI_TIME_SCALE": str(sim.clock.scale),
-           "SPAPI_HTTP_TIMEOUT": "2", "BREAKER_FAIL_MAX": "50"}
+           "SPAPI_HTTP_TIMEOUT": "2", "BREAKER_MIN_CALLS": "50"}
     env.update(extra)
     return load_settings(env=env)
 

@@ -122,7 +122,7 @@ def test_global_fault_rate_applies_to_every_operation(sim, client):
 def test_repeated_server_errors_open_the_breaker_and_calls_stop_reaching_amazon(sim, r, redis_url):
     from integration.guard.breaker import CircuitOpen
 
-    client = AmazonClient.from_settings(settings_for(sim, redis_url, BREAKER_FAIL_MAX="3", BREAKER_RESET_TIMEOUT="60"),
+    client = AmazonClient.from_settings(settings_for(sim, redis_url, BREAKER_MIN_CALLS="3", BREAKER_RESET_TIMEOUT="60"),
                                         r, session=requests.Session())
     order_id = first_order(sim)
     fault(sim, "503", count=3)

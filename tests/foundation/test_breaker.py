@@ -1,4 +1,5 @@
-"""The circuit breaker shared by every process through Redis."""
+"""The circuit breakers shared by every process through Redis: a failure rate over a window, one trial across
+processes, successes counted without a round trip, an alert when one opens and a "resolved" when it closes."""
 
 from __future__ import annotations
 
@@ -8,12 +9,20 @@ import time
 import pytest
 import redis
 
+from integration import alerts
 from integration.errors import NeedsReview, Transient
 from integration.guard import Breaker, CircuitOpen
+from integration.guard.breaker import Breakers, all_states, family_of
 
 
 def _breaker(r) -> Breaker:
-    return Breaker(r, "amazon", fail_max=3, window=10, reset_timeout=0.5)
+    return Breaker(r, "amazon", min_calls=3, failure_rate=0.5, window=10, reset_timeout=0.5)
+
+
+def _fail(b: Breaker) -> None:
+    with pytest.raises(Transient):
+        with b.guard():
+            raise Transient("500 from upstream", details={"status": 500})
 
 
 def _trip(b: Breaker) -> None:
@@ -84,9 +93,98 @@ def test_throttling_and_business_errors_do_not_open_the_circuit(r):
 
 
 def test_failures_outside_the_window_do_not_count(r):
-    b = Breaker(r, "sl", fail_max=3, window=1, reset_timeout=5)
+    b = Breaker(r, "sl", min_calls=3, window=1, reset_timeout=5)
     for _ in range(2):
         b.record_failure()
     time.sleep(1.1)
     b.record_failure()
     assert b.state() == "closed"
+
+
+def test_a_ten_percent_failure_rate_never_opens_it(r):
+    b = Breaker(r, "amazon.orders", min_calls=20, failure_rate=0.5, window=60, reset_timeout=30)
+    for n in range(400):
+        if n % 10 == 3:
+            _fail(b)
+        else:
+            with b.guard():
+                pass
+    assert b.state() == "closed"
+    assert b.snapshot()["failures"] == 40
+
+
+def test_it_opens_on_the_rate_once_the_minimum_of_calls_is_reached(r):
+    b = Breaker(r, "amazon.orders", min_calls=20, failure_rate=0.5, window=60, reset_timeout=30)
+    for _ in range(19):
+        _fail(b)
+    assert b.state() == "closed", "19 calls are under the minimum, whatever their failure rate"
+    _fail(b)
+    assert b.state() == "open"
+    b.reset()
+    for _ in range(30):            # 30 successes, then failures: opens when failures reach half of all calls
+        with b.guard():
+            pass
+    failures = 0
+    while b.state() == "closed":
+        _fail(b)
+        failures += 1
+    assert failures == 30
+
+
+def test_successes_while_closed_cost_no_round_trip_and_reach_the_window_with_the_next_check(r):
+    b = Breaker(r, "amazon.orders", min_calls=20, window=60, recheck=60)
+    with b.guard():
+        pass                       # the first call reads the state (closed), then it is kept for 60 s
+    sent, real = [], r.execute_command
+
+    def counted(*args, **kwargs):
+        sent.append(args[0])
+        return real(*args, **kwargs)
+
+    r.execute_command = counted
+    try:
+        for _ in range(50):
+            with b.guard():
+                pass
+        assert sent == []
+        _fail(b)                   # a failure carries the 51 successes along in the same script call
+        assert len(sent) == 1
+    finally:
+        del r.execute_command
+    assert b.snapshot() == {"state": "closed", "calls": 52, "failures": 1}
+
+
+def test_families_are_separate_breakers(r):
+    breakers = Breakers(r, min_calls=3, window=10, reset_timeout=30)
+    assert family_of("getOrder") == family_of("searchOrders") == "orders"
+    assert family_of("confirmShipment") == "shipments" and family_of("getReportDocument") == "reports"
+    assert family_of("createFeed") == "feeds" and family_of("getInventorySummaries") == "fba"
+    for _ in range(3):
+        _fail(breakers.for_op("getOrder"))
+    assert breakers.for_op("searchOrders").state() == "open"
+    with breakers.for_op("confirmShipment").guard():
+        pass
+    states = all_states(r)
+    assert states["amazon"] == "open" and states["amazon.orders"] == "open"
+    assert states["amazon.shipments"] == "closed" and states["sl"] == "closed" and states["amazon.lwa"] == "closed"
+
+
+def test_opening_alerts_once_and_the_closing_trial_resolves_it(r):
+    sent = []
+    alerts.register(sent.append)
+    try:
+        b = _breaker(r)
+        _trip(b)
+        for _ in range(10):        # more failures (calls already under way) and rejected calls: no more alerts
+            b.record_failure()
+            with pytest.raises(CircuitOpen):
+                b.before_call()
+        assert [a["alert"] for a in sent] == ["firing"] and sent[0]["alert_key"] == "breaker:amazon"
+        time.sleep(0.6)
+        with b.guard() as probe:
+            assert probe
+        assert b.state() == "closed"
+        assert [a["alert"] for a in sent] == ["firing", "resolved"]
+        assert sent[1]["subject"] == "resolved: circuit open: amazon"
+    finally:
+        alerts.unregister(sent.append)
