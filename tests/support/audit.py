@@ -7,10 +7,11 @@ fails the test that made it, naming the path and the test, even where the code u
 
 Allowed: the clone itself; the Python running the tests (its prefix, stdlib and site-packages, the venv); temporary
 folders (``/tmp``, ``tempfile.gettempdir()``); ``/dev``, ``/proc``, ``/sys``; ``/etc`` (certificates, ODBC
-configuration, resolver files) and ``/usr`` (system libraries and data). A place that contains the clone (``/usr``
-for a clone in ``/usr/src``) never extends to the clone's siblings: everything else under the clone's parent folder,
-such as ``../shared``, is refused. Only temporary folders are exempt from that rule (a clone in ``/tmp`` still writes
-its temporary files there). The hook covers this process; child processes (workers, receivers) are not audited.
+configuration, resolver files) and ``/usr`` (system libraries and data). A place that contains the clone's parent
+folder (``/tmp`` for a clone in ``/tmp/ci/main``, ``/usr`` for one in ``/usr/src/main``) never extends to the clone's
+siblings: everything else under the parent folder, such as ``../shared``, is refused. The one exception is a clone
+placed directly in a temporary folder (``/tmp/main``), whose siblings cannot be told from temporary files. The hook
+covers this process; child processes (workers, receivers) are not audited.
 """
 
 from __future__ import annotations
@@ -47,12 +48,19 @@ def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
-def outside_the_clone(path: str) -> bool:
+def outside_the_clone(path: str, *, clone: str = ROOT, temp: tuple[str, ...] = TEMP,
+                      allowed: tuple[str, ...] = ALLOWED) -> bool:
     """Whether opening ``path`` (absolute, symlinks resolved) leaves the places a test may read."""
-    if _under(path, ROOT) or any(_under(path, t) for t in TEMP):
+    if _under(path, clone):
         return False
-    for root in ALLOWED:
-        if _under(path, root) and not (_under(ROOT, root) and _under(path, PARENT)):
+    parent = os.path.dirname(clone)
+    # beside the clone (under its parent folder), unless the clone sits directly in a temporary folder, where its
+    # siblings cannot be told from temporary files
+    beside = _under(path, parent) and not any(_under(t, parent) for t in temp)
+    for root in temp + allowed:
+        # a place that contains the clone's parent (/usr for a clone in /usr/src) does not open the clone's siblings;
+        # one inside it (a virtualenv beside the clone) does open itself
+        if _under(path, root) and not (beside and _under(parent, root)):
             return False
     return True
 
