@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
@@ -18,6 +19,9 @@ os.environ["REDIS_URL"] = TEST_REDIS_URL
 os.environ["BROKER_URL"] = TEST_REDIS_URL
 os.environ.setdefault("SLSYNC_SANDBOX", "true")
 os.environ.setdefault("SLSYNC_ENV_FILE", "/nonexistent/.env")  # a developer's .env never leaks into tests
+# A worker started without an SL database of its test's (e.g. the retry-policy workers) must not create the
+# sandbox's .sandbox/sl.db in the clone: its failures then wait in Redis, as with an unreachable SL.
+os.environ.setdefault("SL_DSN", f"sqlite:///{tempfile.gettempdir()}/slsync-tests-no-sl-{os.getpid()}.db")
 
 
 @pytest.fixture(scope="session")
