@@ -26,6 +26,8 @@ from pathlib import Path
 
 import requests
 
+from integration.errors import NeedsReview
+
 
 @dataclass
 class DemoConfig:
@@ -52,16 +54,17 @@ class Summary:
     confirmations: int = 0
     queued: int = 0
     shippers: int = 0
+    unaccounted: list = field(default_factory=list)   # Amazon orders neither in SL, nor held, nor rightly left out
 
     def key(self) -> tuple:
         return (tuple(sorted(self.amazon.items())), tuple(sorted(self.sl.items())), tuple(sorted(self.holds.items())),
-                self.confirmations, self.shippers)
+                self.confirmations, self.shippers, tuple(self.unaccounted))
 
     def as_dict(self) -> dict:
         return {"simulated_now": self.sim_now, "orders_at_amazon": dict(self.amazon),
                 "sales_orders_in_sl": dict(self.sl), "holds_by_reason": dict(self.holds),
                 "shipments_confirmed_at_amazon": self.confirmations, "sl_shippers": self.shippers,
-                "tasks_queued": self.queued}
+                "tasks_queued": self.queued, "orders_unaccounted": list(self.unaccounted)}
 
 
 class Warehouse:
@@ -104,7 +107,6 @@ class Warehouse:
             self.done.add(ord_nbr)
 
     def _ship(self, sl_seed, ord_nbr, quantities, head) -> None:
-        from integration.errors import NeedsReview
 
         try:
             sl_seed.ship_order(self.sl, ord_nbr, quantities=quantities, ship_via_id=head["ShipViaID"].strip())
@@ -168,20 +170,35 @@ def _stop(proc: subprocess.Popen) -> None:
                 pass
 
 
-def summarize(sim_url: str, sl, r, warehouse: Warehouse) -> Summary:
+def summarize(sim_url: str, sl, r, warehouse: Warehouse, mapping) -> Summary:
     s = Summary()
     s.sim_now = requests.get(f"{sim_url}/_sandbox/clock", timeout=10).json()["now"]
-    for order in requests.get(f"{sim_url}/_sandbox/orders", timeout=10).json()["orders"]:
-        s.amazon[f"{order['status']} {order['channel']}"] += 1
+    amazon = requests.get(f"{sim_url}/_sandbox/orders", timeout=10).json()["orders"]
+    bound = set()
     for b in sl.order_bindings():
         s.sl[b.sl_status or "OPEN"] += 1
+        bound.add(b.amazon_order_id)
+    held = set()
     for h in sl.list_holds(status="OPEN"):
         s.holds[h.reason] += 1
+        held.add(h.key)
+    for order in amazon:
+        s.amazon[f"{order['status']} {order['channel']}"] += 1
+        if order["orderId"] not in bound | held and not _left_out(mapping, order):
+            s.unaccounted.append(order["orderId"])
     s.confirmations = len(requests.get(f"{sim_url}/_sandbox/shipment-confirmations", timeout=10)
                           .json()["confirmations"])
     s.queued = sum(r.llen(q) for q in ("default", "amazon", "sl"))
     s.shippers = warehouse.shippers
     return s
+
+
+def _left_out(mapping, order: dict) -> bool:
+    """The status table writes nothing for this order as it stands (pending, or cancelled before SL knew it)."""
+    try:
+        return mapping.action_for(order["status"], order["channel"], sl_state="none") in ("wait", "skip")
+    except NeedsReview:
+        return False
 
 
 def _table(s: Summary, cfg: DemoConfig):
@@ -254,7 +271,8 @@ def run_demo(cfg: DemoConfig, console=None) -> dict:
     console.print(f"[bold]notifications[/bold] ORDER_CHANGE -> http://127.0.0.1:{port}/notifications "
                   "(EventBridge envelope, at least once, some duplicated or out of order); the sweep is the net")
     sl = SLGateway.connect(dsn, s.sl_cpny_id)
-    warehouse = Warehouse(sl, load_mapping(s.mapping_file or None), cfg.seed, cfg.partial_share)
+    mapping = load_mapping(s.mapping_file or None)
+    warehouse = Warehouse(sl, mapping, cfg.seed, cfg.partial_share)
     end_of_trading = sim.clock.start + timedelta(days=cfg.days + 0.5)
     deadline = time.monotonic() + cfg.timeout_minutes * 60
     unchanged, last, summary = 0, None, Summary()
@@ -265,7 +283,7 @@ def run_demo(cfg: DemoConfig, console=None) -> dict:
                 if any(p.poll() is not None for p in (worker, beat, receiver)):
                     raise RuntimeError(f"the worker, beat or receiver stopped; see the logs in {base}")
                 warehouse.work()
-                summary = summarize(sim.url, sl, r, warehouse)
+                summary = summarize(sim.url, sl, r, warehouse, mapping)
                 live.update(_table(summary, cfg))
                 past = sim.clock.now() >= end_of_trading
                 unchanged = unchanged + 1 if (past and summary.key() == last and summary.queued == 0) else 0
@@ -296,5 +314,7 @@ def _text_report(report: dict) -> str:
     lines += ["sales orders in SL:"] + [f"  {k:24} {v}" for k, v in sorted(report["sales_orders_in_sl"].items())]
     lines += ["holds by reason:"] + [f"  {k:24} {v}" for k, v in sorted(report["holds_by_reason"].items())]
     lines += [f"SL shippers: {report['sl_shippers']}",
-              f"shipments confirmed at Amazon: {report['shipments_confirmed_at_amazon']}"]
+              f"shipments confirmed at Amazon: {report['shipments_confirmed_at_amazon']}",
+              f"orders unaccounted for (not in SL, not held): {len(report['orders_unaccounted'])}"]
+    lines += [f"  {oid}" for oid in report["orders_unaccounted"]]
     return "\n".join(lines) + "\n"

@@ -19,7 +19,10 @@ def test_the_sandbox_runs_end_to_end_and_leaves_a_report(tmp_path, redis_url, r)
     at_amazon = report["orders_at_amazon"]
     in_sl = report["sales_orders_in_sl"]
     assert sum(at_amazon.values()) >= 25
-    assert sum(in_sl.values()) >= 15
+    # every order at Amazon is in SL, held for a person, or one the status table rightly leaves out (pending,
+    # cancelled before SL knew it): none missing
+    assert report["orders_unaccounted"] == [], report
+    assert sum(in_sl.values()) + sum(report["holds_by_reason"].values()) >= 0.6 * sum(at_amazon.values())
     # every MFN order the warehouse shipped was confirmed at Amazon, and Amazon says so
     assert report["shipments_confirmed_at_amazon"] == report["sl_shippers"] > 0
     assert at_amazon.get("UNSHIPPED MFN", 0) <= sum(report["holds_by_reason"].values())
