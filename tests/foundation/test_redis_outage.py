@@ -62,3 +62,26 @@ def test_worker_and_beat_keep_running_through_a_redis_outage_and_a_flush(own):
     finally:
         beat.stop()
         worker.stop()
+
+
+def test_a_task_whose_redis_is_unreachable_for_20_seconds_is_retried_and_completes(redis_url, r):
+    """The guard Redis (leases, dedup, fences) gone for 20 s while the broker stays: the task meets a Redis
+    ConnectionError (outside the error taxonomy), is retried with backoff, and completes once Redis is back."""
+    from tests.support.app import app
+
+    guard = OwnRedis().start()
+    env = {"BROKER_URL": redis_url, "REDIS_URL": guard.url(1), "RETRY_BACKOFF_BASE": "1", "RETRY_BACKOFF_MAX": "4",
+           "TASK_MAX_RETRIES": "30"}
+    worker = start_worker(env, concurrency=1, app="workers.app", name="guardless")
+    try:
+        guard.kill()
+        app.send_task("slsync.system.noop_guarded", args=["guardless", 1], queue="default")
+        wait_until(lambda: "ConnectionError" in worker.output(), timeout=30, what="the task meeting the outage")
+        time.sleep(20)
+        guard.start()
+        wait_until(lambda: guard.client(1).get("slsync:bench:guardless:count") == "1", timeout=60,
+                   what="the task completing after Redis came back")
+        assert "unexpected ConnectionError" in worker.output() and worker.popen.poll() is None
+    finally:
+        worker.stop()
+        guard.stop()
