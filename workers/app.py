@@ -13,6 +13,7 @@ from celery import Celery
 
 from integration.config import settings
 from integration.errors import ConfigError
+from workers import compat
 from workers.config import celery_config
 
 try:
@@ -24,6 +25,7 @@ except ConfigError as exc:  # stop start-up with a message a person can act on
 # Every module that defines tasks (a new one under workers/tasks/ goes here too; a test checks).
 TASK_MODULES = ("workers.tasks.fulfillment", "workers.tasks.orders", "workers.tasks.system")
 
+compat.install()   # a worker that loses Redis with messages in hand stays up (workers/compat.py)
 app = Celery("slsync", include=list(TASK_MODULES))
 app.conf.update(celery_config(_settings))
 
