@@ -18,7 +18,7 @@ from tests.orders.conftest import sku_known, start_worker, wait_until
 @pytest.fixture
 def patient_worker(env):
     """Few retries (so a refusal that does not stop ends as a hold quickly); the breaker stays out of it."""
-    proc = start_worker({**env, "TASK_MAX_RETRIES": "2", "BREAKER_FAIL_MAX": "1000"}, name="shipholds")
+    proc = start_worker({**env, "TASK_MAX_RETRIES": "2", "BREAKER_MIN_CALLS": "1000"}, name="shipholds")
     yield proc
     proc.stop()
 
