@@ -1,33 +1,27 @@
 """A fix for kombu 5.7 that keeps a worker alive when Redis goes away while it holds unacknowledged messages.
 
-After a broker connection is lost, Celery collects the connection (which drops its client settings) and then
-closes it; closing a Redis channel restores its unacknowledged messages, which needs the client settings it no
-longer has: ``AttributeError: 'NoneType' object has no attribute 'hostname'`` escapes ``ignore_errors`` and the
-worker stops as an unrecoverable error (seen in an outage test about 2 runs in 5). Those messages are still in
-Redis's unacked set, and the restore sweep of any worker (``unacked_restore_interval``) puts them back once Redis
-answers, so nothing is lost by not restoring them here: the close goes on without it.
+After a broker connection is lost, Celery collects the connection, which drops its client settings. Anything that
+then reaches Redis through one of that connection's channels (closing it restores its unacknowledged messages; a
+task finishing acks its message) asks for those settings, and ``AttributeError: 'NoneType' object has no attribute
+'hostname'`` escapes every handler meant for a lost connection: the worker stopped as an unrecoverable error (seen
+in the outage test about 2 runs in 6). Here such a channel answers with the connection error it really is, which
+kombu and Celery already handle: the close goes on, the ack is logged as failed, and the messages stay in Redis's
+unacked set, which the restore sweep of any worker (``unacked_restore_interval``) puts back once Redis answers.
 """
 
 from __future__ import annotations
 
-import logging
-
 from kombu.transport import redis as kombu_redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-log = logging.getLogger("slsync.worker")
-_close = kombu_redis.Channel.close
+_connparams = kombu_redis.Channel._connparams
 
 
-def _close_even_when_collected(self):
-    try:
-        return _close(self)
-    except AttributeError:
-        if getattr(self.connection, "client", None) is not None:
-            raise
-        log.warning("broker connection already torn down; its unacknowledged messages are restored by the next "
-                    "restore sweep once Redis answers")
+def _connparams_of_a_live_connection(self, asynchronous=False):
+    if self.connection.client is None:
+        raise RedisConnectionError("the broker connection was torn down after it was lost")
+    return _connparams(self, asynchronous=asynchronous)
 
 
 def install() -> None:
-    if kombu_redis.Channel.close is not _close_even_when_collected:
-        kombu_redis.Channel.close = _close_even_when_collected
+    kombu_redis.Channel._connparams = _connparams_of_a_live_connection

@@ -1,4 +1,4 @@
-"""Worker and beat ride out Redis going away and coming back, and a flush, with no supervisor: they keep running and
+"""Worker, beat and the notification receiver ride out Redis going away and coming back, and a flush, with no supervisor: they keep running and
 the work flows again. Against a redis-server of the test's own (killed, restarted, flushed)."""
 
 from __future__ import annotations
@@ -38,10 +38,16 @@ def _noops(own, counter: str, n: int) -> None:
             sender.send_task("slsync.system.noop_guarded", args=[counter, i], queue="default", producer=producer)
 
 
-def test_worker_and_beat_keep_running_through_a_redis_outage_and_a_flush(own):
+def test_worker_beat_and_receiver_keep_running_through_a_redis_outage_and_a_flush(own):
+    import requests
+
+    from tests.intake.conftest import ReceiverProc
+
     env = _env(own)
     worker = start_worker(env, concurrency=2, app="workers.app", name="outage")
     beat = start_beat(env, app="workers.app", name="outage-beat")
+    receiver = ReceiverProc(env).start()
+    health = receiver.url.replace("/notifications", "/health")
     try:
         guard = own.client(1)
         _heartbeat_moves(guard)                                  # beat sends, the worker runs it
@@ -49,6 +55,7 @@ def test_worker_and_beat_keep_running_through_a_redis_outage_and_a_flush(own):
         time.sleep(0.5)                                          # work in flight when Redis dies
         own.kill()
         time.sleep(8)
+        assert requests.get(health, timeout=5).status_code == 503   # the receiver says so, and stays up
         own.start()                                              # empty: nothing kept on disk
         _heartbeat_moves(own.client(1))
         own.client(0).flushall()
@@ -59,7 +66,10 @@ def test_worker_and_beat_keep_running_through_a_redis_outage_and_a_flush(own):
         assert worker.popen.poll() is None, worker.output()[-3000:]
         assert beat.popen.poll() is None, beat.output()[-3000:]
         assert "leader lock taken again" in beat.output()
+        wait_until(lambda: requests.get(health, timeout=5).status_code == 200, timeout=30, what="the receiver ready")
+        assert receiver.proc.popen.poll() is None
     finally:
+        receiver.stop()
         beat.stop()
         worker.stop()
 
