@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+import redis
+
 from integration.config import settings
 from integration.errors import Permanent
 from integration.guard import dedup, keys, redis_client
@@ -28,30 +30,43 @@ def run_for_entity(task, entity: str, key: str, work: Callable[[], T]) -> T | No
         r = redis_client()
         if task.request.id and dedup.seen(r, "done", task.request.id):
             return None
-        lost = _earlier_runs_lost(r, task)
-        if lost >= settings().worker_lost_max:
-            give_up(task, Permanent(f"its run was lost {lost} times (a worker killed, out of memory, or the hard "
-                                    "time limit)"), "worker_lost", entity, key)
-            return None
-        with hold_entity(context(), entity, key):
-            result = work()
+        lost = _runs_lost(r, task)
+        try:
+            if lost >= settings().worker_lost_max:
+                give_up(task, Permanent(f"its run was lost {lost} times (a worker killed, out of memory, or the "
+                                        "hard time limit)"), "worker_lost", entity, key)
+                return None
+            with hold_entity(context(), entity, key):
+                result = work()
+        finally:
+            _run_ended(r, task)
         if task.request.id:
             dedup.first_time(r, "done", task.request.id, ttl=DONE_TTL)
         return result
     return None
 
 
-def _earlier_runs_lost(r, task) -> int:
-    """How many earlier runs of this very delivery (same task id and retry number) never finished: a lost worker
-    or the hard time limit puts the message back unchanged (``task_reject_on_worker_lost``), so they are counted
-    here, apart from ordinary retries, which arrive with the next retry number."""
+def _runs_lost(r, task) -> int:
+    """How many earlier runs of this task (by id, across its retries) started and never ended: a lost worker or
+    the hard time limit kills the run where it stands and puts the message back (``task_reject_on_worker_lost``).
+    Each run counts itself in at the start and out at any ordinary end, so only lost runs stay counted; ordinary
+    retries, whatever their number, add nothing."""
     if not task.request.id:
         return 0
-    k = keys.key("starts", task.request.id, task.request.retries or 0)
+    k = keys.key("starts", task.request.id)
     pipe = r.pipeline()
     pipe.incr(k)
     pipe.expire(k, DONE_TTL)
     return int(pipe.execute()[0]) - 1
+
+
+def _run_ended(r, task) -> None:
+    if not task.request.id:
+        return
+    try:
+        r.decr(keys.key("starts", task.request.id))
+    except redis.RedisError:   # Redis gone: this run may count as lost once; the cap only ends in a hold
+        pass
 
 
 def continue_later(task_name: str, flow: str, countdown: float, *, queue: str) -> bool:

@@ -21,7 +21,7 @@ Losing any of them costs repeated work, never data (DESIGN §4): durable state l
 | slsync:coalesce:<entity>:<key> | hash | state (pending:<token> while enqueueing, then queued), bar (highest EventTime, epoch ms); deleted when the import starts | 1 h |
 | slsync:lastok:<flow> | string | last success per flow (iso time) | 30 days |
 | slsync:pending:holds | list | task failures waiting for SL to answer, written into it as holds | none (never trimmed) |
-| slsync:starts:<task id>:<retries> | string | runs of one delivery; more than one means the earlier ones were lost | 1 day |
+| slsync:starts:<task id> | string | runs of a task begun and not yet ended: above one, earlier runs were lost | 1 day |
 | slsync:continue:<flow> | string | a paused listing's continuation is scheduled (one at a time) | until it is due |
 | slsync:payload:order:<id> | string | an order as searchOrders returned it, so its import needs no call | 1 h |
 """

@@ -188,7 +188,8 @@ def summarize(sim_url: str, sl, r, warehouse: Warehouse, mapping) -> Summary:
             s.unaccounted.append(order["orderId"])
     s.confirmations = len(requests.get(f"{sim_url}/_sandbox/shipment-confirmations", timeout=10)
                           .json()["confirmations"])
-    s.queued = sum(r.llen(q) for q in ("default", "amazon", "sl"))
+    # queued, or held by a worker (running, or waiting on a retry's countdown): not settled while any remain
+    s.queued = sum(r.llen(q) for q in ("default", "amazon", "sl")) + r.hlen("unacked")
     s.shippers = warehouse.shippers
     return s
 
@@ -256,7 +257,9 @@ def run_demo(cfg: DemoConfig, console=None) -> dict:
                   f"time x{cfg.time_scale:g})")
     s = settings()
     r = redis_client(s.redis_url)
-    _clean_redis(r)
+    broker = redis_client(s.broker_url)   # the queues live here (the same database unless BROKER_URL says otherwise)
+    for client in {s.redis_url: r, s.broker_url: broker}.values():
+        _clean_redis(client)
     env = {**os.environ, "SLSYNC_SANDBOX": "true", "SPAPI_ENDPOINT": sim.url, "LWA_TOKEN_URL": f"{sim.url}/auth/o2/token",
            "SPAPI_TIME_SCALE": repr(cfg.time_scale), "SL_DSN": dsn, "REDIS_URL": s.redis_url, "BROKER_URL": s.broker_url,
            "ORDERS_SWEEP_SECONDS": "15", "FULFILLMENT_SWEEP_SECONDS": "3", "BEAT_HEARTBEAT_SECONDS": "10",
@@ -283,7 +286,7 @@ def run_demo(cfg: DemoConfig, console=None) -> dict:
                 if any(p.poll() is not None for p in (worker, beat, receiver)):
                     raise RuntimeError(f"the worker, beat or receiver stopped; see the logs in {base}")
                 warehouse.work()
-                summary = summarize(sim.url, sl, r, warehouse, mapping)
+                summary = summarize(sim.url, sl, broker, warehouse, mapping)
                 live.update(_table(summary, cfg))
                 past = sim.clock.now() >= end_of_trading
                 unchanged = unchanged + 1 if (past and summary.key() == last and summary.queued == 0) else 0
