@@ -34,7 +34,7 @@ from benchmarks.bench_orders import (
     _seeded_sl,
     _sqlite,
 )
-from benchmarks.support import use_bench_redis
+from benchmarks.support import tear_down, use_bench_redis
 from tests.support.worker import wait_until
 
 N_ORDERS = int(os.environ.get("SLSYNC_BENCH_FAULT_ORDERS", "500"))
@@ -112,14 +112,7 @@ def run() -> list[dict]:
             sim.faults.set([])
             clean.append(_import_phase(app, r, sim, dsn, rnd))
     finally:
-        if worker is not None:
-            worker.stop()
-        sim.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        from integration.config import settings
-
-        settings.cache_clear()
+        tear_down(worker, sim, saved)
     base = max(c["rate"] for c in clean)
     return [{
         "name": "orders_import_rate_10pct_getorder_500",

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.support import use_bench_redis
+from benchmarks.support import tear_down, use_bench_redis
 from tests.support.worker import start_worker, wait_until
 
 N_ORDERS = int(os.environ.get("SLSYNC_BENCH_SWEEP_ORDERS", "20000"))
@@ -121,8 +121,4 @@ def run() -> list[dict]:
                 "search_orders_calls": stats["operations"]["searchOrders"]["statuses"],
                 **checks}]
     finally:
-        if worker is not None:
-            worker.stop()
-        sim.stop()
-        os.environ.clear()
-        os.environ.update(saved)
+        tear_down(worker, sim, saved)

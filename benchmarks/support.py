@@ -53,3 +53,15 @@ def noop_rate(app, r, task: str, counter: str, n: int, timeout: float = 300) -> 
     first = float(r.get(f"slsync:bench:{counter}:first"))
     last = float(r.get(f"slsync:bench:{counter}:last"))
     return n / (last - first)
+
+
+def tear_down(worker, sim, saved_env: dict) -> None:
+    """Stop a benchmark's worker and simulator and give the process its environment (and settings) back."""
+    if worker is not None:
+        worker.stop()
+    sim.stop()
+    os.environ.clear()
+    os.environ.update(saved_env)
+    from integration.config import settings
+
+    settings.cache_clear()
