@@ -9,7 +9,7 @@ import redis
 
 from integration.config import settings
 from integration.errors import Permanent
-from integration.guard import dedup, keys, redis_client
+from integration.guard import keys, redis_client
 from integration.sync.context import context
 from integration.sync.entity import hold_entity
 from workers.policy import give_up, retry_policy
@@ -28,9 +28,11 @@ def run_for_entity(task, entity: str, key: str, work: Callable[[], T]) -> T | No
     """
     with retry_policy(task, entity, key):
         r = redis_client()
-        if task.request.id and dedup.seen(r, "done", task.request.id):
+        done, lost = _begin_run(r, task)
+        if done:
+            _end_run(r, task, finished=False)
             return None
-        lost = _runs_lost(r, task)
+        finished = False
         try:
             if lost >= settings().worker_lost_max:
                 give_up(task, Permanent(f"its run was lost {lost} times (a worker killed, out of memory, or the "
@@ -38,34 +40,43 @@ def run_for_entity(task, entity: str, key: str, work: Callable[[], T]) -> T | No
                 return None
             with hold_entity(context(), entity, key):
                 result = work()
+            finished = True
         finally:
-            _run_ended(r, task)
-        if task.request.id:
-            dedup.first_time(r, "done", task.request.id, ttl=DONE_TTL)
+            _end_run(r, task, finished=finished)
         return result
     return None
 
 
-def _runs_lost(r, task) -> int:
-    """How many earlier runs of this task (by id, across its retries) started and never ended: a lost worker or
-    the hard time limit kills the run where it stands and puts the message back (``task_reject_on_worker_lost``).
-    Each run counts itself in at the start and out at any ordinary end, so only lost runs stay counted; ordinary
-    retries, whatever their number, add nothing."""
+def _begin_run(r, task) -> tuple[bool, int]:
+    """(already done by an earlier delivery, earlier runs lost), in one round trip.
+
+    Runs lost with their worker or to the hard time limit never end: the message is put back unchanged
+    (``task_reject_on_worker_lost``). Each run counts itself in here and out at any ordinary end (``_end_run``),
+    so the count left over is the number of lost runs, apart from ordinary retries, whatever their number."""
     if not task.request.id:
-        return 0
-    k = keys.key("starts", task.request.id)
-    pipe = r.pipeline()
-    pipe.incr(k)
-    pipe.expire(k, DONE_TTL)
-    return int(pipe.execute()[0]) - 1
+        return False, 0
+    starts = keys.key("starts", task.request.id)
+    pipe = r.pipeline(transaction=False)
+    pipe.exists(keys.dedup("done", task.request.id))
+    pipe.incr(starts)
+    pipe.expire(starts, DONE_TTL)
+    done, count, _ = pipe.execute()
+    return bool(done), int(count) - 1
 
 
-def _run_ended(r, task) -> None:
+def _end_run(r, task, *, finished: bool) -> None:
+    """Count this run out and, when its work finished, mark the task done (a redelivery then skips it)."""
     if not task.request.id:
         return
     try:
-        r.decr(keys.key("starts", task.request.id))
-    except redis.RedisError:   # Redis gone: this run may count as lost once; the cap only ends in a hold
+        pipe = r.pipeline(transaction=False)
+        pipe.decr(keys.key("starts", task.request.id))
+        if finished:
+            pipe.set(keys.dedup("done", task.request.id), "1", nx=True, ex=DONE_TTL)
+        pipe.execute()
+    except redis.RedisError:
+        # Redis gone: this run may count as lost once (the cap only ends in a hold), and a redelivery of finished
+        # work may run it again, which is safe: the work is idempotent
         pass
 
 
