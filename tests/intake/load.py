@@ -41,6 +41,7 @@ class Scenario:
         self.sim, self.sku, self.rnd = sim, sku, random.Random(seed)
         self.notes: dict[str, list[dict]] = {}
         self.notifications = 0
+        self.sent_ids: set[str] = set()     # every NotificationId handed to the receiver or the queue
 
     def _collect(self, since: int) -> dict[str, list[dict]]:
         fresh: dict[str, list[dict]] = {}
@@ -57,6 +58,7 @@ class Scenario:
             out.extend(fresh.get(oid, []))
             out.extend(_older(self.rnd.choice(self.notes[oid]), self.rnd) for _ in range(repeats(oid)))
         self.notifications += len(out)
+        self.sent_ids.update(n["NotificationMetadata"]["NotificationId"] for n in out)
         return out
 
     def first_wave(self) -> list[dict]:

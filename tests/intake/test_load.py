@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from integration.guard import keys
 from tests.intake.conftest import (
     API_KEY,
     IMPORTS,
@@ -66,7 +67,10 @@ def _imported(ctx, scenario) -> None:
 
 def _assert_final(ctx, scenario, r) -> dict:
     final = scenario.final()
-    assert len(final) == N_ORDERS and scenario.notifications == N_ORDERS * PER_ORDER
+    assert len(final) == N_ORDERS and scenario.notifications == N_ORDERS * PER_ORDER   # the scenario, as built
+    # every notification delivered was accepted by the product (its dedup marker is set once it is accepted)
+    accepted = [nid for nid in scenario.sent_ids if r.exists(keys.notification(nid))]
+    assert len(accepted) == len(scenario.sent_ids) > N_ORDERS
     try:
         wait_until(lambda: not unsettled(ctx, final), timeout=150, interval=1.0)
     except AssertionError:
