@@ -30,11 +30,18 @@ def test_a_real_postgresql_deadlock_is_retried_and_the_transaction_succeeds(pg_d
         rows.execute('UPDATE "Account" SET "Descr" = ? WHERE "Acct" = ?', ["ours", "1050"])
 
     def rival():
-        other.execute('UPDATE "Account" SET "Descr" = ? WHERE "Acct" = ?', ["theirs", "1050"])
-        ready.wait()
-        time.sleep(0.3)   # we wait first, so PostgreSQL's deadlock check picks our transaction
-        other.execute('UPDATE "Account" SET "Descr" = ? WHERE "Acct" = ?', ["theirs", "1010"])
-        other.commit()
+        # PostgreSQL aborts the transaction whose deadlock check runs first: the rival checks only after 10 s, so
+        # the victim is ours whatever the machine's load (and the rival ends its transaction whatever happens)
+        other.execute("SET deadlock_timeout = '10s'")
+        try:
+            other.execute('UPDATE "Account" SET "Descr" = ? WHERE "Acct" = ?', ["theirs", "1050"])
+            ready.wait()
+            time.sleep(0.3)
+            other.execute('UPDATE "Account" SET "Descr" = ? WHERE "Acct" = ?', ["theirs", "1010"])
+            other.commit()
+        except Exception:
+            other.rollback()
+            raise
 
     thread = threading.Thread(target=rival)
     thread.start()
