@@ -1,6 +1,7 @@
 """Published default SP-API rate limits: operation -> (rate per second, burst).
 
-Source: the "Usage Plan" tables in Amazon's models, gathered in ``shared/reference/sp-api.md`` §3.3.
+Source: the "Usage Plan" tables in the descriptions of Amazon's models (``integration/amazon/models``, and the
+models of the APIs not shipped there).
 Sellers may have higher limits; the client updates the bucket from ``x-amzn-RateLimit-Limit`` at run time.
 """
 
