@@ -25,8 +25,9 @@ def hold_entity(ctx: Context, entity: str, key: str, *, ttl: float | None = None
 
     A write refused because this holder's lease was lost (the keep-alive found it gone) is retried once the
     lease can be had again: nothing says another holder did the work. A write refused because SL holds a higher
-    fence than Redis handed out while Redis still says we hold the lease means Redis is behind SL (restored from an old snapshot, a failover that lost increments): the
-    counter is lifted above SL's number and the work is retried as ``Transient``. A refusal while Redis says
+    fence than Redis handed out while Redis still says we hold the lease means Redis is behind SL (restored from
+    an old snapshot, a failover that lost increments): the counter is lifted above SL's number and the work is
+    retried as ``Transient``. A refusal while Redis says
     the lease is someone else's (or gone) is a stale holder: ``Superseded`` goes up and the work stops.
     A lease found expired at release, after the work finished, is logged: the fence guarded every write.
     """
@@ -51,7 +52,7 @@ def hold_entity(ctx: Context, entity: str, key: str, *, ttl: float | None = None
                                 "retrying with a new number", retry_after=0.05) from exc
             raise
         finally:
-            try:
+            try:   # released here, so a lease found expired after the work is a warning (the ``with`` is then a no-op)
                 lease.release()
             except LeaseLost as lost:
                 log.warning("%s", lost.message)
