@@ -21,11 +21,14 @@ from integration.config import LOOPBACK
 @click.option("--fault", "faults", multiple=True, metavar="OP:KIND[:RATE]",
               help="Inject faults, e.g. getOrder:503:0.2 or *:latency:1 (kinds: 500 503 429 expired_token "
                    "malformed latency hang).")
+@click.option("--roles", "roles_text", metavar="ROLE,ROLE",
+              help="Roles the seller granted the application (default: all), e.g. 'inventory,fulfillment,finance' "
+                   "leaves out Direct-to-Consumer Delivery: orders come without the ship-to name, street and phone.")
 @click.option("--notify-url", help="HTTP target that receives notifications (SQS body or EventBridge event).")
 @click.option("--notify-duplicates", default=0.0, type=float, help="Share of notifications delivered twice.")
 @click.option("--notify-reorder", default=0.0, type=float, help="Share of notifications delivered out of order.")
 def amazon_sim(host, port, seed, orders, time_scale, seller_id, marketplaces, no_rate_limits, no_validate, faults,
-               notify_url, notify_duplicates, notify_reorder) -> None:
+               roles_text, notify_url, notify_duplicates, notify_reorder) -> None:
     """Run the local SP-API simulator (sandbox)."""
     from integration.sandbox.amazon.faults import parse_flag
     from integration.sandbox.amazon.server import Simulator
@@ -36,12 +39,21 @@ def amazon_sim(host, port, seed, orders, time_scale, seller_id, marketplaces, no
         rules = [parse_flag(f) for f in faults]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fault") from None
+    from integration.amazon import roles
+
+    try:
+        granted = None if roles_text is None else roles.parse(roles_text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--roles") from None
     sim = Simulator(seed=seed, orders=orders, time_scale=time_scale, seller_id=seller_id,
                     marketplace_ids=tuple(marketplaces) or ("ATVPDKIKX0DER",), rate_limits=not no_rate_limits,
-                    validate=False if no_validate else None, faults=rules, notify_url=notify_url)
+                    validate=False if no_validate else None, faults=rules, notify_url=notify_url,
+                    roles=granted)
     sim.outbox.duplicates, sim.outbox.reorder = notify_duplicates, notify_reorder
     click.echo(f"amazon-sim listening on http://{host}:{port} (seed {seed}, {len(sim.state.orders)} orders, "
                f"time x{time_scale:g}, validation {'on' if sim.validate else 'off'})", err=False)
+    if granted is not None:
+        click.echo(f"roles granted: {', '.join(granted) or 'none'}")
     try:
         sim.serve_forever(host, port)
     except KeyboardInterrupt:

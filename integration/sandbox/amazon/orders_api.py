@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 from decimal import Decimal
 
+from integration.amazon.roles import RESTRICTED_FIELDS
 from integration.sandbox.amazon import orders
 from integration.sandbox.amazon.orders import money
 from integration.sandbox.amazon.state import MARKETPLACES, iso
@@ -59,8 +60,26 @@ def _item(order: dict, item: dict, inc: set[str]) -> dict:
     return out
 
 
-def render(order: dict, included: set[str]) -> dict:
-    """The order as Orders v2026-01-01 returns it, with the ``includedData`` groups asked for."""
+def withhold(out: dict, granted) -> dict:
+    """Leave out what Amazon leaves out without a role: no error, the fields are simply absent (Orders v2026-01-01
+    "Role-based permissions replace RDT generation", sp-api.md §2.5; without the delivery role a CustomerAddress keeps
+    city, stateOrRegion, postalCode and countryCode). The paths are ``integration.amazon.roles.RESTRICTED_FIELDS``."""
+    for role, paths in RESTRICTED_FIELDS.items():
+        if role in granted:
+            continue
+        for path in paths:
+            *parents, leaf = path.split(".")
+            node = out
+            for key in parents:
+                node = node.get(key) if isinstance(node, dict) else None
+            if isinstance(node, dict):
+                node.pop(leaf, None)
+    return out
+
+
+def render(order: dict, included: set[str], granted=None) -> dict:
+    """The order as Orders v2026-01-01 returns it, with the ``includedData`` groups asked for and the buyer data the
+    ``granted`` roles allow (None: every role, as the /_sandbox views show it)."""
     cur = order["currency"]
     out = {"orderId": order["id"], "orderAliases": [{"aliasId": order["seller_order_id"], "aliasType": "SELLER_ORDER_ID"}],
            "createdTime": iso(order["created"]), "lastUpdatedTime": iso(order["updated"]),
@@ -94,7 +113,7 @@ def render(order: dict, included: set[str]) -> dict:
     out["orderItems"] = items
     if "PACKAGES" in included and order["channel"] == "MFN" and order["packages"]:
         out["packages"] = [dict(p) for p in order["packages"]]
-    return out
+    return out if granted is None else withhold(out, granted)
 
 
 def _included(req: Req) -> set[str]:
@@ -165,7 +184,7 @@ def search_orders(sim, req: Req) -> Reply:
             and (not markets or o["marketplace"] in markets)]
     rows.sort(key=lambda o: (o[key], o["id"]))
     page = rows[offset:offset + int(size)]
-    body = {"orders": [render(o, inc) for o in page]}
+    body = {"orders": [render(o, inc, state.roles) for o in page]}
     if offset + int(size) < len(rows):
         nxt = secrets.token_urlsafe(24)
         state.pagination[nxt] = {"fingerprint": fingerprint, "offset": offset + int(size), "cutoff": cutoff,
@@ -183,7 +202,7 @@ def _order(sim, order_id: str) -> dict:
 
 
 def get_order(sim, req: Req) -> Reply:
-    return Reply(200, {"order": render(_order(sim, req.args["orderId"]), _included(req))})
+    return Reply(200, {"order": render(_order(sim, req.args["orderId"]), _included(req), sim.state.roles)})
 
 
 def confirm_shipment(sim, req: Req) -> Reply:

@@ -19,6 +19,9 @@ POST /_sandbox/notifications             {"target"?: url, "duplicates"?: 0..1, "
 POST /_sandbox/reports                   {"size_mb", "charset"?, "compress"?} -> a DONE report with a big document
 GET  /_sandbox/catalog                   the seller's SKUs (catalog.catalog(seed))
 GET  /_sandbox/violations                responses that did not conform to the official models
+GET  /_sandbox/roles                     {"roles": [granted role names], "all": [every role]}
+POST /_sandbox/roles                     {"grant"?: [role], "revoke"?: [role]} or {"roles": [role]} (all of them set);
+                                         names as in integration.amazon.roles (or what roles.parse takes) -> GET's answer
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from integration.amazon import roles
 from integration.sandbox.amazon import orders, reports
 from integration.sandbox.amazon.orders_api import render
 from integration.sandbox.amazon.state import iso
@@ -83,6 +87,26 @@ def change_status(sim, order_id: str, spec: dict) -> dict:
     return render(order, ALL)
 
 
+def _role_names(value) -> set[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ApiError(400, "InvalidInput", "roles are given as a list of role names")
+    try:
+        return set(roles.parse(",".join(value))) if value else set()
+    except ValueError as exc:
+        raise ApiError(400, "InvalidInput", str(exc)) from None
+
+
+def change_roles(sim, spec: dict) -> dict:
+    """What the seller grants the application, changed as a seller does in Seller Central (takes effect at once)."""
+    state = sim.state
+    base = _role_names(spec["roles"]) if "roles" in spec else state.roles
+    grant, revoke = _role_names(spec.get("grant", [])), _role_names(spec.get("revoke", []))
+    state.roles = (base | grant) - revoke      # all checked first: a bad name changes nothing
+    return {"roles": [r for r in roles.ALL if r in state.roles], "all": list(roles.ALL)}
+
+
 def handle(sim, req: Req) -> Reply:
     state, path, method = sim.state, req.path.rstrip("/"), req.method
     body = json.loads(req.body or b"{}") if method in ("POST", "PUT") else {}
@@ -130,4 +154,9 @@ def handle(sim, req: Req) -> Reply:
             return Reply(200, {"catalog": state.catalog})
         if path == "/_sandbox/violations":
             return Reply(200, {"violations": sim.violations})
+        if path == "/_sandbox/roles":
+            try:
+                return Reply(200, change_roles(sim, body if method == "POST" else {}))
+            except ApiError as exc:
+                return exc.reply()
     return Reply(404, {"errors": [{"code": "NotFound", "message": f"no sandbox endpoint {method} {path}"}]})

@@ -98,10 +98,11 @@ class Simulator:
                  validate: bool | None = None, faults: list[dict] | None = None, client_id: str = "sandbox-client",
                  client_secret: str = "sandbox-secret", refresh_token: str = "Atzr|sandbox-refresh-token",
                  notify_url: str | None = None, models_dir: str | None = None,
-                 history_days: float = 15.0, future_days: float = 1.0):
+                 history_days: float = 15.0, future_days: float = 1.0, roles=None):
         self.clock = SimClock(time_scale)
+        # roles: what the seller granted the application (default all; see integration.amazon.roles)
         self.state = SellerState(seed=seed, clock=self.clock, seller_id=seller_id,
-                                 marketplace_ids=tuple(marketplace_ids))
+                                 marketplace_ids=tuple(marketplace_ids), **({} if roles is None else {"roles": roles}))
         # The seller's starting data, in this order (the steps share the state's seeded random numbers).
         listings.seed_listings(self.state)
         fba.seed_inventory(self.state)
@@ -168,6 +169,8 @@ class Simulator:
             problem = lwa.check(self, req.headers.get("x-amz-access-token"))
         if problem:
             return Reply(403, error_body("Unauthorized", "Access to requested resource is denied.", problem))
+        if self.state.missing_role(op):   # a role the seller did not grant: the same 403, a new token won't cure it
+            return self._checked(op, Reply(403, error_body("Unauthorized", "Access to requested resource is denied.")))
         if not self.buckets.take(op):
             return self._checked(op, Reply(429, QUOTA_EXCEEDED))
         try:

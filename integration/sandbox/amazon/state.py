@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from integration.amazon import roles as roles_mod
 from integration.sandbox.amazon import catalog as catalog_mod
 
 MARKETPLACES = {
@@ -72,8 +73,12 @@ class SimClock:
 class SellerState:
     """Orders, listings, FBA stock, reports, feeds, documents and notification setup of one seller."""
 
-    def __init__(self, *, seed: int, clock: SimClock, seller_id: str, marketplace_ids: tuple[str, ...]):
+    def __init__(self, *, seed: int, clock: SimClock, seller_id: str, marketplace_ids: tuple[str, ...],
+                 roles=roles_mod.ALL):
         self.lock = threading.RLock()
+        # The roles the seller granted the application (Seller Central, per seller): what Amazon lets it call and
+        # which buyer data it sees (integration.amazon.roles). Changed at runtime through /_sandbox/roles.
+        self.roles: set[str] = set(roles)
         self.seed, self.clock, self.seller_id = seed, clock, seller_id
         self.marketplace_ids = marketplace_ids
         self.rnd = random.Random(f"state:{seed}")
@@ -106,6 +111,11 @@ class SellerState:
             now = self.now()
             for step in TICKS:
                 step(self, now)
+
+    def missing_role(self, op: str) -> str | None:
+        """The role ``op`` needs and the seller did not grant, or None."""
+        role = roles_mod.for_operation(op)
+        return role if role is not None and role not in self.roles else None
 
     def notify(self, kind: str, payload: dict) -> None:
         if self.outbox is not None:
