@@ -23,9 +23,12 @@ from integration import alerts
 from integration.config import settings
 from integration.errors import NeedsReview, Permanent, Superseded, Transient
 from integration.guard import LeaseBusy, keys, redis_client
+from integration.pii import redact
 
 log = logging.getLogger("slsync.tasks")
 FAILURES_KEPT = 200
+# The failure list is for `slsync status` and a person looking now; the durable record is the hold in SL.
+FAILURES_TTL = 7 * 24 * 3600
 # Waiting for another worker to finish the same entity, or for a token of the fleet's own rate limiter, is not
 # a failure of ours: it gets more patience.
 LEASE_BUSY_RETRIES = 100
@@ -53,7 +56,11 @@ def countdown_for(retries: int, retry_after: float | None, *, exc: Exception | N
 
 
 def record_failure(task, exc: Exception) -> dict:
-    """Keep the failure where `slsync status` and a person can see it, then alert."""
+    """Keep the failure where `slsync status` and a person can see it, then alert.
+
+    The entry is stored without buyer data (``integration.pii``: an error may carry an order's JSON) and the list
+    lives ``FAILURES_TTL`` after its last entry.
+    """
     entry = {
         "task": task.name,
         "task_id": task.request.id,
@@ -65,8 +72,11 @@ def record_failure(task, exc: Exception) -> dict:
     try:
         r = redis_client()
         k = keys.failed(task.name)
-        r.lpush(k, json.dumps(entry, default=str))
-        r.ltrim(k, 0, FAILURES_KEPT - 1)
+        pipe = r.pipeline(transaction=False)
+        pipe.lpush(k, json.dumps(redact(entry), default=str))
+        pipe.ltrim(k, 0, FAILURES_KEPT - 1)
+        pipe.expire(k, FAILURES_TTL)
+        pipe.execute()
     except Exception:
         log.exception("could not record the failure in Redis")
     alerts.alert(f"task failed: {task.name}", task_id=task.request.id, kind=entry["error"].get("kind", "error"),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import requests
 
+from integration.amazon import ids
 from integration.amazon.documents import download
 from integration.errors import Permanent, Transient
 
@@ -68,14 +69,15 @@ class Feeds:
         return self.submit(LISTINGS_FEED, json.dumps(doc).encode("utf-8"), "application/json; charset=UTF-8")
 
     def get(self, feed_id: str) -> Feed:
-        return Feed.of(self.t.call("getFeed", "GET", f"{BASE}/feeds/{feed_id}",
+        return Feed.of(self.t.call("getFeed", "GET", f"{BASE}/feeds/{ids.segment(ids.feed_id(feed_id))}",
                                    shape=("feedId", "feedType", "processingStatus", "createdTime")).body)
 
     def result(self, feed: Feed) -> dict:
         """The processing report of a finished feed (JSON for JSON_LISTINGS_FEED)."""
         if not feed.result_document_id:
             raise Permanent(f"feed {feed.feed_id} ({feed.status}) has no processing report")
-        body = self.t.call("getFeedDocument", "GET", f"{BASE}/documents/{feed.result_document_id}",
+        doc_id = ids.segment(ids.document_id(feed.result_document_id))   # checked before any call
+        body = self.t.call("getFeedDocument", "GET", f"{BASE}/documents/{doc_id}",
                            shape=("feedDocumentId", "url")).body
         doc = download(self.t.session, body["url"], compression=body.get("compressionAlgorithm"), timeout=self.t.timeout)
         try:

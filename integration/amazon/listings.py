@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import quote
+
+from integration.amazon import ids
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,9 @@ class Listings:
         self.t, self.seller_id, self.marketplace_ids = transport, seller_id, marketplace_ids
 
     def _path(self, sku: str) -> str:
-        # SKUs with special characters must be URL-encoded [reference §4.5]
-        return f"/listings/2021-08-01/items/{quote(self.seller_id, safe='')}/{quote(sku, safe='')}"
+        # SKUs with special characters must be URL-encoded [reference §4.5]: quoted, never narrowed
+        seller = ids.segment(ids.seller_id(self.seller_id))
+        return f"/listings/2021-08-01/items/{seller}/{ids.segment(ids.sku(sku))}"
 
     def get(self, sku: str, included: Iterable[str] = ("summaries", "attributes", "fulfillmentAvailability")) -> dict:
         params = {"marketplaceIds": ",".join(self.marketplace_ids), "includedData": ",".join(included)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from integration.amazon import ids
 from integration.errors import Permanent
 
 SCOPE = "sellingpartnerapi::notifications"
@@ -48,11 +49,12 @@ class Notifications:
         return Destination(d["destinationId"], d["name"], d["resource"])
 
     def delete_destination(self, destination_id: str) -> None:
-        self.t.call("deleteDestination", "DELETE", f"{BASE}/destinations/{destination_id}", scope=SCOPE)
+        path = f"{BASE}/destinations/{ids.segment(ids.destination_id(destination_id))}"   # checked (ids.py)
+        self.t.call("deleteDestination", "DELETE", path, scope=SCOPE)
 
     def subscription(self, notification_type: str) -> Subscription | None:
         try:
-            body = self.t.call("getSubscription", "GET", f"{BASE}/subscriptions/{notification_type}",
+            body = self.t.call("getSubscription", "GET", f"{BASE}/subscriptions/{_kind(notification_type)}",
                                shape=("payload",)).body
         except Permanent as exc:
             if exc.details.get("status") == 404:
@@ -62,7 +64,7 @@ class Notifications:
         return Subscription(notification_type, s["subscriptionId"], s["destinationId"], s["payloadVersion"])
 
     def subscribe(self, notification_type: str, destination_id: str, payload_version: str = "1.0") -> Subscription:
-        body = self.t.call("createSubscription", "POST", f"{BASE}/subscriptions/{notification_type}",
+        body = self.t.call("createSubscription", "POST", f"{BASE}/subscriptions/{_kind(notification_type)}",
                            body={"payloadVersion": payload_version, "destinationId": destination_id},
                            shape=("payload",)).body
         s = body["payload"]
@@ -70,7 +72,8 @@ class Notifications:
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self.t.call("deleteSubscriptionById", "DELETE",
-                    f"{BASE}/subscriptions/{subscription.notification_type}/{subscription.subscription_id}", scope=SCOPE)
+                    f"{BASE}/subscriptions/{_kind(subscription.notification_type)}/"
+                    f"{ids.segment(ids.subscription_id(subscription.subscription_id))}", scope=SCOPE)
 
     def ensure(self, name: str, *, sqs_arn: str | None = None, event_bridge: tuple[str, str] | None = None,
                types: dict[str, str] = PRODUCT_SUBSCRIPTIONS) -> tuple[Destination, list[Subscription]]:
@@ -83,3 +86,8 @@ class Notifications:
             sub = self.subscription(kind)
             subs.append(sub if sub is not None else self.subscribe(kind, dest.destination_id, version))
         return dest, subs
+
+
+def _kind(notification_type: str) -> str:
+    """A notification type checked and quoted for a path (ids.py)."""
+    return ids.segment(ids.notification_type(notification_type))

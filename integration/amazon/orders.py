@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
+from integration.amazon.ids import order_id as checked_order_id
+from integration.amazon.ids import segment
 from integration.amazon.paging import Page, items, pages
 
 BASE = "/orders/2026-01-01/orders"
@@ -60,7 +62,8 @@ class Orders:
     def get(self, order_id: str, included: Iterable[str] = DEFAULT_INCLUDED) -> dict:
         """One order with its items, in the v2026-01-01 ``Order`` shape."""
         params = {"includedData": ",".join(included)} if included else None
-        return self.t.call("getOrder", "GET", f"{BASE}/{order_id}", params=params, shape=("order",)).body["order"]
+        path = f"{BASE}/{segment(checked_order_id(order_id))}"   # checked before any call (ids.py)
+        return self.t.call("getOrder", "GET", path, params=params, shape=("order",)).body["order"]
 
     def confirm_shipment(self, order_id: str, *, marketplace_id: str, package_reference_id: str | int,
                          carrier_code: str, tracking_number: str, ship_date: datetime | str,
@@ -74,5 +77,6 @@ class Orders:
             package["carrierName"] = carrier_name
         if shipping_method:
             package["shippingMethod"] = shipping_method
-        self.t.call("confirmShipment", "POST", f"/orders/v0/orders/{order_id}/shipmentConfirmation",
+        path = f"/orders/v0/orders/{segment(checked_order_id(order_id))}/shipmentConfirmation"
+        self.t.call("confirmShipment", "POST", path,
                     body={"marketplaceId": marketplace_id, "packageDetail": package})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from integration.amazon import ids
 from integration.amazon.documents import DownloadedFile, download
 from integration.amazon.orders import amazon_time
 from integration.amazon.paging import Page, items, pages
@@ -85,11 +86,13 @@ class Reports:
         return pages(fetch, token)
 
     def get(self, report_id: str) -> Report:
-        return Report.of(self.t.call("getReport", "GET", f"{BASE}/reports/{report_id}",
+        path = f"{BASE}/reports/{ids.segment(ids.report_id(report_id))}"   # checked before any call (ids.py)
+        return Report.of(self.t.call("getReport", "GET", path,
                                      shape=("reportId", "reportType", "processingStatus", "createdTime")).body)
 
     def document(self, document_id: str) -> ReportDocument:
-        body = self.t.call("getReportDocument", "GET", f"{BASE}/documents/{document_id}",
+        path = f"{BASE}/documents/{ids.segment(ids.document_id(document_id))}"   # checked before any call
+        body = self.t.call("getReportDocument", "GET", path,
                            shape=("reportDocumentId", "url")).body
         return ReportDocument(body["reportDocumentId"], body["url"], body.get("compressionAlgorithm"))
 

@@ -207,5 +207,12 @@ def _token_problem(resp: requests.Response) -> bool:
     return "access token" in text and any(word in text for word in TOKEN_PROBLEMS)
 
 
+# What is kept of a body that failed the shape check: enough to see what came back, no buyer data (integration.pii).
+RAW_KEPT = 2000
+
+
 def _malformed(op: str, resp: requests.Response, details: dict):
-    raise Permanent(f"{op}: response is not the documented shape", details={**details, "raw": resp.text[:4000]})
+    from integration.pii import redact_text
+
+    raise Permanent(f"{op}: response is not the documented shape",
+                    details={**details, "raw": redact_text(resp.text, RAW_KEPT)})

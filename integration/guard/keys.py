@@ -15,7 +15,7 @@ Losing any of them costs repeated work, never data (DESIGN §4): durable state l
 | slsync:breaker:<name>:probe | string | the one half-open trial call's owner | cool-down |
 | slsync:alert:<alert key> | hash | a firing alert: subject, count, first/last occurrence, last sent (ms) | 2 x max(ALERT_REPEAT_SECONDS, ALERT_RESOLVE_AFTER), refreshed per occurrence |
 | slsync:token:<client_id> | string | LWA access token shared by every worker | token life |
-| slsync:failed:<task> | list | last failures after retries ran out (for `slsync status`) | capped |
+| slsync:failed:<task> | list | last failures after retries ran out (for `slsync status`), buyer data redacted | capped, 7 days after the last |
 | slsync:heartbeat | string | last beat heartbeat (iso time) | 10 min |
 | slsync:beat:leader | string | leader lease of the beat process | lease TTL |
 | slsync:coalesce:<entity>:<key> | hash | state (pending:<token> while enqueueing, then queued), bar (highest EventTime, epoch ms); deleted when the import starts | 1 h |
@@ -23,7 +23,7 @@ Losing any of them costs repeated work, never data (DESIGN §4): durable state l
 | slsync:pending:holds | list | task failures waiting for SL to answer, written into it as holds | none (never trimmed) |
 | slsync:starts:<task id> | string | runs of a task begun and not yet ended: above one, earlier runs were lost | 1 day |
 | slsync:continue:<flow> | string | a paused listing's continuation is scheduled (one at a time) | until it is due |
-| slsync:payload:order:<id> | string | an order as searchOrders returned it, so its import needs no call | 1 h |
+| slsync:payload:order:<id> | string | an order as searchOrders returned it (buyer data), so its import needs no call; deleted by the import | 15 min |
 """
 
 from __future__ import annotations

@@ -27,7 +27,9 @@ from integration.sync.context import Context
 from integration.timeutil import parse_amazon_time as _ts
 
 log = logging.getLogger("slsync.orders")
-PAYLOAD_TTL = 3600
+# The sweep's copy of an order (with the buyer's name and address) only hands it to the import queued at the same
+# moment; an import that waited longer reads the order afresh (getOrder), so buyer data is not kept for an hour.
+PAYLOAD_TTL = 900
 SL_STATES = {"": "none", "OPEN": "open_order", "INVOICED": "invoiced", "CREDITED": "invoiced", "CANCELLED": "cancelled"}
 BY_INVTID, BY_XREF = ItemPolicy(order=("invtid",)), ItemPolicy(order=("xref",))
 _ORDER_FIELDS = {f.name for f in dataclasses.fields(SalesOrder)} - {"lines", "CustOrdNbr", "OrdDate"}
