@@ -8,6 +8,7 @@ naming the variable and what is expected. Every variable is documented in ``.env
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -169,6 +170,37 @@ def _environment(env_file: str | os.PathLike | None) -> dict[str, str]:
     return values
 
 
+def endpoint_region(url: str) -> str | None:
+    """The selling region an Amazon SP-API host serves (production or sandbox host, sp-api.md §1), else None."""
+    match = re.fullmatch(r"(?:sandbox\.)?sellingpartnerapi-(na|eu|fe)\.amazon\.com", urlparse(url).hostname or "")
+    return match.group(1) if match else None
+
+
+def _check_amazon(s: Settings) -> None:
+    """Tokens and the client secret travel only over https, except to this machine (the sandbox simulator); the
+    marketplaces are Amazon's and served by the endpoint's region (one region per configuration)."""
+    from integration.amazon.ids import MARKETPLACES, REGION_NAMES
+
+    for name, url in (("SPAPI_ENDPOINT", s.spapi_endpoint), ("LWA_TOKEN_URL", s.lwa_token_url)):
+        if urlparse(url).scheme != "https" and urlparse(url).hostname not in LOOPBACK:
+            raise ConfigError(f"{name} must be an https:// URL (access tokens and the client secret travel on it); "
+                              f"plain http only reaches a simulator on this machine (127.0.0.1), got {url!r}")
+    for m in s.marketplace_ids:
+        if m not in MARKETPLACES:
+            raise ConfigError(f"SPAPI_MARKETPLACE_IDS: {m[:40]!r} is not an Amazon marketplace id (Amazon's list: "
+                              "developer-docs.amazon.com/sp-api/docs/marketplace-ids)")
+    if urlparse(s.spapi_endpoint).hostname in LOOPBACK:
+        return  # the simulator serves any region
+    region = endpoint_region(s.spapi_endpoint) or s.region
+    for m in s.marketplace_ids:
+        country, theirs = MARKETPLACES[m]
+        if theirs != region:
+            raise ConfigError(
+                f"SPAPI_MARKETPLACE_IDS: {m} ({country}) is a {REGION_NAMES[theirs]} marketplace, but SPAPI_ENDPOINT "
+                f"{s.spapi_endpoint} serves {REGION_NAMES[region]}; configure one region per deployment "
+                f"(SPAPI_REGION={theirs} and its marketplaces)")
+
+
 def load_settings(env: dict[str, str] | None = None, env_file: str | None = None) -> Settings:
     """Read and validate every setting; raise ``ConfigError`` naming the first bad variable."""
     r = _Reader(_environment(env_file) if env is None else env)
@@ -251,6 +283,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
         spapi_time_scale=r.number("SPAPI_TIME_SCALE", 1.0, minimum=0.001),
         spapi_rate_margin=r.number("SPAPI_RATE_MARGIN", DEFAULT_RATE_MARGIN, minimum=0.1),
     )
+    _check_amazon(settings)
     if settings.spapi_rate_margin > 1.0:
         raise ConfigError(f"SPAPI_RATE_MARGIN must be <= 1 (a share of Amazon's rate), got {settings.spapi_rate_margin}")
     if settings.flower_basic_auth and ":" not in settings.flower_basic_auth:

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from integration.amazon.ids import is_order_id, shown_value
 from integration.guard import dedup, keys, redis_client
 from integration.intake import coalesce
 from integration.intake.schemas import Schemas, default_schemas
@@ -31,6 +32,9 @@ from integration.timeutil import parse_amazon_time
 log = logging.getLogger("slsync.intake")
 ORDER_IMPORT = "slsync.orders.import"
 SEEN_TTL = 14 * 24 * 3600        # SQS keeps a message at most 14 days
+# Amazon's notifications nest under 10 levels (the schemas in integration/amazon/models); a body nested deeper is
+# refused before anything walks it (a 100k-deep list once raised RecursionError and was answered "retry").
+MAX_DEPTH = 32
 Enqueue = Callable[[str, list, str], None]
 # type -> (entity, path of its key inside the payload) for the types that are recorded for later flows
 RECORDED = {
@@ -44,7 +48,8 @@ RECORDED = {
 
 
 class Malformed(ValueError):
-    """The body is not JSON at all (HTTP 400; the SQS poller keeps it as a hold)."""
+    """The body is not JSON at all, or nested deeper than ``MAX_DEPTH`` (HTTP 400; the SQS poller keeps it as a
+    hold): retrying cannot fix it."""
 
 
 @dataclass(frozen=True)
@@ -69,9 +74,26 @@ def parse(raw: bytes | str | dict) -> object:
         return raw
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else raw
-        return json.loads(text)
+        doc = json.loads(text)
     except (UnicodeDecodeError, ValueError) as exc:
         raise Malformed(f"not JSON: {exc.__class__.__name__}") from None
+    except RecursionError:  # the parser gives up on deep nesting: the body is refused, never retried
+        raise Malformed(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    if _depth_over(doc, MAX_DEPTH):
+        raise Malformed(f"JSON nested deeper than {MAX_DEPTH} levels")
+    return doc
+
+
+def _depth_over(doc: object, limit: int) -> bool:
+    """Whether ``doc`` nests deeper than ``limit`` (walked without recursion)."""
+    stack = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return False
 
 
 def unwrap(doc: object) -> object:
@@ -133,6 +155,11 @@ def ingest(raw: bytes | str | dict, *, source: str, enqueue: Enqueue, r=None, sl
             problems = [f"EventTime: {note.event_time[:40]!r} is not a date-time"]
     if problems:
         return _hold(r, sl, raw, note, problems, source)
+    if note.type == "ORDER_CHANGE" and not is_order_id(note.payload["OrderChangeNotification"]["AmazonOrderId"]):
+        # the id goes into getOrder's path: one that is not Amazon's 3-7-7 digits is held, and nothing is called
+        oid = shown_value(note.payload["OrderChangeNotification"]["AmazonOrderId"])
+        return _hold(r, sl, raw, note, [f"Payload.OrderChangeNotification.AmazonOrderId: {oid} is not an Amazon "
+                                        "order id (3-7-7 digits)"], source, reason="invalid_id")
     if not note.notification_id:  # the FBA schema declares no metadata: a body hash stands in for the id
         digest = hashlib.sha256(json.dumps(note.body, sort_keys=True).encode()).hexdigest()[:40]
         note = Notification(note.type, "sha256:" + digest, note.event_time, note.payload, note.body)
@@ -181,17 +208,19 @@ def _record(sl, note: Notification, source: str) -> IngestResult:
     return IngestResult("recorded", note.notification_id, note.type, key)
 
 
-def _hold(r, sl, raw, note: Notification, problems: list[str], source: str) -> IngestResult:
+def _hold(r, sl, raw, note: Notification, problems: list[str], source: str,
+          reason: str = "schema_invalid") -> IngestResult:
     text = raw if isinstance(raw, str) else (raw.decode("utf-8", "replace") if isinstance(raw, bytes | bytearray)
                                              else json.dumps(raw))
     ident = note.notification_id or "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:40]
     if dedup.seen(r, "notification", ident):
         return IngestResult("duplicate", ident, note.type)
-    hold_id = sl.create_hold("notification", ident[:60], "schema_invalid",
-                             f"{note.type or 'unknown'} notification failed its schema check ({len(problems)} "
+    what = "failed its schema check" if reason == "schema_invalid" else "names an invalid id; nothing was called"
+    hold_id = sl.create_hold("notification", ident[:60], reason,
+                             f"{note.type or 'unknown'} notification {what} ({len(problems)} "
                              f"problem(s)): {problems[0][:200]}",
                              {"raw": text, "errors": problems[:50], "type": note.type, "source": source})
-    log.warning("notification %s (%s) held as %s: schema check failed", ident, note.type or "unknown", hold_id)
+    log.warning("notification %s (%s) held as %s: %s", ident, note.type or "unknown", hold_id, reason)
     dedup.first_time(r, "notification", ident, ttl=SEEN_TTL)
     return IngestResult("held", ident, note.type, str(hold_id))
 

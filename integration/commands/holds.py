@@ -1,4 +1,5 @@
-"""``slsync holds``: the review queue (xAMZHold) — list, show, release after fixing, discard with a reason."""
+"""``slsync holds``: the review queue (xAMZHold) — list, show, release after fixing, discard with a reason, purge
+closed ones (a hold keeps its payload, buyer data included, until it is purged)."""
 
 from __future__ import annotations
 
@@ -58,21 +59,25 @@ def list_(reason: str | None, status: str, as_json: bool) -> None:
 @holds.command("show")
 @click.argument("hold_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
-def show(hold_id: int, as_json: bool) -> None:
-    """Everything about one hold, including the payload kept with it."""
+@click.option("--full", is_flag=True, help="Include the buyer's name, address and phone kept in the payload "
+                                           "(shown as [redacted] otherwise).")
+def show(hold_id: int, as_json: bool, full: bool) -> None:
+    """Everything about one hold, including the payload kept with it (buyer data only with --full)."""
+    from integration.pii import redact
+
     with gateway() as sl:
         h = sl.get_hold(hold_id)
     if h is None:
         raise click.ClickException(f"no hold {hold_id}")
-    data = {**_row(h), "payload": h.payload}
+    data = {**_row(h), "payload": h.payload if full else redact(h.payload)}
     if as_json:
         echo_json(data)
         return
     for k, v in data.items():
         if k != "payload":
             click.echo(f"{k:8} {v}")
-    click.echo("payload:")
-    click.echo(json.dumps(h.payload, indent=2, default=str, ensure_ascii=False))
+    click.echo("payload:" if full else "payload (buyer data redacted; --full shows it):")
+    click.echo(json.dumps(data["payload"], indent=2, default=str, ensure_ascii=False))
 
 
 @holds.command("release")
@@ -104,3 +109,15 @@ def discard(hold_id: int, why: str) -> None:
         _open_hold(sl, hold_id)
         sl.set_hold_status(hold_id, "DISCARDED", why)
     click.echo(f"hold {hold_id} discarded: {why}")
+
+
+@holds.command("purge")
+@click.option("--older-than", "days", type=click.FloatRange(min=0), required=True, metavar="DAYS",
+              help="Closed holds (released, resolved, discarded, dismissed) last changed more than DAYS days ago.")
+@click.option("--dry-run", is_flag=True, help="Count them, delete nothing.")
+def purge(days: float, dry_run: bool) -> None:
+    """Delete closed holds older than DAYS with the payloads (buyer data) they keep; open holds are never deleted."""
+    with gateway() as sl:
+        count = sl.purge_holds(days, dry_run=dry_run)
+    verb = "would be purged (dry run)" if dry_run else "purged"
+    click.echo(f"{count} closed hold(s) older than {days:g} day(s) {verb}")

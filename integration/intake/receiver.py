@@ -2,7 +2,9 @@
 
 POST answers 2xx only once ``ingest`` accepted the notification (enqueued, coalesced, recorded, held or a known
 duplicate); on any failure it answers 503 so the sender retries. 401 without the API key (compared in constant
-time), 413 over the size limit, 400 for a body that is not JSON: nothing is enqueued for any of them.
+time), 413 over the size limit, 400 for a body that is not JSON or is nested deeper than ``ingest.MAX_DEPTH`` (a
+poison body must not be retried): nothing is enqueued for any of them. A notification that parses but cannot be
+acted on (a schema failure, an order id that is not Amazon's) is held and answered 200: accepted, not retried.
 Bodies, keys and buyer data never reach the log.
 """
 

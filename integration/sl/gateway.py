@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager, suppress
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from integration.errors import NeedsReview, Superseded, SyncError
@@ -387,6 +387,20 @@ class SLGateway:
                 state.record_event(r, Event("hold", str(hold_id), f"hold_{status.lower()}", detail=note))
             return changed
         return self.db.run(work)
+
+    def purge_holds(self, older_than_days: float, *, dry_run: bool = False) -> int:
+        """Delete closed holds (released, resolved, discarded, dismissed) last changed more than ``older_than_days``
+        ago, with their payloads (buyer data); open holds stay whatever their age. One event records the purge."""
+        before = datetime.now() - timedelta(days=older_than_days)
+
+        def work(r: Rows) -> int:
+            count = state.purge_holds(r, before, dry_run=dry_run)
+            if count and not dry_run:
+                closed_before = before.isoformat(timespec="seconds")
+                state.record_event(r, Event("hold", "purge", "holds_purged",
+                                            detail={"count": count, "closed_before": closed_before}))
+            return count
+        return self._read(work) if dry_run else self.db.run(work)
 
     def get_cursor(self, name: str) -> str | None:
         return self._read(lambda r: state.get_cursor(r, name))

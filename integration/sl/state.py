@@ -209,6 +209,19 @@ def get_hold(rows: Rows, hold_id: int) -> Hold | None:
     return _hold(rows, row) if row else None
 
 
+CLOSED_HOLDS = tuple(s for s in HOLD_STATUSES if s != "OPEN")
+
+
+def purge_holds(rows: Rows, closed_before: datetime, *, dry_run: bool = False) -> int:
+    """Delete the closed holds last changed before ``closed_before`` (open ones never); how many (would) go."""
+    where = (f'"Status" IN ({", ".join("?" for _ in CLOSED_HOLDS)}) AND "UpdatedAt" < ?')
+    params = [*CLOSED_HOLDS, closed_before]
+    count = int(rows.scalar(f'SELECT COUNT(*) FROM "xAMZHold" WHERE {where}', params) or 0)
+    if count and not dry_run:
+        rows.execute(f'DELETE FROM "xAMZHold" WHERE {where}', params)
+    return count
+
+
 def set_hold_status(rows: Rows, hold_id: int, status: str, note: str = "") -> bool:
     if status not in HOLD_STATUSES:
         raise ValueError(f"hold status must be one of {', '.join(HOLD_STATUSES)}")
