@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
@@ -89,6 +90,10 @@ class Settings:
     ca_bundle: str = ""  # CA certificates for HTTPS to Amazon (file or folder); empty = requests' own bundle
     spapi_time_scale: float = 1.0
     spapi_rate_margin: float = DEFAULT_RATE_MARGIN
+    # Fernet key (cryptography) the LWA access token is encrypted with in Redis; empty = kept as Amazon issued it
+    token_encryption_key: str = field(default="", repr=False)
+    # The day the LWA client secret expires (Seller Central / Solution Provider Portal shows it; 180 days) or None
+    lwa_client_secret_expires: date | None = None
 
     @property
     def has_lwa_credentials(self) -> bool:
@@ -151,6 +156,30 @@ class _Reader:
         if value != default and not (Path(value).is_dir() if folder else Path(value).exists()):
             raise ConfigError(f"{name} must be {'a folder' if folder else 'a file or folder'} that exists, got {value!r}")
         return value
+
+    def day(self, name: str) -> date | None:
+        """An ISO date (2027-05-01), or None when unset."""
+        raw = self.text(name, "")
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a date YYYY-MM-DD, got {raw!r}") from None
+
+    def fernet_key(self, name: str) -> str:
+        """A Fernet key (32 url-safe base64-encoded bytes), or empty when unset; the value is never echoed."""
+        raw = self.text(name, "")
+        if raw:
+            from cryptography.fernet import Fernet
+
+            try:
+                Fernet(raw.encode("ascii"))
+            except (ValueError, UnicodeEncodeError):
+                raise ConfigError(f"{name} must be a Fernet key (32 url-safe base64-encoded bytes, e.g. from "
+                                  "`python -c 'from cryptography.fernet import Fernet; "
+                                  "print(Fernet.generate_key().decode())'`)") from None
+        return raw
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
         value = self.text(name, default).lower()
@@ -282,6 +311,8 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
         ca_bundle=r.path("REQUESTS_CA_BUNDLE") or r.path("CURL_CA_BUNDLE"),
         spapi_time_scale=r.number("SPAPI_TIME_SCALE", 1.0, minimum=0.001),
         spapi_rate_margin=r.number("SPAPI_RATE_MARGIN", DEFAULT_RATE_MARGIN, minimum=0.1),
+        token_encryption_key=r.fernet_key("TOKEN_ENCRYPTION_KEY"),
+        lwa_client_secret_expires=r.day("LWA_CLIENT_SECRET_EXPIRES"),
     )
     _check_amazon(settings)
     if settings.spapi_rate_margin > 1.0:

@@ -79,11 +79,13 @@ class AmazonClient:
         breakers = Breakers.from_settings(s, r, recheck=BREAKER_RECHECK)   # one per operation family
         tokens = TokenProvider(r, session, token_url=s.lwa_token_url, client_id=s.lwa_client_id,
                                client_secret=s.lwa_client_secret, refresh_token=s.lwa_refresh_token,
-                               timeout=s.http_timeout, time_scale=scale, breaker=breakers.family("lwa"))
+                               seller_id=s.seller_id, timeout=s.http_timeout, time_scale=scale,
+                               breaker=breakers.family("lwa"), encryption_key=getattr(s, "token_encryption_key", ""))
         margin = getattr(s, "spapi_rate_margin", DEFAULT_RATE_MARGIN)
         limiter = ClientRateLimiter(r, s.seller_id, time_scale=scale, table=safe_table(margin))
         transport = Transport(s.spapi_endpoint, tokens, limiter, breakers, session=session, timeout=s.http_timeout,
                               ca_bundle=s.ca_bundle)
         transport.time_scale = scale
         transport.margin = margin
+        transport.seller_id = s.seller_id
         return cls(transport, seller_id=s.seller_id, marketplace_ids=s.marketplace_ids)

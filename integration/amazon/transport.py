@@ -9,7 +9,8 @@ action (reference sp-api.md §3).
 | 2xx, documented shape                  | return the body; x-amzn-RateLimit-Limit updates the bucket        |
 | 2xx, body not the documented shape     | Permanent, raw body kept                                          |
 | 429                                    | drain the bucket, Transient                                       |
-| 403 with an expired/invalid token      | forget the token, refresh once, retry once                        |
+| 401; 403 Unauthorized or about a token | forget the token, refresh once, retry once                        |
+| the retry refused again (403)          | a permission never granted: Permanent naming the role, one alert  |
 | 5xx, timeout, connection error         | Transient (counted by the family's breaker)                       |
 | other 4xx                              | Permanent with Amazon's error list and the request id             |
 | the family's breaker is open           | CircuitOpen (Transient, retry_after = the rest of the cool-down)  |
@@ -38,7 +39,9 @@ from integration.guard.breaker import Breakers
 log = logging.getLogger("slsync.amazon")
 USER_AGENT = (f"sl-amazon-sync/0.1 (Language=Python/{platform.python_version()}; "
               f"Platform={platform.system()}/{platform.release()})")
-TOKEN_PROBLEMS = ("expired", "invalid", "missing", "revoked")
+# Words of a refusal that is about the token itself (sp-api.md §3.2; the models' 403 "Access Denied, Unauthorized,
+# Expired Token, or Invalid Signature"; "The security token included in the request is expired" from Amazon's gateway)
+TOKEN_WORDS = ("access token", "security token")
 # A closed breaker is re-read from Redis at most this often per process; a failure seen here re-reads at once.
 BREAKER_RECHECK = 0.5
 
@@ -62,6 +65,7 @@ class Transport:
         self.timeout = timeout
         self._learned: dict[str, str] = {}
         self.margin = DEFAULT_RATE_MARGIN  # share of Amazon's rate our bucket asks for; AmazonClient sets the setting
+        self.seller_id = ""   # named in a missing-role refusal and its alert; AmazonClient sets it
 
     def call(self, op: str, method: str, path: str, *, params: dict | None = None, body: dict | None = None,
              shape: tuple[str, ...] = (), scope: str | None = None) -> ApiResponse:
@@ -76,18 +80,44 @@ class Transport:
             probe = breaker.before_call()   # '' to go, a probe token for the one trial; raises CircuitOpen
             try:
                 resp = self._send(op, method, path, params, body, token)
-                if resp.status_code == 403 and attempt == 1 and _token_problem(resp):
+                if attempt == 1 and _token_problem(resp):
                     self.tokens.invalidate(token, scope)
-                    log.info("spapi %s: access token refused (403), refreshing once", op)
+                    log.info("spapi %s: access token refused (%s), refreshing once", op, resp.status_code)
                     breaker.record(probe, None)
                     continue
+                if attempt == 2 and _token_problem(resp):
+                    self._refused_again(op, resp)
                 result = self._outcome(op, resp, shape)
             except BaseException as exc:
                 breaker.record(probe, exc)
                 raise
             breaker.record(probe, None)
             return result
-        raise Permanent(f"{op}: access token refused twice (403)", details={"operation": op, "status": 403})
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+    def _refused_again(self, op: str, resp: requests.Response):
+        """A fresh token refused too. A 403 ``Unauthorized`` that no longer speaks of the token is a permission the
+        seller never granted (a missing role: Amazon answers "Access to requested resource is denied." either way,
+        and no API lists an app's roles): Permanent naming the role (``integration.amazon.roles``), so the task is
+        held with it, and ONE alert per seller and role. A refusal that still blames the token: Permanent too."""
+        from integration import alerts
+        from integration.amazon import roles
+
+        errors = _errors(resp)
+        details = {"operation": op, "status": resp.status_code, "request_id": resp.headers.get("x-amzn-RequestId", ""),
+                   "errors": errors}
+        if resp.status_code == 403 and not _speaks_of_token(errors):
+            role = roles.for_operation(op)
+            need = f"the role {role!r}" if role else "a role or permission (Amazon does not say which)"
+            message = (f"{op}: Amazon refused the call (403 Unauthorized) with a fresh access token: the application "
+                       f"lacks {need} for seller {self.seller_id or '?'}; grant it (Seller Central, the app's "
+                       "authorisation), then release the hold")
+            alerts.alert(f"Amazon refuses {op}: missing {role or 'permission'} for seller {self.seller_id or '?'}",
+                         dedup_key=f"role:{self.seller_id}:{role or op}", r=getattr(self.tokens, "r", None),
+                         operation=op, role=role, seller_id=self.seller_id, request_id=details["request_id"])
+            raise Permanent(message, details={**details, "role": role, "reason": "missing_role"})
+        summary = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
+        raise Permanent(f"{op}: access token refused twice ({resp.status_code}) {summary}".rstrip(), details=details)
 
     # Amazon's clock as last read from a Date header: (their epoch seconds, our monotonic time then)
     _clock_seen: tuple[float, float] | None = None
@@ -202,9 +232,21 @@ def _errors(resp: requests.Response) -> list[dict]:
     return errors if isinstance(errors, list) else []
 
 
+def _speaks_of_token(errors: list[dict]) -> bool:
+    text = " ".join(f"{e.get('message', '')} {e.get('details', '')}" for e in errors).lower()
+    return any(words in text for words in TOKEN_WORDS)
+
+
 def _token_problem(resp: requests.Response) -> bool:
-    text = " ".join(f"{e.get('message', '')} {e.get('details', '')}" for e in _errors(resp)).lower()
-    return "access token" in text and any(word in text for word in TOKEN_PROBLEMS)
+    """Amazon may be refusing the token: any 401 (reports, feeds and confirmShipment declare one: "does not contain a
+    valid token"), or a 403 whose code is ``Unauthorized`` (with or without details) or whose words speak of an
+    access or security token. Whatever the wording, one refresh tells an expired token from a missing permission."""
+    if resp.status_code == 401:
+        return True
+    if resp.status_code != 403:
+        return False
+    errors = _errors(resp)
+    return any(e.get("code") == "Unauthorized" for e in errors) or _speaks_of_token(errors)
 
 
 # What is kept of a body that failed the shape check: enough to see what came back, no buyer data (integration.pii).

@@ -14,7 +14,10 @@ Losing any of them costs repeated work, never data (DESIGN §4): durable state l
 | slsync:breaker:<name>:window | hash | calls (c:<bucket>) and failures (f:<bucket>) per 1/12 of the window | window |
 | slsync:breaker:<name>:probe | string | the one half-open trial call's owner | cool-down |
 | slsync:alert:<alert key> | hash | a firing alert: subject, count, first/last occurrence, last sent (ms) | 2 x max(ALERT_REPEAT_SECONDS, ALERT_RESOLVE_AFTER), refreshed per occurrence |
-| slsync:token:<client_id> | string | LWA access token shared by every worker | token life |
+| slsync:token:<seller_id>:<client_id> | string | the seller's LWA access token shared by every worker (Fernet-encrypted when TOKEN_ENCRYPTION_KEY is set) | token life |
+| slsync:token:grantless:<client_id>:<scope> | string | the app's grantless (client_credentials) token, same form | token life |
+| slsync:lwa-refused:<client_id>:<credentials hash> | string | LWA refused these credentials (invalid_client / invalid_grant): calls wait without sending until the setting changes or the re-check | re-check interval |
+| slsync:secret-expiry:<client_id>:<date> | string | the client-secret expiry alert went out that day (at most one a day) | 2 days |
 | slsync:failed:<task> | list | last failures after retries ran out (for `slsync status`), buyer data redacted | capped, 7 days after the last |
 | slsync:heartbeat | string | last beat heartbeat (iso time) | 10 min |
 | slsync:beat:leader | string | leader lease of the beat process | lease TTL |
@@ -78,8 +81,23 @@ def alert(alert_key: str) -> str:
     return key("alert", alert_key)
 
 
-def token(client_id: str) -> str:
-    return key("token", client_id)
+def token(seller_id: str, client_id: str) -> str:
+    """The seller's access token: per seller AND app, as Amazon issues it (a refresh token is one seller's grant
+    to one application), so two sellers or two apps sharing a Redis never read each other's token."""
+    return key("token", seller_id, client_id)
+
+
+def grantless_token(client_id: str, scope: str) -> str:
+    """A grantless token belongs to the application alone (client_credentials, no seller) [sp-api.md §2.4]."""
+    return key("token", "grantless", client_id, scope)
+
+
+def lwa_refused(client_id: str, credentials_hash: str) -> str:
+    return key("lwa-refused", client_id, credentials_hash)
+
+
+def secret_expiry_alerted(client_id: str, day: str) -> str:
+    return key("secret-expiry", client_id, day)
 
 
 def failed(task_name: str) -> str:

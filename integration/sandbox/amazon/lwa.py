@@ -6,6 +6,7 @@ import secrets
 from datetime import timedelta
 from urllib.parse import parse_qs
 
+from integration.sandbox.amazon.faults import refusal_body
 from integration.sandbox.amazon.wire import Reply, Req
 
 LIFE = 3600  # seconds of simulated time [reference sp-api.md §2.1]
@@ -37,6 +38,7 @@ def token(sim, req: Req) -> Reply:
     access = "Atza|" + secrets.token_urlsafe(48)
     with sim.state.lock:
         sim.state.tokens[access] = (sim.state.now() + timedelta(seconds=LIFE), kind)
+        sim.faults.issued(access, sim.state.now())
         sim.stats.count("lwa:" + grant, 200)
     body = {"access_token": access, "token_type": "bearer", "expires_in": LIFE}
     if grant == "refresh_token":
@@ -44,13 +46,37 @@ def token(sim, req: Req) -> Reply:
     return Reply(200, body)
 
 
-def check(sim, header: str | None) -> str | None:
-    """None when the access token is valid; else the ``details`` of Amazon's 403."""
+def declares(sim, op: str, status: int) -> bool:
+    """Whether ``op``'s model declares ``status`` (always True without models: nothing to conform to)."""
+    if not sim.models:
+        return True
+    from integration.sandbox.amazon.models import _Undeclared
+
+    return not isinstance(sim.models.response_validator(op, status), _Undeclared)
+
+
+def refusal(sim, op: str, spec: tuple[int, str, str, str | None]) -> Reply:
+    """Amazon's refusal of a token: ``spec`` is (status, code, message, details or None). A 401 where the operation's
+    model declares none (only reports, feeds and confirmShipment do) goes out as the 403 with the same words."""
+    status, code, message, details = spec
+    if status == 401 and not declares(sim, op, 401):
+        status = 403
+    return Reply(status, refusal_body(code, message, details))
+
+
+def check(sim, header: str | None, op: str) -> Reply | None:
+    """None when the access token is valid; else Amazon's refusal (sp-api.md §3.2: a 403 ``Unauthorized`` "Access to
+    requested resource is denied." whose details say what is wrong with the token; or the refusal a token fault
+    gave this token, ``faults.TOKEN_REFUSALS``)."""
+    denied = (403, "Unauthorized", "Access to requested resource is denied.")
     if not header:
-        return "Access token is missing in the request header."
+        return refusal(sim, op, (*denied, "Access token is missing in the request header."))
+    expired_by_fault = sim.faults.refusal(header)
+    if expired_by_fault is not None:
+        return refusal(sim, op, expired_by_fault)
     entry = sim.state.tokens.get(header)
     if entry is None:
-        return "The access token you provided is revoked, malformed or invalid."
+        return refusal(sim, op, (*denied, "The access token you provided is revoked, malformed or invalid."))
     if entry[0] <= sim.state.now():
-        return "The access token you provided has expired."
+        return refusal(sim, op, (*denied, "The access token you provided has expired."))
     return None

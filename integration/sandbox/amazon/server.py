@@ -28,7 +28,7 @@ from integration.sandbox.amazon import (
     sellers,
 )
 from integration.sandbox.amazon import orders as orders_mod
-from integration.sandbox.amazon.faults import Faults
+from integration.sandbox.amazon.faults import FORBIDDEN, TOKEN_REFUSALS, Faults
 from integration.sandbox.amazon.limits import QUOTA_EXCEEDED, Buckets
 from integration.sandbox.amazon.models import Models
 from integration.sandbox.amazon.state import SellerState, SimClock
@@ -162,13 +162,13 @@ class Simulator:
 
     def _call(self, op: str, fn, req: Req) -> Reply:
         for rule in self.faults.pick(op):
-            reply = self._fault(op, rule)
+            reply = self._fault(op, rule, req)
             if reply is not None:
                 return self._checked(op, reply)
         with self.state.lock:
-            problem = lwa.check(self, req.headers.get("x-amz-access-token"))
-        if problem:
-            return Reply(403, error_body("Unauthorized", "Access to requested resource is denied.", problem))
+            refused = lwa.check(self, req.headers.get("x-amz-access-token"), op)
+        if refused is not None:
+            return self._checked(op, refused)
         if self.state.missing_role(op):   # a role the seller did not grant: the same 403, a new token won't cure it
             return self._checked(op, Reply(403, error_body("Unauthorized", "Access to requested resource is denied.")))
         if not self.buckets.take(op):
@@ -183,9 +183,25 @@ class Simulator:
             reply.headers.setdefault("x-amzn-RateLimit-Limit", self.buckets.header(op))
         return self._checked(op, reply)
 
-    def _fault(self, op: str, rule: dict) -> Reply | None:
-        """An injected fault's reply (None for latency and hangs, which only delay the real answer)."""
+    def _fault(self, op: str, rule: dict, req: Req) -> Reply | None:
+        """An injected fault's reply (None for latency and hangs, which only delay the real answer).
+
+        A token fault expires the token ``req`` presented (``faults.TOKEN_REFUSALS``): this call and every later one
+        with that token get the refusal (``lwa.check``), the token fetched in its place works.
+        """
         kind = rule["kind"]
+        if kind in TOKEN_REFUSALS:
+            if kind == "unauthorized_401" and not lwa.declares(self, op, 401):
+                self.faults.give_back(rule)   # only where the model declares a 401 (reports, feeds, confirmShipment)
+                return None
+            with self.state.lock:
+                expired = self.faults.expire(req.headers.get("x-amz-access-token"), kind, self.state.now())
+            if expired is None:
+                self.faults.give_back(rule)
+                return None
+            return lwa.refusal(self, op, expired)
+        if kind == "forbidden":   # a permission never granted: the same words, and a fresh token does not help
+            return lwa.refusal(self, op, FORBIDDEN)
         if kind == "latency":
             time.sleep(self.faults.latency(rule))
         elif kind == "hang":
@@ -196,9 +212,6 @@ class Simulator:
             return Reply(503, error_body("ServiceUnavailable", "Service Unavailable"))
         elif kind == "429":
             return Reply(429, QUOTA_EXCEEDED)
-        elif kind == "expired_token":
-            return Reply(403, error_body("Unauthorized", "Access to requested resource is denied.",
-                                         "The access token you provided has expired."))
         elif kind == "malformed":  # a truncated body, as a proxy cutting the connection would leave
             return Reply(200, b'{"orders": [{"orderId": "111-', headers={"x-amzn-RateLimit-Limit": self.buckets.header(op)})
         return None
