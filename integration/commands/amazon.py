@@ -48,18 +48,54 @@ def check() -> None:
 
 
 @amazon.command("subscribe")
-@click.option("--name", default="slsync", show_default=True, help="Destination name (reused when it exists).")
-@click.option("--sqs-arn", help="SQS queue ARN for ORDER_CHANGE, FBA, report and feed notifications.")
-@click.option("--eventbridge", metavar="ACCOUNT_ID:REGION", help="EventBridge destination instead of SQS.")
-def subscribe(name: str, sqs_arn: str | None, eventbridge: str | None) -> None:
-    """Create the destination and the subscriptions the product needs (idempotent)."""
-    if bool(sqs_arn) == bool(eventbridge):
-        raise click.UsageError("give exactly one of --sqs-arn or --eventbridge ACCOUNT_ID:REGION")
-    bridge = tuple(eventbridge.split(":", 1)) if eventbridge else None
+@click.option("--name", default="slsync", show_default=True,
+              help="SQS destination name (the EventBridge one is NAME-eventbridge); reused when it exists.")
+@click.option("--sqs-arn", metavar="ARN", help="SQS queue (Standard) for ORDER_CHANGE, FBA inventory, report and "
+                                              "feed notifications: Amazon delivers these only through SQS.")
+@click.option("--eventbridge", metavar="ACCOUNT_ID:REGION",
+              help="EventBridge partner source for the LISTINGS_ITEM_* notifications (EventBridge only).")
+@click.option("--types", metavar="TYPE,...", help="Notification types (default: the product's SQS types with "
+                                                   "--sqs-arn, plus the LISTINGS_ITEM_* types with --eventbridge).")
+def subscribe(name: str, sqs_arn: str | None, eventbridge: str | None, types: str | None) -> None:
+    """Create the destinations and subscriptions the product needs, each type by Amazon's transport (idempotent).
+
+    Amazon delivers ORDER_CHANGE, FBA_INVENTORY_AVAILABILITY_CHANGES, REPORT_PROCESSING_FINISHED and
+    FEED_PROCESSING_FINISHED only to an SQS queue, and LISTINGS_ITEM_* only to EventBridge.
+    """
+    import re
+
+    from integration.amazon.notifications import KNOWN, LISTINGS_SUBSCRIPTIONS, PRODUCT_SUBSCRIPTIONS, plan
+
+    if not sqs_arn and not eventbridge:
+        raise click.UsageError("give --sqs-arn ARN (ORDER_CHANGE and the other SQS types) and/or --eventbridge "
+                               "ACCOUNT_ID:REGION (LISTINGS_ITEM_* types)")
+    if sqs_arn and not re.match(r"^arn:aws:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$", sqs_arn):
+        raise click.BadParameter("an SQS queue ARN is arn:aws:sqs:REGION:ACCOUNT_ID:QUEUE_NAME", param_hint="--sqs-arn")
+    bridge = None
+    if eventbridge:
+        account, _, region = eventbridge.partition(":")
+        if not re.match(r"^\d{12}$", account) or not region:
+            raise click.BadParameter("ACCOUNT_ID:REGION, e.g. 123456789012:us-east-1", param_hint="--eventbridge")
+        bridge = (account, region)
+    if types:
+        chosen = [t.strip().upper() for t in types.split(",") if t.strip()]
+        unknown = [t for t in chosen if t not in KNOWN]
+        if unknown:
+            raise click.BadParameter(f"unknown {', '.join(unknown)}; the product subscribes to {', '.join(KNOWN)}",
+                                     param_hint="--types")
+        wanted = {t: KNOWN[t] for t in chosen}
+    else:
+        wanted = {**PRODUCT_SUBSCRIPTIONS, **(LISTINGS_SUBSCRIPTIONS if bridge else {})}
     try:
-        dest, subs = _patiently(_client().notifications.ensure, name, sqs_arn=sqs_arn, event_bridge=bridge)
+        plan(wanted, sqs_arn=sqs_arn, event_bridge=bridge)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        dests, subs = _client().notifications.ensure(name, sqs_arn=sqs_arn, event_bridge=bridge, types=wanted,
+                                                     call=_patiently)
     except SyncError as exc:
         raise click.ClickException(f"subscribe failed ({exc.kind}): {exc.message}") from None
-    click.echo(f"destination {dest.name} {dest.destination_id}")
+    for dest in dests:
+        click.echo(f"destination {dest.name} {dest.destination_id} ({', '.join(dest.resource)})")
     for s in subs:
         click.echo(f"  {s.notification_type:36} {s.subscription_id} (payload {s.payload_version})")

@@ -24,6 +24,8 @@ FILES = {
     "REPORT_PROCESSING_FINISHED": "ReportProcessingFinishedNotification.json",
     "FEED_PROCESSING_FINISHED": "FeedProcessingFinishedNotification.json",
     "LISTINGS_ITEM_STATUS_CHANGE": "ListingsItemStatusChangeNotification.json",
+    "LISTINGS_ITEM_ISSUES_CHANGE": "ListingsItemIssuesChangeNotification.json",
+    "LISTINGS_ITEM_MFN_QUANTITY_CHANGE": "ListingsItemMfnQuantityChange.json",
 }
 # The listings schema's enum says LISTINGS_ITEM_STATUS_CHANGED while its own example and the docs send
 # LISTINGS_ITEM_STATUS_CHANGE [reference sp-api.md §6.4]: that one disagreement is not the sender's fault.
@@ -40,6 +42,10 @@ REQUIRED = {
     "FBA_INVENTORY_AVAILABILITY_CHANGES": _PASCAL[:3] + [("Payload.SKU", str)],
     "REPORT_PROCESSING_FINISHED": _CAMEL + [("payload.reportProcessingFinishedNotification.reportId", str)],
     "FEED_PROCESSING_FINISHED": _CAMEL + [("payload.feedProcessingFinishedNotification.feedId", str)],
+    # EventBridge-only types [reference sp-api.md §6.1, §6.4]: recorded per SKU
+    "LISTINGS_ITEM_STATUS_CHANGE": _PASCAL + [("Payload.Sku", str)],
+    "LISTINGS_ITEM_ISSUES_CHANGE": _PASCAL + [("Payload.Sku", str)],
+    "LISTINGS_ITEM_MFN_QUANTITY_CHANGE": _PASCAL + [("Payload.Sku", str)],
 }
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import json
+import os
 from decimal import Decimal
 
 import pytest
@@ -158,17 +160,42 @@ def test_subscribe_sets_up_destination_and_subscriptions_once(sim, client):
     assert stats["lwa:client_credentials"]["count"] == 1  # grantless token for destinations
 
 
-def test_notifications_arrive_as_sqs_bodies_and_eventbridge_events(sim, client, models, sink):
+def test_notifications_arrive_by_the_transport_amazon_uses_for_their_type(sim, client, models, sink, monkeypatch):
+    """ORDER_CHANGE lands in the SQS queue of its destination; LISTINGS_ITEM_* is posted as an EventBridge event."""
+    import boto3
+
+    for k, v in {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox",
+                 "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}.items():
+        monkeypatch.setenv(k, v)
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=sim.outbox.sqs.start().url)
+    url = sqs.create_queue(QueueName="orders")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sandbox(sim, "notifications", {"target": sink.url, "duplicates": 1.0})
-    dest = client.notifications.create_destination("eb", event_bridge=("123456789012", "us-east-1"))
-    client.notifications.subscribe("ORDER_CHANGE", dest.destination_id)
+    queue = client.notifications.create_destination("q", sqs_arn=arn)
+    bridge = client.notifications.create_destination("eb", event_bridge=("123456789012", "us-east-1"))
+    with pytest.raises(Permanent, match="only to an SQS") as refused:   # Amazon: ORDER_CHANGE is SQS-only
+        client.notifications.subscribe("ORDER_CHANGE", bridge.destination_id)
+    assert refused.value.details.get("status") == 400
+    client.notifications.subscribe("ORDER_CHANGE", queue.destination_id)
+    client.notifications.subscribe("LISTINGS_ITEM_MFN_QUANTITY_CHANGE", bridge.destination_id)
     order = sandbox(sim, "orders", {"lines": [{"sku": "WIDGET-0001", "quantity": 1}]})
     sandbox(sim, f"orders/{order['orderId']}/status", {"action": "cancel"})
-    got = sink.wait_for(2)
-    assert len(got) >= 2 and got[0] == got[1]  # at-least-once: duplicated
-    event = got[0]
-    assert event["detail-type"] == "ORDER_CHANGE"
-    assert models.validate("OrderChangeNotification.json", event["detail"]) == []
+    got = []
+    while len(got) < 2:
+        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", [])
+        assert msgs, got
+        got += [json.loads(m["Body"]) for m in msgs]
+    assert {n["NotificationType"] for n in got} == {"ORDER_CHANGE"}        # the bare notification, no envelope
+    assert all(models.validate("OrderChangeNotification.json", n) == [] for n in got)
+    mfn = next(row["sku"] for row in sandbox(sim, "catalog")["catalog"] if row["fulfillment"] == "MFN")
+    patiently(client.listings.set_quantity, mfn, 7)
+    advance(sim, 1)
+    events = sink.wait_for(2)
+    assert len(events) >= 2 and events[0] == events[1]                     # at-least-once: duplicated
+    assert events[0]["detail-type"] == "LISTINGS_ITEM_MFN_QUANTITY_CHANGE"
+    assert events[0]["detail"]["Payload"]["Sku"] == mfn and events[0]["detail"]["Payload"]["Quantity"] == 7
+    assert models.validate("ListingsItemMfnQuantityChange.json", events[0]["detail"]) == []
+    assert not any(e.get("detail-type") == "ORDER_CHANGE" for e in sink.got)
 
 
 def test_marketplaces_are_listed(client):

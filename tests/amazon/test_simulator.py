@@ -73,14 +73,15 @@ def test_a_bad_fault_flag_is_refused():
 
 
 def test_notifications_can_arrive_out_of_order(sim, sink):
-    sim.state.destinations["d"] = {"name": "q", "destinationId": "d",
-                                   "resource": {"sqs": {"arn": "arn:aws:sqs:us-east-1:1:q"}}}
-    sim.state.subscriptions["ORDER_CHANGE"] = {"subscriptionId": "s", "payloadVersion": "1.0", "destinationId": "d"}
+    sim.state.destinations["d"] = {"name": "eb", "destinationId": "d", "resource": {"eventBridge": {
+        "name": "aws.partner/x", "region": "us-east-1", "accountId": "123456789012"}}}
+    sim.state.subscriptions["LISTINGS_ITEM_STATUS_CHANGE"] = {"subscriptionId": "s", "payloadVersion": "1.0",
+                                                              "destinationId": "d"}
     sandbox(sim, "notifications", {"target": sink.url, "reorder": 1.0})
     for n in (1, 2):  # with reorder=1 the first is held back until the second has gone
-        sim.outbox.publish("ORDER_CHANGE", {"OrderChangeNotification": {"n": n}})
+        sim.outbox.publish("LISTINGS_ITEM_STATUS_CHANGE", {"n": n})
     got = sink.wait_for(2)
-    assert [m["Payload"]["OrderChangeNotification"]["n"] for m in got] == [2, 1]
+    assert [m["detail"]["Payload"]["n"] for m in got] == [2, 1]
     sim.violations.clear()  # the hand-made payloads above are deliberately not ORDER_CHANGE-shaped
 
 
