@@ -14,6 +14,7 @@ import json
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from integration.amazon import roles
 from integration.canonical import Address, Money, Order, OrderLine
 from integration.errors import NeedsReview
 
@@ -246,3 +247,28 @@ def order_from_amazon(payload: dict) -> Order:
         oid = result["amazon_order_id"] or "?"
         raise NeedsReview("missing_field", f"Amazon order {oid} lacks {', '.join(paths)}", fields=paths)
     return Order(**result)
+
+
+def require_shippable(order: Order) -> None:
+    """An order the seller ships (MFN) and that Amazon says can ship needs someone to deliver to and a street.
+
+    Without the Direct-to-Consumer Delivery (Restricted) role Orders v2026-01-01 returns the delivery address with
+    only its city, region, postal code and country, and no error (roles.RESTRICTED_FIELDS; sp-api.md §2.5): a sales
+    order built from that could not be shipped. Raises ``NeedsReview("missing_field")`` naming the absent fields and
+    the role (``details["role"]``), so the hold says what to grant. FBA orders (AFN) are shipped by Amazon and need
+    no address in SL; pending and cancelled orders have none yet (NO_ADDRESS_YET).
+    """
+    if order.fulfillment_channel != "MFN" or order.status in NO_ADDRESS_YET:
+        return
+    addr = order.ship_to
+    missing = []
+    if addr is None or not (addr.name or addr.company):
+        missing.append(roles.SHIPPABLE_NAME[0])
+    if addr is None or not addr.lines:
+        missing.append(roles.SHIPPABLE_STREET[0])
+    if not missing:
+        return
+    role = roles.for_field(missing[0])
+    raise NeedsReview("missing_field", f"Amazon order {order.amazon_order_id} came without {', '.join(missing)}: "
+                      f"Amazon leaves them out when the application lacks the {role} role (the seller grants it "
+                      f"in Seller Central; then release this hold)", fields=missing, details={"role": role})

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from integration import alerts
-from integration.amazon.order_shape import order_from_amazon, payload_hash
+from integration.amazon.order_shape import order_from_amazon, payload_hash, require_shippable
 from integration.amazon.orders import amazon_time
 from integration.canonical import Order
 from integration.errors import NeedsReview
@@ -85,7 +85,22 @@ def apply_order(payload: dict, ctx: Context) -> Outcome:
         action = ctx.mapping.action_for(order.status, order.fulfillment_channel, sl_state=sl_state)
         return _ACTIONS[action](ctx, order, binding, OrderBinding(oid, last, digest, order.status))
     except NeedsReview as exc:
-        return _hold(ctx, "order", oid, exc, payload, alert=exc.reason == "missing_field")
+        role = exc.details.get("role")
+        outcome = _hold(ctx, "order", oid, exc, payload, alert=exc.reason == "missing_field" and not role)
+        if role:
+            _role_missing(ctx, role, oid, outcome.hold_id)
+        return outcome
+
+
+def _role_missing(ctx: Context, role: str, oid: str, hold_id: int | None) -> None:
+    """One alert per seller and role however many orders it holds (its alert key; a reminder each
+    ALERT_REPEAT_SECONDS while orders keep arriving without the data): the fix is one grant in Seller Central."""
+    seller = ctx.settings.seller_id
+    alerts.alert(f"Amazon role missing: {role}", dedup_key=f"role:{seller}:{role}", seller_id=seller, role=role,
+                 order=oid, hold_id=hold_id,
+                 message=f"seller {seller} has not granted this application the {role} role: Amazon leaves buyer "
+                         f"data out and the orders that need it are held (missing_field). Grant the role in Seller "
+                         f"Central, then: slsync holds release --reason missing_field")
 
 
 def _hold(ctx: Context, entity: str, key: str, exc: NeedsReview, payload: dict, *, alert: bool) -> Outcome:
@@ -130,6 +145,7 @@ def _event(ctx: Context, order: Order, action: str, **detail) -> Event:
 
 
 def _create(ctx: Context, order: Order, binding: OrderBinding | None, new: OrderBinding) -> Outcome:
+    require_shippable(order)   # never a sales order we cannot ship: held, naming the role Amazon wants
     so, ghosts = build_sales_order(ctx, order)
     ord_nbr = ctx.sl.create_sales_order(so, new, _event(ctx, order, "sl_order_created", lines=len(so.lines)))
     if ghosts:
