@@ -36,15 +36,29 @@ def amazon() -> None:
 
 @amazon.command("check")
 def check() -> None:
-    """Get an LWA token and list the seller's marketplaces (exit 1 with the reason when it fails)."""
+    """Get an LWA token, list the seller's marketplaces and infer the roles granted (exit 1 when the credentials fail).
+
+    No API lists an application's roles: each is inferred from one call's answer (integration.amazon.role_probe).
+    """
+    from integration.amazon import role_probe
+
+    client = _client()
     try:
-        markets = _patiently(_client().sellers.marketplaces)
+        markets = _patiently(client.sellers.marketplaces)
     except SyncError as exc:
         raise click.ClickException(f"SP-API check failed ({exc.kind}): {exc.message}") from None
     click.echo("credentials OK; marketplaces:")
     for m in markets:
         flag = "" if m.participating else "  (not participating)"
         click.echo(f"  {m.id:16} {m.country}  {m.currency}  {m.name}{flag}")
+    click.echo("roles (inferred: no Amazon API lists the roles a seller granted an application; each one is read "
+               "from one call's answer or from what an order carries):")
+    findings = role_probe.infer(client, call=_patiently)
+    for f in findings:
+        click.echo(f"  {f.role:42} {f}")
+    if any(f.verdict == "missing" for f in findings):
+        click.echo("a missing role is granted by the seller in Seller Central (Apps and services > Manage your apps); "
+                   "orders held for want of it: slsync holds release --reason missing_field once it is granted")
 
 
 @amazon.command("subscribe")

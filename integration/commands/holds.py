@@ -80,24 +80,44 @@ def show(hold_id: int, as_json: bool, full: bool) -> None:
     click.echo(json.dumps(data["payload"], indent=2, default=str, ensure_ascii=False))
 
 
+def _rerun(h) -> tuple[str, str, list]:
+    """The task that does a hold's work again: (task, queue, args)."""
+    kept = h.payload if isinstance(h.payload, dict) else {}
+    if kept.get("task"):   # a task that gave up kept what it takes to run it again
+        return kept["task"], kept.get("queue") or "default", list(kept.get("args", []))
+    if h.entity in RETRY_TASKS:
+        task, queue = RETRY_TASKS[h.entity]
+        return task, queue, h.key.split(":", 1) if h.entity in ("shipment", "shipper") else [h.key]
+    raise click.ClickException(f"holds on {h.entity} cannot be re-run from here; discard it when handled")
+
+
 @holds.command("release")
-@click.argument("hold_id", type=int)
+@click.argument("hold_id", type=int, required=False)
+@click.option("--reason", help="Release every open hold with this reason instead (e.g. missing_field once the "
+                               "missing Amazon role was granted); holds that cannot be re-run are left open.")
 @click.option("--note", default="", help="What was fixed.")
-def release(hold_id: int, note: str) -> None:
+def release(hold_id: int | None, reason: str | None, note: str) -> None:
     """Re-run the held work after the cause was fixed (e.g. an ItemXRef was added)."""
+    if (hold_id is None) == (reason is None):
+        raise click.UsageError("give a HOLD_ID, or --reason REASON for every open hold with that reason")
+    queued, left = [], []
     with gateway() as sl:
-        h = _open_hold(sl, hold_id)
-        kept = h.payload if isinstance(h.payload, dict) else {}
-        if kept.get("task"):   # a task that gave up kept what it takes to run it again
-            task, queue, args = kept["task"], kept.get("queue") or "default", list(kept.get("args", []))
-        elif h.entity in RETRY_TASKS:
-            task, queue = RETRY_TASKS[h.entity]
-            args = h.key.split(":", 1) if h.entity in ("shipment", "shipper") else [h.key]
-        else:
-            raise click.ClickException(f"holds on {h.entity} cannot be re-run from here; discard it when handled")
-        sl.set_hold_status(hold_id, "RELEASED", note or "released for a new attempt")
-    task_id = enqueue(task, args, queue)
-    click.echo(f"hold {hold_id} released; {task}({', '.join(map(str, args))}) queued as {task_id}")
+        for h in [_open_hold(sl, hold_id)] if hold_id is not None else sl.list_holds(reason=reason, status="OPEN"):
+            try:
+                task, queue, args = _rerun(h)
+            except click.ClickException:
+                if hold_id is not None:
+                    raise
+                left.append(h.hold_id)
+                continue
+            sl.set_hold_status(h.hold_id, "RELEASED", note or "released for a new attempt")
+            queued.append((h.hold_id, task, queue, args))
+    for hid, task, queue, args in queued:
+        task_id = enqueue(task, args, queue)
+        click.echo(f"hold {hid} released; {task}({', '.join(map(str, args))}) queued as {task_id}")
+    if reason is not None:
+        click.echo(f"{len(queued)} hold(s) with reason {reason} released" +
+                   (f"; left open (not re-runnable here): {', '.join(map(str, left))}" if left else ""))
 
 
 @holds.command("discard")
