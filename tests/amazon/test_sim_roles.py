@@ -88,3 +88,12 @@ def test_role_names_on_the_command_line():
         (roles.INVENTORY_AND_ORDER_TRACKING, roles.DIRECT_TO_CONSUMER_DELIVERY)
     with pytest.raises(ValueError, match="unknown role 'a'"):
         roles.parse("a")   # in more than one role's name
+
+
+def test_amazon_sim_refuses_a_role_it_does_not_know_before_it_starts():
+    from click.testing import CliRunner
+
+    from integration.commands.amazon_sim import amazon_sim
+
+    result = CliRunner().invoke(amazon_sim, ["--port", "0", "--roles", "inventory,shipping wizard"])
+    assert result.exit_code == 2 and "unknown role 'shipping wizard'" in result.output
