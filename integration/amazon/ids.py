@@ -127,5 +127,10 @@ def marketplace_region(value: str) -> str | None:
 
 
 def segment(value: object) -> str:
-    """One path segment, percent-encoded so that nothing in it can end the segment or the path."""
-    return quote(str(value), safe="")
+    """One path segment, percent-encoded so that nothing in it can end the segment or the path.
+
+    ``.`` and ``..`` are encoded too (``%2E``): as they are, an HTTP client removes them as dot-segments (RFC 3986
+    §5.2.4) and a SKU ``..`` would address the seller's listings collection instead of the listing.
+    """
+    text = quote(str(value), safe="")
+    return text.replace(".", "%2E") if text in (".", "..") else text
