@@ -222,6 +222,17 @@ def alert(subject: str, *, dedup_key: str | None = None, r=None, **details) -> d
     return record
 
 
+def notify(subject: str, *, alert_key: str, r=None, **details) -> dict:
+    """Send one alert now, outside the firing / reminder / resolved bookkeeping: for a reminder its caller schedules
+    itself (the client-secret expiry, once a day, ``integration.amazon.auth``), which must neither be counted quiet
+    nor "resolved" by the heartbeat. Logged at ERROR like every alert."""
+    log.error("ALERT %s %s", subject, {k: v for k, v in details.items() if k != "payload"})
+    record = {"subject": subject, "at": datetime.now(UTC).isoformat(timespec="seconds"), "alert": "firing",
+              "alert_key": alert_key, "occurrences": 1, **details}
+    _dispatch(record)
+    return record
+
+
 def _resolved(alert_key: str, fields: list, why: str, details: dict) -> dict:
     state = dict(zip(fields[::2], fields[1::2], strict=True))
     subject = state.get("subject") or alert_key

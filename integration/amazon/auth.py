@@ -23,7 +23,7 @@ import hashlib
 import json
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import redis
 import requests
@@ -237,3 +237,44 @@ class TokenProvider:
 
         for error in REFUSALS:
             alerts.resolve(self._alert_key(error), r=self.r, why="LWA accepted the credentials")
+
+
+# -- client-secret expiry ------------------------------------------------------------------------------------------
+
+# LWA client secrets must be rotated every 180 days; after the deadline token requests fail (sp-api.md §2.6). The
+# alert starts this many days before the date configured in LWA_CLIENT_SECRET_EXPIRES.
+SECRET_WARN_DAYS = 30
+
+
+def secret_days_left(s, today: date | None = None) -> int | None:
+    """Days until the client secret expires (negative: expired), or None when LWA_CLIENT_SECRET_EXPIRES is unset."""
+    expires = getattr(s, "lwa_client_secret_expires", None)
+    if expires is None:
+        return None
+    return (expires - (today or datetime.now(UTC).date())).days
+
+
+def check_secret_expiry(s, r: redis.Redis, today: date | None = None) -> dict | None:
+    """From the heartbeat: from SECRET_WARN_DAYS days before the client secret expires, one alert a day (across every
+    process: a marker per day in Redis); returns what was sent, or None."""
+    from integration import alerts
+
+    left = secret_days_left(s, today)
+    if left is None or left > SECRET_WARN_DAYS:
+        return None
+    day = (today or datetime.now(UTC).date()).isoformat()
+    if not r.set(keys.secret_expiry_alerted(s.lwa_client_id, day), "1", nx=True, ex=2 * 86400):
+        return None
+    expires = s.lwa_client_secret_expires.isoformat()
+    if left < 0:
+        subject = f"LWA client secret expired on {expires}: calls to Amazon fail until LWA_CLIENT_SECRET is rotated"
+    elif left == 0:
+        subject = f"LWA client secret expires today ({expires}): calls to Amazon will fail; rotate LWA_CLIENT_SECRET"
+    else:
+        subject = (f"LWA client secret expires in {left} day{'s' if left != 1 else ''} ({expires}): then calls to "
+                   "Amazon will fail; rotate LWA_CLIENT_SECRET")
+    return alerts.notify(subject, alert_key=f"lwa:secret-expiry:{s.lwa_client_id}", r=r, days_left=left,
+                         expires=expires, setting="LWA_CLIENT_SECRET",
+                         action="Generate a new client secret in Seller Central (Develop Apps) or the Solution "
+                                "Provider Portal, set LWA_CLIENT_SECRET and LWA_CLIENT_SECRET_EXPIRES (180 days on), "
+                                "restart the workers")

@@ -10,7 +10,8 @@ import click
 from integration.config import load_settings
 from integration.errors import ConfigError
 
-SECRET_FIELDS = {"lwa_client_secret", "lwa_refresh_token", "intake_api_key", "flower_basic_auth"}
+SECRET_FIELDS = {"lwa_client_secret", "lwa_refresh_token", "intake_api_key", "flower_basic_auth",
+                 "alert_smtp_password", "token_encryption_key"}
 
 
 @click.group()
@@ -42,4 +43,15 @@ def check(as_json: bool) -> None:
             problem = eviction_problem(redis_client(url))
             if problem:
                 click.echo(f"warning: {problem} ({url.rsplit('@', 1)[-1]})")
+        if not s.token_encryption_key and not s.sandbox:
+            click.echo("warning: TOKEN_ENCRYPTION_KEY is not set: the LWA access token is kept in Redis as issued "
+                       "(see the README, Deployment)")
+        from integration.amazon.auth import SECRET_WARN_DAYS, secret_days_left
+
+        left = secret_days_left(s)
+        if left is None and not s.sandbox:
+            click.echo("warning: LWA_CLIENT_SECRET_EXPIRES is not set: nothing warns before the client secret expires")
+        elif left is not None and left <= SECRET_WARN_DAYS:
+            click.echo(f"warning: the LWA client secret {'expired' if left < 0 else 'expires'} on "
+                       f"{s.lwa_client_secret_expires.isoformat()} ({left} days left): rotate LWA_CLIENT_SECRET")
         click.echo("configuration OK")

@@ -53,13 +53,25 @@ def collect() -> dict:
         "heartbeat": r.get(keys.HEARTBEAT),
         "last_success": {k.rsplit(":", 1)[1]: r.get(k) for k in r.scan_iter(match=keys.last_success("*"))},
         "recent_failures": failed,
+        "client_secret": _client_secret(s),
     }
+
+
+def _client_secret(s) -> dict:
+    """Days until the LWA client secret expires (LWA_CLIENT_SECRET_EXPIRES; secrets last 180 days)."""
+    from integration.amazon.auth import SECRET_WARN_DAYS, secret_days_left
+
+    left = secret_days_left(s)
+    if left is None:
+        return {"expires": None, "days_left": None, "note": "LWA_CLIENT_SECRET_EXPIRES not set"}
+    note = "expired: calls to Amazon fail" if left < 0 else ("rotate it now" if left <= SECRET_WARN_DAYS else "ok")
+    return {"expires": s.lwa_client_secret_expires.isoformat(), "days_left": left, "note": note}
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def status(as_json: bool) -> None:
-    """Queues, breakers, rate-limit tokens, heartbeat and failures."""
+    """Queues, breakers, rate-limit tokens, heartbeat, failures and the days the LWA client secret has left."""
     data = collect()
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
@@ -85,6 +97,9 @@ def status(as_json: bool) -> None:
     for op, tokens in data["rate_tokens"].items():
         t.add_row("rate tokens", op, f"{tokens:g}")
     t.add_row("beat", "last heartbeat", data["heartbeat"] or "never")
+    secret = data["client_secret"]
+    t.add_row("LWA client secret", f"expires {secret['expires']}" if secret["expires"] else "expiry",
+              f"{secret['days_left']} days left ({secret['note']})" if secret["expires"] else secret["note"])
     for flow, at in sorted(data["last_success"].items()):
         t.add_row("last success", flow, at or "-")
     for task, entries in data["recent_failures"].items():

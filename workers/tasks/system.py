@@ -13,13 +13,28 @@ from workers.base import run_for_entity
 @app.task(name="slsync.system.heartbeat", bind=True, queue="default")
 def heartbeat(self) -> str:
     """Proves beat and a worker are alive; `slsync status` shows the last one. Also sends one "resolved" for each
-    alert that has had no new occurrence for ALERT_RESOLVE_AFTER seconds (``integration.alerts``)."""
+    alert that has had no new occurrence for ALERT_RESOLVE_AFTER seconds (``integration.alerts``), and from 30 days
+    before the LWA client secret expires (LWA_CLIENT_SECRET_EXPIRES) one alert a day."""
     from integration import alerts
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
     redis_client().set(keys.HEARTBEAT, now, ex=600)
     alerts.resolve_quiet()
+    _secret_expiry()
     return now
+
+
+def _secret_expiry() -> None:
+    """The LWA client secret's expiry alert (at most one a day, from 30 days before); never fails the heartbeat."""
+    from integration.amazon.auth import check_secret_expiry
+    from integration.config import settings
+
+    try:
+        check_secret_expiry(settings(), redis_client())
+    except Exception:   # noqa: BLE001 - the heartbeat's own proof of life comes first
+        import logging
+
+        logging.getLogger("slsync.tasks").exception("client-secret expiry check failed")
 
 
 @app.task(name="slsync.system.flush_failures", bind=True, queue="default")

@@ -17,7 +17,15 @@ def _error(status: int, code: str, description: str) -> Reply:
 
 
 def token(sim, req: Req) -> Reply:
+    """Counted per grant in the stats (``lwa:refresh_token``: every request, refused ones under their status)."""
     form = {k: v[0] for k, v in parse_qs(req.body.decode("utf-8", "replace")).items()}
+    reply = _token(sim, form)
+    if form.get("grant_type") in ("refresh_token", "client_credentials") and reply.status != 200:
+        sim.stats.count("lwa:" + form["grant_type"], reply.status)
+    return reply
+
+
+def _token(sim, form: dict) -> Reply:
     grant = form.get("grant_type")
     if not grant:
         return _error(400, "invalid_request", "The request is missing a required parameter : grant_type")
