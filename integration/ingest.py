@@ -136,8 +136,18 @@ def _sl():
 
 def ingest(raw: bytes | str | dict, *, source: str, enqueue: Enqueue, r=None, sl=None,
            schemas: Schemas | None = None) -> IngestResult:
-    """Accept one notification; raises ``Malformed`` for non-JSON and any other error when nothing was accepted."""
+    """Accept one notification; raises ``Malformed`` for non-JSON and any other error when nothing was accepted.
+
+    Each accepted one is counted per intake and type (``keys.intake_received``: ``sqs:ORDER_CHANGE``,
+    ``http:LISTINGS_ITEM_STATUS_CHANGE``): which transport really brings what (the demo reports it).
+    """
     r = r if r is not None else redis_client()
+    result = _ingest(raw, source=source, enqueue=enqueue, r=r, sl=sl, schemas=schemas)
+    r.hincrby(keys.intake_received(), f"{source}:{result.type or 'unknown'}", 1)
+    return result
+
+
+def _ingest(raw, *, source: str, enqueue: Enqueue, r, sl, schemas: Schemas | None) -> IngestResult:
     sl = sl if sl is not None else _sl()
     doc = parse(raw)
     detail_type = str(doc.get("detail-type", "")) if isinstance(doc, dict) else ""

@@ -1,9 +1,11 @@
 """``slsync sandbox`` / ``make demo``: the whole sync on the embedded sandbox, watched live, ending by itself.
 
 What runs: the SP-API simulator (in this process, on 127.0.0.1) producing orders over a few simulated days and
-announcing them as ORDER_CHANGE notifications (EventBridge, at least once: some duplicated, some out of order);
-the SL sandbox database (``.sandbox/sl.db``, made anew); a Celery worker, beat and the notification receiver
-(subprocesses, the same commands a deployment runs; the polling sweep stays on as the net); and the sandbox
+announcing them as Amazon does: ORDER_CHANGE (and the other SQS-workflow types) into an SQS queue the simulator
+serves, LISTINGS_ITEM_* as EventBridge events (the demo changes a few MFN quantities to cause some), at least once:
+some duplicated, some out of order [reference sp-api.md §6.1]; the SL sandbox database (``.sandbox/sl.db``, made
+anew); a Celery worker, beat, the SQS poller and the HTTP receiver (subprocesses, the same commands a deployment
+runs; the polling sweep stays on as the net); and the sandbox
 warehouse, which ships the SL orders that are open (some in two
 parcels) so their shipments flow back to Amazon. When nothing has changed for a while after the simulated
 days are over, everything is stopped and a report is written beside the database.
@@ -55,6 +57,7 @@ class Summary:
     queued: int = 0
     shippers: int = 0
     unaccounted: list = field(default_factory=list)   # Amazon orders neither in SL, nor held, nor rightly left out
+    received: dict = field(default_factory=dict)      # notifications accepted: {"sqs"|"http": {type: count}}
 
     def key(self) -> tuple:
         return (tuple(sorted(self.amazon.items())), tuple(sorted(self.sl.items())), tuple(sorted(self.holds.items())),
@@ -64,7 +67,9 @@ class Summary:
         return {"simulated_now": self.sim_now, "orders_at_amazon": dict(self.amazon),
                 "sales_orders_in_sl": dict(self.sl), "holds_by_reason": dict(self.holds),
                 "shipments_confirmed_at_amazon": self.confirmations, "sl_shippers": self.shippers,
-                "tasks_queued": self.queued, "orders_unaccounted": list(self.unaccounted)}
+                "tasks_queued": self.queued, "orders_unaccounted": list(self.unaccounted),
+                "notifications_received": {"sqs": dict(self.received.get("sqs", {})),
+                                           "eventbridge_http": dict(self.received.get("http", {}))}}
 
 
 class Warehouse:
@@ -123,13 +128,39 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _subscribe(env: dict, sim_url: str, target: str, api_key: str) -> None:
-    """What `slsync amazon subscribe --eventbridge` does, then point the simulated EventBridge at the receiver."""
+QUEUE, DEAD_LETTERS = "slsync-demo-notifications", "slsync-demo-notifications-dlq"
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox", "SQS_REGION": "us-east-1",
+           "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}  # never ~/.aws, never AWS
+
+
+def _queues(endpoint: str) -> tuple[str, str, str]:
+    """What a seller does in AWS first: a Standard queue with a dead-letter queue (the simulator's SQS here).
+
+    Returns (queue URL, its ARN, dead-letter queue URL).
+    """
+    import boto3
+
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=endpoint,
+                       aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+    dlq = sqs.create_queue(QueueName=DEAD_LETTERS)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url = sqs.create_queue(QueueName=QUEUE, Attributes={
+        "VisibilityTimeout": "10", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 10})})[
+        "QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn, dlq
+
+
+def _subscribe(env: dict, sim_url: str, arn: str, target: str, api_key: str) -> None:
+    """What `slsync amazon subscribe --sqs-arn ARN --eventbridge ACCOUNT:REGION` does, then point the simulated
+    EventBridge API destination at the receiver."""
     from integration.amazon import AmazonClient
+    from integration.commands.amazon import _patiently
     from integration.config import load_settings
 
     s = load_settings(env)
-    AmazonClient.from_settings(s).notifications.ensure("slsync-demo", event_bridge=("123456789012", "us-east-1"))
+    AmazonClient.from_settings(s).notifications.ensure("slsync-demo", sqs_arn=arn,
+                                                       event_bridge=("123456789012", "us-east-1"), call=_patiently)
     requests.post(f"{sim_url}/_sandbox/notifications", json={"target": target, "duplicates": 0.1, "reorder": 0.1,
                                                               "api_key": api_key}, timeout=10).raise_for_status()
     deadline = time.monotonic() + 30
@@ -141,6 +172,21 @@ def _subscribe(env: dict, sim_url: str, target: str, api_key: str) -> None:
             pass
         time.sleep(0.3)
     raise RuntimeError("the notification receiver did not come up")
+
+
+def _restock(env: dict, sim_url: str, seed: int) -> list[str]:
+    """The seller changes a few MFN quantities (one to zero): Amazon answers with LISTINGS_ITEM_* events."""
+    from integration.amazon import AmazonClient
+    from integration.commands.amazon import _patiently
+    from integration.config import load_settings
+
+    listings = AmazonClient.from_settings(load_settings(env)).listings
+    stock = requests.get(f"{sim_url}/_sandbox/listings", timeout=10).json()["listings"]
+    mfn = sorted(sku for sku, x in stock.items() if x["quantity"])   # MFN listings in stock (AFN ones have none)
+    chosen = random.Random(f"restock:{seed}").sample(mfn, k=min(3, len(mfn)))
+    for n, sku in enumerate(chosen):
+        _patiently(listings.set_quantity, sku, 0 if n == 0 else 40 + n)
+    return chosen
 
 
 def _clean_redis(r) -> None:
@@ -170,8 +216,13 @@ def _stop(proc: subprocess.Popen) -> None:
                 pass
 
 
-def summarize(sim_url: str, sl, r, warehouse: Warehouse, mapping) -> Summary:
+def summarize(sim_url: str, sl, r, warehouse: Warehouse, mapping, guard=None) -> Summary:
+    from integration.guard import keys
+
     s = Summary()
+    for field_name, n in (guard or r).hgetall(keys.intake_received()).items():
+        source, _, kind = (field_name.decode() if isinstance(field_name, bytes) else field_name).partition(":")
+        s.received.setdefault(source, {})[kind] = int(n)
     s.sim_now = requests.get(f"{sim_url}/_sandbox/clock", timeout=10).json()["now"]
     amazon = requests.get(f"{sim_url}/_sandbox/orders", timeout=10).json()["orders"]
     bound = set()
@@ -217,6 +268,9 @@ def _table(s: Summary, cfg: DemoConfig):
     for k, v in sorted(s.holds.items()):
         t.add_row("review", f"holds: {k}", str(v))
     t.add_row("Amazon", "shipments confirmed", str(s.confirmations))
+    for source, label in (("sqs", "by SQS (poller)"), ("http", "by EventBridge (receiver)")):
+        for kind, n in sorted(s.received.get(source, {}).items()):
+            t.add_row("intake", f"{label}: {kind}", str(n))
     t.add_row("Redis", "tasks queued", str(s.queued))
     return t
 
@@ -253,6 +307,7 @@ def run_demo(cfg: DemoConfig, console=None) -> dict:
     sl_seed.seed(dsn, seed=cfg.seed)
     sim = Simulator(seed=cfg.seed, orders=cfg.orders, time_scale=cfg.time_scale, history_days=0.25,
                     future_days=cfg.days).start()
+    sqs_url = sim.outbox.sqs.start().url
     console.print(f"[bold]SP-API simulator[/bold] {sim.url} ({cfg.orders} orders over {cfg.days:g} simulated days, "
                   f"time x{cfg.time_scale:g})")
     s = settings()
@@ -263,16 +318,23 @@ def run_demo(cfg: DemoConfig, console=None) -> dict:
     env = {**os.environ, "SLSYNC_SANDBOX": "true", "SPAPI_ENDPOINT": sim.url, "LWA_TOKEN_URL": f"{sim.url}/auth/o2/token",
            "SPAPI_TIME_SCALE": repr(cfg.time_scale), "SL_DSN": dsn, "REDIS_URL": s.redis_url, "BROKER_URL": s.broker_url,
            "ORDERS_SWEEP_SECONDS": "15", "FULFILLMENT_SWEEP_SECONDS": "3", "BEAT_HEARTBEAT_SECONDS": "10",
-           "SLSYNC_ENV_FILE": os.environ.get("SLSYNC_ENV_FILE", "/nonexistent/.env")}
+           "SLSYNC_ENV_FILE": os.environ.get("SLSYNC_ENV_FILE", "/nonexistent/.env"), "SQS_ENDPOINT_URL": sqs_url,
+           **AWS_ENV}
     api_key = secrets.token_urlsafe(24)
     port = _free_port()
     env["INTAKE_API_KEY"] = api_key
     worker = _start(["worker", "-Q", "default,amazon,sl", "-c", "2", "-l", "INFO"], env, base / "worker.log")
     beat = _start(["beat", "-l", "INFO"], env, base / "beat.log")
     receiver = _start(["intake", "serve", "--host", "127.0.0.1", "--port", str(port)], env, base / "intake.log")
-    _subscribe(env, sim.url, f"http://127.0.0.1:{port}/notifications", api_key)
-    console.print(f"[bold]notifications[/bold] ORDER_CHANGE -> http://127.0.0.1:{port}/notifications "
-                  "(EventBridge envelope, at least once, some duplicated or out of order); the sweep is the net")
+    queue_url, queue_arn, dead_letters = _queues(sqs_url)
+    poller = _start(["intake", "sqs", "--queue-url", queue_url, "--wait-seconds", "5", "--dead-letter-url",
+                     dead_letters], env, base / "intake-sqs.log")
+    _subscribe(env, sim.url, queue_arn, f"http://127.0.0.1:{port}/notifications", api_key)
+    restocked = _restock(env, sim.url, cfg.seed)
+    console.print(f"[bold]notifications[/bold] ORDER_CHANGE, FBA, reports, feeds -> SQS {queue_url} (slsync intake "
+                  f"sqs); LISTINGS_ITEM_* -> EventBridge -> http://127.0.0.1:{port}/notifications (quantities "
+                  f"changed for {', '.join(restocked)}); at least once, some duplicated or out of order; the sweep "
+                  "is the net")
     sl = SLGateway.connect(dsn, s.sl_cpny_id)
     mapping = load_mapping(s.mapping_file or None)
     warehouse = Warehouse(sl, mapping, cfg.seed, cfg.partial_share)
@@ -283,10 +345,10 @@ def run_demo(cfg: DemoConfig, console=None) -> dict:
         with Live(console=console, refresh_per_second=2) as live:
             while time.monotonic() < deadline:
                 time.sleep(1.0)
-                if any(p.poll() is not None for p in (worker, beat, receiver)):
-                    raise RuntimeError(f"the worker, beat or receiver stopped; see the logs in {base}")
+                if any(p.poll() is not None for p in (worker, beat, receiver, poller)):
+                    raise RuntimeError(f"the worker, beat, receiver or SQS poller stopped; see the logs in {base}")
                 warehouse.work()
-                summary = summarize(sim.url, sl, broker, warehouse, mapping)
+                summary = summarize(sim.url, sl, broker, warehouse, mapping, guard=r)
                 live.update(_table(summary, cfg))
                 past = sim.clock.now() >= end_of_trading
                 unchanged = unchanged + 1 if (past and summary.key() == last and summary.queued == 0) else 0
@@ -296,6 +358,7 @@ def run_demo(cfg: DemoConfig, console=None) -> dict:
             else:
                 console.print("[yellow]stopped at the time limit before everything settled[/yellow]")
     finally:
+        _stop(poller)
         _stop(receiver)
         _stop(beat)
         _stop(worker)
@@ -320,4 +383,7 @@ def _text_report(report: dict) -> str:
               f"shipments confirmed at Amazon: {report['shipments_confirmed_at_amazon']}",
               f"orders unaccounted for (not in SL, not held): {len(report['orders_unaccounted'])}"]
     lines += [f"  {oid}" for oid in report["orders_unaccounted"]]
+    for source, label in (("sqs", "by SQS (slsync intake sqs)"), ("eventbridge_http", "by EventBridge (receiver)")):
+        got = report["notifications_received"][source]
+        lines += [f"notifications {label}: {sum(got.values())}"] + [f"  {k:34} {v}" for k, v in sorted(got.items())]
     return "\n".join(lines) + "\n"

@@ -26,5 +26,15 @@ def test_the_sandbox_runs_end_to_end_and_leaves_a_report(tmp_path, redis_url, r)
     # every MFN order the warehouse shipped was confirmed at Amazon, and Amazon says so
     assert report["shipments_confirmed_at_amazon"] == report["sl_shippers"] > 0
     assert at_amazon.get("UNSHIPPED MFN", 0) <= sum(report["holds_by_reason"].values())
+    # notifications came by the transport Amazon uses: ORDER_CHANGE through the real SQS poller, none through the
+    # HTTP receiver, which got the EventBridge-only LISTINGS_ITEM_* events the demo's quantity changes caused
+    got = report["notifications_received"]
+    assert got["sqs"].get("ORDER_CHANGE", 0) >= sum(at_amazon.values()) // 2, got
+    assert "ORDER_CHANGE" not in got["eventbridge_http"], got
+    assert got["eventbridge_http"].get("LISTINGS_ITEM_MFN_QUANTITY_CHANGE", 0) >= 1, got
+    assert got["eventbridge_http"].get("LISTINGS_ITEM_STATUS_CHANGE", 0) >= 1, got   # one SKU went to zero
+    assert set(got["sqs"]) <= {"ORDER_CHANGE", "FBA_INVENTORY_AVAILABILITY_CHANGES", "REPORT_PROCESSING_FINISHED",
+                               "FEED_PROCESSING_FINISHED"}, got
+    assert "notifications by SQS" in out.stdout
     assert "slsync holds list" in out.stdout
     assert (tmp_path / "sl.db").exists() and (tmp_path / "report.txt").exists()
