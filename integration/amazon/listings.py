@@ -40,7 +40,9 @@ class Listings:
         return Submission(body["sku"], body["status"], body["submissionId"], body.get("issues", []))
 
     def set_quantity(self, sku: str, quantity: int, *, product_type: str = "PRODUCT") -> Submission:
-        """The seller-fulfilled (DEFAULT channel) quantity of one SKU."""
-        return self.patch(sku, [{"op": "replace", "path": "/attributes/fulfillment_availability",
+        """The seller-fulfilled (DEFAULT channel) quantity of one SKU. ``merge``, not ``replace``: the seller's handling
+        time and restock date on the same entry stay as they are (listingsItems_2021-08-01.json PatchOperation).
+        Amazon applies an ACCEPTED patch later, so a read right after may still show the old quantity [§4.5]."""
+        return self.patch(sku, [{"op": "merge", "path": "/attributes/fulfillment_availability",
                                  "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": int(quantity)}]}],
                           product_type=product_type)

@@ -37,6 +37,13 @@ class Report:
     def finished(self) -> bool:
         return self.status in ("DONE", "CANCELLED", "FATAL")
 
+    @property
+    def no_data(self) -> bool:
+        """Amazon cancelled the report because it had nothing to return: "CANCELLED ... an automatic cancellation if
+        there is no data to return" (reports_2021-06-30.json ProcessingStatus, sp-api.md §4.4). The product never
+        cancels a report itself, so every CANCELLED report it requested is this one: an empty result, not an error."""
+        return self.status == "CANCELLED"
+
 
 @dataclass(frozen=True)
 class ReportDocument:

@@ -4,11 +4,13 @@
 at the report and, once it is DONE, downloads it (streamed, constant memory), reads the distinct order ids
 and hands them to ``enqueue`` in pages of 100. Each import then reads its order with getOrder under the
 fleet rate limiter. The report id is kept as a cursor, so a restarted backfill picks the same report up.
+A window without orders ends with the report CANCELLED by Amazon (its "no data"): zero orders, not an error.
 """
 
 from __future__ import annotations
 
 import csv
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +20,7 @@ from integration.errors import Permanent
 from integration.sl.models import Event
 from integration.sync.context import Context
 
+log = logging.getLogger("slsync.sync")
 CURSOR = "orders.backfill.report"
 PAGE = 100
 
@@ -59,6 +62,10 @@ def resume(ctx: Context, report_id: str, enqueue: Callable[[list[str]], None],
     report = ctx.amazon.reports.get(report_id)
     if not report.finished:
         return BackfillResult(report_id, 0, report.status)
+    if report.no_data:
+        log.info("backfill: all-orders report %s has no data (cancelled by Amazon): no orders in the window", report_id)
+        ctx.sl.record_event(Event("backfill", report_id, "orders_queued", ctx.task_id, {"orders": 0, "no_data": True}))
+        return BackfillResult(report_id, 0, "DONE")
     if report.status != "DONE" or not report.document_id:
         raise Permanent(f"all-orders report {report_id} ended {report.status}", details={"report_id": report_id})
     doc = ctx.amazon.reports.download(report.document_id)

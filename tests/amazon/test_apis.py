@@ -128,9 +128,11 @@ def test_an_upload_with_another_content_type_is_refused(sim, client):
 def test_listing_quantity_is_patched_and_read_back(sim, client):
     sub = client.listings.set_quantity("WIDGET-0003", 42)
     assert sub.status == "ACCEPTED"
+    advance(sim, 180)  # Amazon applies an accepted patch after a while (listings.APPLY_AFTER)
     item = client.listings.get("WIDGET-0003")
     assert {"fulfillmentChannelCode": "DEFAULT", "quantity": 42} in item["fulfillmentAvailability"]
-    assert client.listings.patch("WIDGET-0003", [{"op": "replace", "path": "/bad", "value": [1]}]).status == "INVALID"
+    bad = [{"op": "replace", "path": "/bad", "value": [{"value": 1}]}]
+    assert client.listings.patch("WIDGET-0003", bad).status == "INVALID"
     with pytest.raises(Permanent) as err:
         client.listings.get("NOPE-1")
     assert err.value.details["status"] == 404
@@ -189,7 +191,7 @@ def test_notifications_arrive_by_the_transport_amazon_uses_for_their_type(sim, c
     assert all(models.validate("OrderChangeNotification.json", n) == [] for n in got)
     mfn = next(row["sku"] for row in sandbox(sim, "catalog")["catalog"] if row["fulfillment"] == "MFN")
     patiently(client.listings.set_quantity, mfn, 7)
-    advance(sim, 1)
+    advance(sim, 150)  # Amazon applies an accepted patch after a while (listings.APPLY_AFTER), then publishes
     events = sink.wait_for(2)
     assert len(events) >= 2 and events[0] == events[1]                     # at-least-once: duplicated
     assert events[0]["detail-type"] == "LISTINGS_ITEM_MFN_QUANTITY_CHANGE"

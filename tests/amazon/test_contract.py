@@ -27,7 +27,7 @@ OK_CALLS = {  # operation -> (method, path template, params, body)
     "patchListingsItem": ("PATCH", "/listings/2021-08-01/items/A2SANDBOXSELLER/WIDGET-0001",
                           {"marketplaceIds": "ATVPDKIKX0DER"},
                           {"productType": "PRODUCT", "patches": [{"op": "replace", "path": "/attributes/x",
-                                                                  "value": [1]}]}),
+                                                                  "value": [{"value": 1}]}]}),
     "getInventorySummaries": ("GET", "/fba/inventory/v1/summaries",
                               {"granularityType": "Marketplace", "granularityId": "ATVPDKIKX0DER",
                                "marketplaceIds": "ATVPDKIKX0DER", "details": "true"}, None),
@@ -50,12 +50,22 @@ ERROR_CALLS = {  # a request Amazon refuses: operation -> (method, path, params,
 }
 
 
+def grant(sim, scope: str | None = None) -> str:
+    """A seller's access token, or with ``scope`` a grantless one (client_credentials) [reference §2.1]."""
+    form = ({"grant_type": "client_credentials", "scope": scope} if scope else
+            {"grant_type": "refresh_token", "refresh_token": "Atzr|sandbox-refresh-token"})
+    body = requests.post(sim.url + "/auth/o2/token", data={**form, "client_id": "sandbox-client",
+                                                           "client_secret": "sandbox-secret"}, timeout=5).json()
+    return body["access_token"]
+
+
 @pytest.fixture
 def token(sim):
-    body = requests.post(sim.url + "/auth/o2/token", data={
-        "grant_type": "refresh_token", "refresh_token": "Atzr|sandbox-refresh-token", "client_id": "sandbox-client",
-        "client_secret": "sandbox-secret"}, timeout=5).json()
-    return body["access_token"]
+    """op -> the kind of token Amazon wants for it: grantless for the destinations, the seller's for the rest."""
+    from integration.sandbox.amazon.server import GRANTLESS
+
+    seller, grantless = grant(sim), grant(sim, "sellingpartnerapi::notifications")
+    return lambda op: grantless if op in GRANTLESS else seller
 
 
 def call(sim, token, method, path, params=None, body=None):
@@ -67,7 +77,7 @@ def call(sim, token, method, path, params=None, body=None):
 @pytest.mark.parametrize("op", sorted(OK_CALLS))
 def test_successful_responses_conform(sim, token, models, op):
     method, path, params, body = OK_CALLS[op]
-    resp = call(sim, token, method, path, params, body)
+    resp = call(sim, token(op), method, path, params, body)
     assert resp.status_code in (200, 201, 202), resp.text
     assert models.validate_response(op, resp.status_code, resp.json()) == []
     assert "x-amzn-RateLimit-Limit" in resp.headers and resp.headers["x-amzn-RequestId"]
@@ -76,7 +86,7 @@ def test_successful_responses_conform(sim, token, models, op):
 @pytest.mark.parametrize("op", sorted(ERROR_CALLS))
 def test_refusals_conform(sim, token, models, op):
     method, path, params, body, status = ERROR_CALLS[op]
-    resp = call(sim, token, method, path, params, body)
+    resp = call(sim, token(op), method, path, params, body)
     assert resp.status_code == status, resp.text
     assert models.validate_response(op, status, resp.json()) == []
 
@@ -87,16 +97,17 @@ def test_refusals_conform(sim, token, models, op):
 def test_injected_errors_conform(sim, token, models, op, kind, status):
     sandbox(sim, "faults", {"rules": [{"op": op, "kind": kind}]})
     method, path, params, body = OK_CALLS[op]
-    resp = call(sim, token, method, path, params, body)
+    resp = call(sim, token(op), method, path, params, body)
     assert resp.status_code == status
     assert models.validate_response(op, status, resp.json()) == []
     assert "x-amzn-RateLimit-Limit" not in resp.headers  # never on 429/403 [reference §3.1]
 
 
 def test_a_real_rate_limit_answers_quota_exceeded(sim, token, models):
-    statuses = [call(sim, token, "GET", "/sellers/v1/marketplaceParticipations").status_code for _ in range(20)]
+    seller = token("getMarketplaceParticipations")
+    statuses = [call(sim, seller, "GET", "/sellers/v1/marketplaceParticipations").status_code for _ in range(20)]
     assert 429 in statuses  # burst 15 at 0.016 rps x 60
-    resp = call(sim, token, "GET", "/sellers/v1/marketplaceParticipations")
+    resp = call(sim, seller, "GET", "/sellers/v1/marketplaceParticipations")
     assert resp.json()["errors"][0]["code"] == "QuotaExceeded"
     assert sandbox(sim, "requests")["operations"]["getMarketplaceParticipations"]["throttled"] >= 1
 

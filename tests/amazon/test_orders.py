@@ -49,8 +49,10 @@ def test_a_window_ending_less_than_two_minutes_ago_is_refused(sim, client):
 
 def test_page_size_over_100_is_refused(sim, client):
     now = now_of(sim)
-    with pytest.raises(Permanent, match="maxResultsPerPage"):
+    with pytest.raises(Permanent) as err:
         list(client.orders.search(created_after=now - timedelta(days=1), page_size=101))
+    assert err.value.details["status"] == 400  # Amazon's generic message; which parameter is in the details
+    assert "maxResultsPerPage" in err.value.details["errors"][0]["details"]
 
 
 def test_an_expired_pagination_token_is_refused(sim, client):

@@ -16,4 +16,4 @@ def test_state_imports_no_handler_and_every_step_runs_in_order():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=child_env(), capture_output=True, text=True,
                          timeout=60, check=True).stdout.splitlines()
     assert out[0] == str(["integration.sandbox.amazon.catalog", "integration.sandbox.amazon.state"])
-    assert out[1] == str(["orders", "reports", "feeds", "fba"])
+    assert out[1] == str(["orders", "reports", "feeds", "fba", "listings", "notifications"])

@@ -70,8 +70,11 @@ def _process(state, feed: dict) -> tuple[str, dict | None]:
                 issues.append({"messageId": mid, "sku": sku, "code": "4000001", "severity": "ERROR", "message": text[:500]})
             continue
         listing = state.listings[sku]
-        if msg["operationType"] == "PATCH":
-            problems = listings.apply_patches(listing, msg.get("patches", []))
+        if msg["operationType"] == "PATCH":  # all of a message's patches or none, merge keeping what it does not name
+            trial = {"attributes": dict(listing["attributes"])}
+            problems = listings.apply_patches(trial, msg.get("patches", []))
+            if not problems:
+                listing["attributes"] = trial["attributes"]
         elif msg["operationType"] in ("UPDATE", "PARTIAL_UPDATE"):
             if msg["operationType"] == "UPDATE":
                 listing["attributes"] = {}

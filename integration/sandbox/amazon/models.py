@@ -1,4 +1,5 @@
-"""Validation against Amazon's official OpenAPI models, shipped in ``integration/amazon/models``.
+"""Validation against Amazon's official OpenAPI models, shipped in ``integration/amazon/models``: the simulator's
+responses (a violation is recorded) and every request it receives (a violation is Amazon's 400).
 
 ``Models.find()`` reads the folder named by ``SPAPI_MODELS_DIR`` (by default the shipped one); it returns None only
 when a folder configured elsewhere lacks the models, and the simulator then runs without validation.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -45,6 +47,18 @@ NOTIFICATION_SCHEMAS = {
     "REPORT_PROCESSING_FINISHED": "ReportProcessingFinishedNotification.json",
     "FEED_PROCESSING_FINISHED": "FeedProcessingFinishedNotification.json",
 }
+
+
+# Amazon's ISO 8601 date-times as its clients send them (``2025-01-01T00:00:00Z``, with fraction or offset).
+DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$", re.I)
+INTEGER = re.compile(r"^[+-]?\d+$")
+# Limits the models state only in a parameter's description, not in its schema.
+DESCRIBED = {
+    # orders_2026-01-01.json searchOrders maxResultsPerPage: "The value must be between 1 and 100."
+    ("searchOrders", "maxResultsPerPage"): {"minimum": 1, "maximum": 100},
+}
+# The 400 body when a model has no 400 example of its own (the Orders and Sellers models' wording).
+DEFAULT_INVALID = ("InvalidInput", "Invalid Input")
 
 
 class Models:
@@ -100,6 +114,79 @@ class Models:
             return [] if body in (None, b"", {}) else [f"{operation}: status {status} declares no body"]
         return [f"{operation} {status}: {e.message} at {list(e.absolute_path)}" for e in validator.iter_errors(body)]
 
+    # -- requests ------------------------------------------------------------------------------------------
+
+    def _spec(self, operation: str) -> tuple[str, list[dict]]:
+        """(model file, the operation's parameters including the path-level ones, ``$ref``s resolved)."""
+        model, op_id = OPERATIONS[operation]
+        doc = self.doc(model)
+        for methods in doc["paths"].values():
+            for op in methods.values():
+                if isinstance(op, dict) and op.get("operationId") == op_id:
+                    params = [*methods.get("parameters", []), *op.get("parameters", [])]
+                    return model, [doc["parameters"][p["$ref"].rsplit("/", 1)[-1]] if "$ref" in p else p
+                                   for p in params]
+        raise KeyError(f"{op_id} not in {model}")
+
+    def invalid_input(self, operation: str) -> tuple[str, str]:
+        """(code, message) of the model's own 400 example for the API, e.g. ``("400", "Invalid input")`` in the
+        Reports and Feeds models, ``("BAD_REQUEST", "Invalid input")`` in Listings, ``InvalidInput`` in Orders."""
+        key = ("invalid", OPERATIONS[operation][0])
+        if key not in self._validators:
+            found = DEFAULT_INVALID
+            for methods in self.doc(key[1])["paths"].values():
+                for op in methods.values():
+                    static = (op.get("responses", {}).get("400", {}).get("x-amzn-api-sandbox", {}).get("static", [])
+                              if isinstance(op, dict) else [])
+                    errors = [e for s in static for e in s.get("response", {}).get("errors", [])]
+                    if errors and found is DEFAULT_INVALID:
+                        found = (str(errors[0]["code"]), errors[0]["message"])
+            self._validators[key] = found
+        return self._validators[key]
+
+    def validate_request(self, operation: str, args: dict[str, str], params: dict[str, list[str]],
+                         body: bytes) -> list[str]:
+        """What is wrong with one request by the operation's model (empty when nothing is): unknown query
+        parameters, missing required ones, values of the wrong type, enum, format or range, array sizes (query
+        arrays are one value, comma-separated: Swagger's default ``collectionFormat`` csv, which the Listings model
+        states), and the JSON body against the body schema."""
+        model, spec = self._spec(operation)
+        problems: list[str] = []
+        declared = {p["name"] for p in spec if p["in"] == "query"}
+        problems += [f"Unknown query parameter: {name}" for name in sorted(set(params) - declared)]
+        for p in spec:
+            name = p["name"]
+            if p["in"] == "path":
+                if not args.get(name):
+                    problems.append(f"Missing required path parameter: {name}")
+            elif p["in"] == "query":
+                values = params.get(name)
+                if not values:
+                    if p.get("required"):
+                        problems.append(f"Missing required parameter: {name}")
+                    continue
+                if len(values) > 1 and p.get("collectionFormat") != "multi":
+                    problems.append(f"{name} must be given once (comma-separated values for a list)")
+                    continue
+                problems += _query_value(p, values[0], DESCRIBED.get((operation, name), {}))
+            elif p["in"] == "body":
+                problems += self._body(model, operation, p, body)
+        return problems
+
+    def _body(self, model: str, operation: str, param: dict, body: bytes) -> list[str]:
+        if not body.strip():
+            return ["The request body is required."] if param.get("required") else []
+        try:
+            value = json.loads(body)
+        except (ValueError, RecursionError):
+            return ["The request body is not valid JSON."]
+        key = ("body", operation)
+        if key not in self._validators:
+            self._validators[key] = jsonschema.Draft4Validator(
+                {**param["schema"], "definitions": self.doc(model).get("definitions", {})}, format_checker=FORMATS)
+        return [f"{e.message} at body{''.join(f'[{p!r}]' for p in e.absolute_path)}"
+                for e in self._validators[key].iter_errors(value)]
+
     def schema_validator(self, name: str):
         """A validator for a standalone JSON schema file (feeds, notifications)."""
         key = ("schema", name)
@@ -111,6 +198,50 @@ class Models:
 
     def validate(self, name: str, instance) -> list[str]:
         return [f"{name}: {e.message} at {list(e.absolute_path)}" for e in self.schema_validator(name).iter_errors(instance)]
+
+
+FORMATS = jsonschema.FormatChecker(formats=())
+
+
+@FORMATS.checks("date-time")
+def _date_time(value) -> bool:
+    return not isinstance(value, str) or bool(DATE_TIME.match(value))
+
+
+def _query_value(param: dict, raw: str, extra: dict) -> list[str]:
+    """Problems with one query parameter's value, by its type in the model."""
+    name, kind = param["name"], param.get("type", "string")
+    if kind == "array":
+        values = raw.split(",")
+        if any(not v for v in values):
+            return [f"{name} has an empty value"]
+        problems = []
+        if "minItems" in param and len(values) < param["minItems"]:
+            problems.append(f"{name} needs at least {param['minItems']} value(s)")
+        if "maxItems" in param and len(values) > param["maxItems"]:
+            problems.append(f"{name} takes at most {param['maxItems']} value(s), got {len(values)}")
+        item = {"name": name, **param.get("items", {})}
+        return problems + [p for v in values for p in _query_value(item, v, {})]
+    problems = []
+    if "enum" in param and raw not in param["enum"]:
+        problems.append(f"Invalid value for {name}: {raw!r} is not one of {', '.join(map(str, param['enum']))}")
+    if kind == "integer" or kind == "number":
+        try:
+            number = int(raw) if kind == "integer" and INTEGER.match(raw) else float(raw) if kind == "number" else None
+        except ValueError:
+            number = None
+        if number is None:
+            return [f"Invalid value for {name}: {raw!r} is not {'an integer' if kind == 'integer' else 'a number'}"]
+        low, high = extra.get("minimum", param.get("minimum")), extra.get("maximum", param.get("maximum"))
+        if low is not None and number < low:
+            problems.append(f"Invalid value for {name}: {raw} is less than the minimum {low}")
+        if high is not None and number > high:
+            problems.append(f"Invalid value for {name}: {raw} is greater than the maximum {high}")
+    elif kind == "boolean" and raw not in ("true", "false"):
+        problems.append(f"Invalid value for {name}: {raw!r} is not true or false")
+    elif param.get("format") == "date-time" and not DATE_TIME.match(raw):
+        problems.append(f"Invalid value for {name}: {raw!r} is not an ISO 8601 date-time")
+    return problems
 
 
 class _Undeclared:

@@ -15,6 +15,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from integration.config import DEFAULT_MODELS_DIR
 from integration.sandbox.amazon import (
     documents,
     fba,
@@ -29,7 +30,7 @@ from integration.sandbox.amazon import (
 )
 from integration.sandbox.amazon import orders as orders_mod
 from integration.sandbox.amazon.faults import FORBIDDEN, TOKEN_REFUSALS, Faults
-from integration.sandbox.amazon.limits import QUOTA_EXCEEDED, Buckets
+from integration.sandbox.amazon.limits import QUOTA_EXCEEDED, Buckets, simulator_plans
 from integration.sandbox.amazon.models import Models
 from integration.sandbox.amazon.state import SellerState, SimClock
 from integration.sandbox.amazon.wire import ApiError, Reply, Req, error_body
@@ -66,7 +67,8 @@ ROUTES = [(m, re.compile("^" + (path % tuple(P % n for n in re.findall(r"\{(\w+)
     ("GET", "/sellers/v1/marketplaceParticipations", "getMarketplaceParticipations",
      sellers.get_marketplace_participations),
 ] for path in [re.sub(r"\{\w+\}", "%s", raw)]]
-# Called with a grantless (client_credentials) token [reference §2.4]
+# Called with a grantless (client_credentials) token, and refused with a seller's: the operations whose
+# description in notifications.json says "grantless" [reference §2.4]; every other one wants the seller's token.
 GRANTLESS = {"getDestinations", "createDestination", "deleteDestination", "deleteSubscriptionById"}
 
 
@@ -112,7 +114,9 @@ class Simulator:
         self.state.models = self.models
         self.validate = bool(self.models) if validate is None else (validate and bool(self.models))
         self.violations: list[str] = []
-        self.buckets = Buckets(time_scale, enabled=rate_limits)
+        # Its own rate table, from the Usage Plans in the models (the shipped ones when none are configured)
+        self.buckets = Buckets(time_scale, enabled=rate_limits,
+                               plans=simulator_plans(self.models or Models(DEFAULT_MODELS_DIR)))
         self.faults = Faults(seed, faults)
         self.stats = Stats()
         self.client_id, self.client_secret, self.refresh_token = client_id, client_secret, refresh_token
@@ -169,19 +173,40 @@ class Simulator:
             refused = lwa.check(self, req.headers.get("x-amz-access-token"), op)
         if refused is not None:
             return self._checked(op, refused)
+        if self._wrong_token_kind(op, req):
+            return self._checked(op, Reply(403, error_body("Unauthorized", "Access to requested resource is denied.")))
         if self.state.missing_role(op):   # a role the seller did not grant: the same 403, a new token won't cure it
             return self._checked(op, Reply(403, error_body("Unauthorized", "Access to requested resource is denied.")))
         if not self.buckets.take(op):
             return self._checked(op, Reply(429, QUOTA_EXCEEDED))
         try:
+            invalid = self._invalid_request(op, req)
             with self.state.lock:
                 self.state.tick()
-                reply = fn(self, req)
+                reply = invalid or fn(self, req)
         except ApiError as exc:
             reply = exc.reply()
         if self.buckets.enabled and reply.status in (200, 201, 202, 204, 400, 404):
             reply.headers.setdefault("x-amzn-RateLimit-Limit", self.buckets.header(op))
         return self._checked(op, reply)
+
+    def _wrong_token_kind(self, op: str, req: Req) -> bool:
+        """A grantless operation called with a seller's token, or a seller operation with a grantless one: Amazon
+        answers 403 Unauthorized with no details [reference §2.4]."""
+        with self.state.lock:
+            entry = self.state.tokens.get(req.headers.get("x-amz-access-token"))
+        kind = entry[1] if entry and len(entry) > 1 else "seller"
+        return (op in GRANTLESS) != (kind == "grantless")
+
+    def _invalid_request(self, op: str, req: Req) -> Reply | None:
+        """Amazon's 400 for a request its operation's model refuses (None when it conforms or models are off)."""
+        if not self.validate:
+            return None
+        problems = self.models.validate_request(op, req.args, req.params, req.body)
+        if not problems:
+            return None
+        code, message = self.models.invalid_input(op)
+        return Reply(400, {"errors": [{"code": code, "message": message, "details": p} for p in problems]})
 
     def _fault(self, op: str, rule: dict, req: Req) -> Reply | None:
         """An injected fault's reply (None for latency and hangs, which only delay the real answer).

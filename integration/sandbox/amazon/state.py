@@ -28,8 +28,8 @@ MARKETPLACES = {
 DEFAULT_MARKETPLACE = "ATVPDKIKX0DER"
 # Lifecycle steps ``step(state, now)``, registered by their modules at import (``on_tick``). They run in the order
 # of TICK_ORDER, whichever module was imported first: orders first, so reports, feeds and FBA stock see the orders
-# of the same tick.
-TICK_ORDER = ("orders", "reports", "feeds", "fba")
+# of the same tick; the listings' due patches before the notifications that report their quantity changes.
+TICK_ORDER = ("orders", "reports", "feeds", "fba", "listings", "notifications")
 TICKS: list[Callable] = []
 
 
