@@ -7,7 +7,8 @@ action (reference sp-api.md §3).
 |----------------------------------------|------------------------------------------------------------------|
 | no token in the fleet bucket           | Transient(retry_after) before any request; the worker never sleeps |
 | 2xx, documented shape                  | return the body; x-amzn-RateLimit-Limit updates the bucket        |
-| 2xx, body not the documented shape     | Permanent, raw body kept                                          |
+| 2xx, body that is not JSON             | Transient (a body cut short in transit, a proxy's page): retried   |
+| 2xx, JSON not the documented shape     | Permanent, raw body kept (buyer data redacted)                    |
 | 429                                    | drain the bucket, Transient                                       |
 | 401; 403 Unauthorized or about a token | forget the token, refresh once, retry once                        |
 | the retry refused again (403)          | a permission never granted: Permanent naming the role, one alert  |
@@ -192,7 +193,7 @@ class Transport:
                 try:
                     body = resp.json()
                 except ValueError:
-                    body = _malformed(op, resp, details)
+                    body = _malformed(op, resp, details, cut_short=True)
             if shape and (not isinstance(body, dict) or any(k not in body for k in shape)):
                 _malformed(op, resp, details)
             return ApiResponse(status, body, dict(resp.headers), rid)
@@ -253,8 +254,12 @@ def _token_problem(resp: requests.Response) -> bool:
 RAW_KEPT = 2000
 
 
-def _malformed(op: str, resp: requests.Response, details: dict):
+def _malformed(op: str, resp: requests.Response, details: dict, *, cut_short: bool = False):
+    """A 2xx body we cannot use. Not JSON at all is a transport fault (a connection cut mid-body, a proxy's page):
+    retried like a 5xx, and held only when the retries run out. JSON of another shape will not change on retry."""
     from integration.pii import redact_text
 
-    raise Permanent(f"{op}: response is not the documented shape",
-                    details={**details, "raw": redact_text(resp.text, RAW_KEPT)})
+    kept = {**details, "raw": redact_text(resp.text, RAW_KEPT)}
+    if cut_short:
+        raise Transient(f"{op}: response body is not JSON (cut short?)", details=kept)
+    raise Permanent(f"{op}: response is not the documented shape", details=kept)

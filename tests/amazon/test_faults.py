@@ -65,10 +65,11 @@ def test_a_403_that_persists_is_permanent(sim, client):
         client.orders.get(first_order(sim))
 
 
-def test_malformed_json_is_permanent_with_the_raw_body(sim, client):
+def test_a_body_cut_short_is_transient_with_the_raw_body(sim, client):
+    """Not JSON at all (a connection cut mid-body): retried like a 5xx; the next answer is whole."""
     order_id = first_order(sim)
     fault(sim, "malformed")
-    with pytest.raises(Permanent) as err:
+    with pytest.raises(Transient, match="not JSON") as err:
         client.orders.get(order_id)
     assert err.value.details["raw"].startswith('{"orders"')
     assert client.orders.get(order_id)["orderId"] == order_id
