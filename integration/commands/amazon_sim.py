@@ -24,11 +24,17 @@ from integration.config import LOOPBACK
 @click.option("--roles", "roles_text", metavar="ROLE,ROLE",
               help="Roles the seller granted the application (default: all), e.g. 'inventory,fulfillment,finance' "
                    "leaves out Direct-to-Consumer Delivery: orders come without the ship-to name, street and phone.")
-@click.option("--notify-url", help="HTTP target that receives notifications (SQS body or EventBridge event).")
+@click.option("--notify-url", help="HTTP target that receives the EventBridge events (LISTINGS_ITEM_*), as an "
+                                   "EventBridge API destination would post them.")
+@click.option("--sqs-port", default=0, show_default=True, type=int,
+              help="Port of the simulator's SQS service (SQS_ENDPOINT_URL), where the SQS-workflow notifications "
+                   "(ORDER_CHANGE, ...) go; 0 picks a free one (printed at start), e.g. 9324.")
+@click.option("--sqs-queue", "sqs_queues", multiple=True, metavar="NAME",
+              help="Create this SQS queue at start (repeat); its ARN is arn:aws:sqs:us-east-1:000000000000:NAME.")
 @click.option("--notify-duplicates", default=0.0, type=float, help="Share of notifications delivered twice.")
 @click.option("--notify-reorder", default=0.0, type=float, help="Share of notifications delivered out of order.")
 def amazon_sim(host, port, seed, orders, time_scale, seller_id, marketplaces, no_rate_limits, no_validate, faults,
-               roles_text, notify_url, notify_duplicates, notify_reorder) -> None:
+               roles_text, notify_url, sqs_port, sqs_queues, notify_duplicates, notify_reorder) -> None:
     """Run the local SP-API simulator (sandbox)."""
     from integration.sandbox.amazon.faults import parse_flag
     from integration.sandbox.amazon.server import Simulator
@@ -50,6 +56,10 @@ def amazon_sim(host, port, seed, orders, time_scale, seller_id, marketplaces, no
                     validate=False if no_validate else None, faults=rules, notify_url=notify_url,
                     roles=granted)
     sim.outbox.duplicates, sim.outbox.reorder = notify_duplicates, notify_reorder
+    sqs = sim.outbox.sqs.start(host, sqs_port)
+    for name in sqs_queues:
+        sqs.create(name)
+    click.echo(f"SQS on {sqs.url} (SQS_ENDPOINT_URL; queues {', '.join(sqs_queues) or 'created by CreateQueue'})")
     click.echo(f"amazon-sim listening on http://{host}:{port} (seed {seed}, {len(sim.state.orders)} orders, "
                f"time x{time_scale:g}, validation {'on' if sim.validate else 'off'})", err=False)
     if granted is not None:
