@@ -65,18 +65,22 @@ def _throughput(env: dict) -> float:
 
 
 def _latency(env: dict, sim, sku: str) -> list[float]:
-    """Open loop: a new order every 1/RATE s; its ORDER_CHANGE goes simulator -> receiver -> worker -> SL."""
+    """Open loop: a new order every 1/RATE s; its ORDER_CHANGE goes simulator -> its SQS queue -> the SQS poller
+    (``slsync intake sqs``) -> worker -> SL, the one way Amazon delivers ORDER_CHANGE [sp-api.md §6.1]."""
     import requests
 
     from integration.sl import SLGateway
     from tests.intake.conftest import subscribe_in_process
-    from tests.support.worker import start_worker
+    from tests.support.worker import Proc, child_env, start_worker
 
-    port = free_port()
-    proc = _receiver(env, port)
+    endpoint = sim.outbox.sqs.start().url
+    sim.outbox.sqs.create("q")                       # the queue subscribe_in_process's destination names
+    poller_env = {**env, "SQS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                  "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    proc = Proc([sys.executable, "-m", "integration.cli", "intake", "sqs", "--queue-url",
+                 f"{endpoint}/000000000000/q", "--wait-seconds", "1"], child_env(poller_env), "bench-sqs-poller")
     worker = start_worker(env, concurrency=2, app="workers.app", name="bench-intake")
     subscribe_in_process(type("S", (), {"sim": sim})())
-    sim.outbox.target, sim.outbox.api_key = f"http://127.0.0.1:{port}/notifications", env["INTAKE_API_KEY"]
     created: dict[str, float] = {}
     seen: dict[str, float] = {}
     sl = SLGateway.connect(env["SL_DSN"], "AMZDEMO")
