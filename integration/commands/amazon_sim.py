@@ -19,8 +19,10 @@ from integration.config import LOOPBACK
 @click.option("--no-rate-limits", is_flag=True, help="Never answer 429 for rate (benchmarks).")
 @click.option("--no-validate", is_flag=True, help="Do not check responses against the official models.")
 @click.option("--fault", "faults", multiple=True, metavar="OP:KIND[:RATE]",
-              help="Inject faults, e.g. getOrder:503:0.2 or *:latency:1 (kinds: 500 503 429 expired_token "
-                   "malformed latency hang).")
+              help="Inject faults, e.g. getOrder:503:0.2 or *:latency:1 (kinds: 500 503 429 malformed latency hang; "
+                   "forbidden: a 403 a fresh token does not cure; token refusals that expire the token presented: "
+                   "expired_token denied denied_empty access_token_expired access_token_invalid "
+                   "security_token_expired unauthorized_401).")
 @click.option("--roles", "roles_text", metavar="ROLE,ROLE",
               help="Roles the seller granted the application (default: all), e.g. 'inventory,fulfillment,finance' "
                    "leaves out Direct-to-Consumer Delivery: orders come without the ship-to name, street and phone.")
