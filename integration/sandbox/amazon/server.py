@@ -205,6 +205,7 @@ class Simulator:
         problems = self.models.validate_request(op, req.args, req.params, req.body)
         if not problems:
             return None
+        log.info("%s refused as Amazon would (400): %s", op, "; ".join(problems)[:500])
         code, message = self.models.invalid_input(op)
         return Reply(400, {"errors": [{"code": code, "message": message, "details": p} for p in problems]})
 
