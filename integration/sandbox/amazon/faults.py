@@ -73,20 +73,26 @@ class Faults:
         with self._lock:
             self.rules = [dict(r) for r in rules]
 
-    def pick(self, op: str) -> list[dict]:
-        """The rules that fire for this call (latency first, then at most one failure)."""
-        fired = []
+    def pick(self, op: str, applies=None) -> list[dict]:
+        """The rules that fire for this call (latency first, then at most one failure); ``applies(rule)`` False
+        passes over a rule that cannot apply to this operation (a 401 where the model declares none)."""
+        fired, failing = [], False
         with self._lock:
             for rule in self.rules:
                 if rule.get("op", "*") not in ("*", op):
                     continue
                 if "count" in rule and rule["count"] <= 0:
                     continue
+                if applies is not None and not applies(rule):
+                    continue
+                if failing and rule["kind"] != "latency":
+                    continue      # one failure per call: a later rule keeps its count for a later call
                 if self._rnd.random() >= float(rule.get("rate", 1.0)):
                     continue
                 if "count" in rule:
                     rule["count"] -= 1
                 fired.append(rule)
+                failing = failing or rule["kind"] != "latency"
         fired.sort(key=lambda r: r["kind"] != "latency")
         return fired
 

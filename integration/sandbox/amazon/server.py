@@ -165,7 +165,7 @@ class Simulator:
         return Reply(404, error_body("NotFound", f"No operation at {req.method} {req.path}"))
 
     def _call(self, op: str, fn, req: Req) -> Reply:
-        for rule in self.faults.pick(op):
+        for rule in self.faults.pick(op, lambda rule: rule["kind"] != "unauthorized_401" or lwa.declares(self, op, 401)):
             reply = self._fault(op, rule, req)
             if reply is not None:
                 return self._checked(op, reply)
