@@ -205,7 +205,7 @@ class Transport:
             raise Transient(f"{op}: throttled by Amazon (429)", retry_after=1.0 / rate if rate else 1.0, details=details)
         if status >= 500:
             raise Transient(f"{op}: Amazon answered {status}", details=details)
-        summary = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors) or resp.text[:200]
+        summary = "; ".join(_described(e) for e in errors) or resp.text[:200]
         raise Permanent(f"{op}: Amazon refused the request ({status}) {summary}", details=details)
 
 
@@ -222,6 +222,13 @@ def settle_environment(session: requests.Session, endpoint: str, ca_bundle: str 
     if ca_bundle and session.verify is True:
         session.verify = ca_bundle
     session.trust_env = False
+
+
+def _described(error: dict) -> str:
+    """``code: message (details)``: Amazon's 400s say what was wrong only in ``details``."""
+    text = f"{error.get('code')}: {error.get('message')}"
+    details = error.get("details")
+    return f"{text} ({str(details)[:300]})" if details and isinstance(details, str) else text
 
 
 def _errors(resp: requests.Response) -> list[dict]:
