@@ -23,12 +23,16 @@ log = logging.getLogger("slsync.failures")
 PENDING = keys.key("pending", "holds")
 REASONS = {"transient": "retries_exhausted", "permanent": "permanent_error", "worker_lost": "worker_lost",
            "error": "unexpected_error"}
+OWN_REASONS = {"missing_role"}   # the seller must grant the application a role (integration.amazon.roles)
 
 
 def give_up(ctx: Context, *, entity: str, key: str, kind: str, message: str, task: str, args: list,
             queue: str, error: dict) -> int | None:
     """Hold ``entity``/``key`` for a person (reason by ``kind``); the hold id, or None while SL is unreachable."""
-    record = {"entity": entity, "key": str(key)[:60], "reason": REASONS.get(kind, REASONS["error"]),
+    # an error that knows better names its own reason (a 403 a fresh token did not cure: ``missing_role``)
+    own = (error.get("details") or {}).get("reason") if isinstance(error.get("details"), dict) else None
+    reason = own if own in OWN_REASONS else REASONS.get(kind, REASONS["error"])
+    record = {"entity": entity, "key": str(key)[:60], "reason": reason,
               "message": f"{task} gave up: {message}"[:2000],
               "payload": {"task": task, "args": list(args), "queue": queue, "error": error, "task_id": ctx.task_id}}
     try:

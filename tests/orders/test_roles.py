@@ -96,3 +96,31 @@ def test_an_order_without_street_or_name_is_never_created_even_when_shipped_by_a
     assert [a["subject"] for a in alerts.recorded(r)] == [f"Amazon role missing: {ROLE}"]
     head = ctx.sl.sales_order(outcomes[2].ord_nbr)
     assert head["ShipAddr1"].strip() == ""      # Amazon ships FBA orders: SL needs no street for them
+
+
+def test_an_operation_role_never_granted_holds_the_order_naming_it_without_a_refresh_loop(ctx, sim, worker, r):
+    """Without Inventory and Order Tracking, getOrder answers 403 whatever the token: one refresh, one retry, then
+    a hold ``missing_role`` naming the role and one alert for the seller; granted and released -> imported once."""
+    from workers.app import app
+
+    needed = roles.INVENTORY_AND_ORDER_TRACKING
+    oids = [sim.create_order([{"sku": sku_known(ctx), "quantity": 1}])["orderId"] for _ in range(3)]
+    assert needed not in _roles(sim, revoke=[needed])
+    for oid in oids:
+        app.send_task("slsync.orders.import", args=[oid], queue="sl")
+    held = wait_until(lambda: {h.key: h for h in ctx.sl.list_holds(reason="missing_role", status="OPEN")}
+                      if len(ctx.sl.list_holds(reason="missing_role", status="OPEN")) == 3 else None,
+                      timeout=60, what="a missing_role hold for each order")
+    assert set(held) == set(oids)
+    assert all(needed in h.message for h in held.values())
+    calls = sim.requests()["operations"]["getOrder"]["statuses"]
+    assert calls == {"403": 6}                   # per order: the call and its one retry with a fresh token
+    role_alerts = [a for a in alerts.recorded(r) if a["subject"].startswith("Amazon refuses getOrder")]
+    assert len(role_alerts) == 1 and needed in role_alerts[0]["subject"]
+    assert all(ctx.sl.get_order_binding(oid) is None for oid in oids)
+
+    _roles(sim, grant=[needed])
+    result = CliRunner().invoke(holds, ["release", "--reason", "missing_role", "--note", "role granted"])
+    assert result.exit_code == 0, result.output
+    wait_until(lambda: all(ctx.sl.get_order_binding(oid) for oid in oids), timeout=60, what="the orders in SL")
+    assert [_sales_orders(ctx, oid) for oid in oids] == [1, 1, 1]
