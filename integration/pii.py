@@ -21,6 +21,10 @@ KEYS = frozenset({
     "buyerpurchaseordernumber", "purchaseordernumber", "buyercounty", "buyertaxinfo", "lines",
     "streetname", "streetnumber", "complement", "neighborhood", "addressinstructions", "dropofflocation",
     "shipname", "shipattn", "shipphone", "billname", "billattn", "billphone", "emailaddr",
+    # Orders v2026-01-01: DeliveryPreference.addressInstruction, GiftOption.giftMessage, OrderTaxRegistration's
+    # legalName / taxRegistrationNumber / taxRegistrationAddress / taxRegistrationAttributes; Orders v0 GiftMessageText
+    "addressinstruction", "giftmessage", "giftmessagetext", "legalname", "taxregistrationnumber",
+    "taxregistrationaddress", "taxregistrationattributes",
 })
 PREFIXES = ("addressline", "shipaddr", "billaddr")
 

@@ -149,3 +149,20 @@ def test_config_check_names_the_setting():
     proc = subprocess.run([sys.executable, "-m", "integration.cli", "config", "check"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0 and "SPAPI_MARKETPLACE_IDS: A1PA6795UKMFR9 (DE)" in proc.stderr
+
+
+def test_buyer_text_beyond_name_and_address_is_redacted_parsed_or_cut_short():
+    """Delivery instructions, gift messages and tax registrations (Orders v2026-01-01 DeliveryPreference, GiftOption,
+    OrderTaxRegistration) are the buyer's words too; ids and amounts stay."""
+    from integration.pii import redact, redact_text
+
+    order = {"orderId": "111-1111111-1111111",
+             "recipient": {"deliveryPreference": {"addressInstruction": "Gate code 4711, ask for Jane Roe"}},
+             "orderItems": [{"orderItemId": "42", "giftOption": {"giftMessage": "Happy birthday Jane, love Bob"}}],
+             "tax": {"taxRegistrations": [{"legalName": "Jane Roe GmbH", "taxRegistrationNumber": "DE811907980"}]},
+             "GiftMessageText": "For Jane"}
+    text = json.dumps(order)
+    for kept in (json.dumps(redact(order)), redact_text(text), redact_text(text[:-40])):
+        for secret in ("4711", "Jane", "Bob", "DE811907980"):
+            assert secret not in kept, (secret, kept)
+        assert "111-1111111-1111111" in kept and '"42"' in kept
