@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from integration.amazon import ids
+from integration.amazon import ids, roles
 from integration.amazon.documents import DownloadedFile, download
 from integration.amazon.orders import amazon_time
 from integration.amazon.paging import Page, items, pages
@@ -65,7 +65,8 @@ class Reports:
             body["dataEndTime"] = amazon_time(end)
         if options:
             body["reportOptions"] = options
-        return self.t.call("createReport", "POST", f"{BASE}/reports", body=body, shape=("reportId",)).body["reportId"]
+        return self.t.call("createReport", "POST", f"{BASE}/reports", body=body, shape=("reportId",),
+                           role=roles.for_report_type(report_type)).body["reportId"]
 
     def list(self, types: Iterable[str], **filters) -> Iterator[Report]:
         """Reports newest first (every page fetched as you iterate)."""
@@ -76,7 +77,9 @@ class Reports:
                    token: str = "") -> Iterator[Page]:
         """getReports page by page, newest first; ``nextToken`` is sent alone, as Amazon requires [§10]. Its
         lifetime is not documented, so a caller resuming later re-queries with ``created_until`` instead."""
+        types = list(types)
         params: dict = {"reportTypes": ",".join(types), "pageSize": page_size}
+        role = next((r for r in map(roles.for_report_type, types) if r), None)   # Amazon checks each type's role
         if statuses:
             params["processingStatuses"] = ",".join(statuses)
         if created_since is not None:
@@ -88,24 +91,28 @@ class Reports:
 
         def fetch(token: str) -> tuple[list, str]:
             body = self.t.call("getReports", "GET", f"{BASE}/reports", params={"nextToken": token} if token else params,
-                               shape=("reports",)).body
+                               shape=("reports",), role=role).body
             return [Report.of(row) for row in body["reports"]], body.get("nextToken", "")
         return pages(fetch, token)
 
-    def get(self, report_id: str) -> Report:
+    def get(self, report_id: str, *, report_type: str | None = None) -> Report:
+        """getReport; ``report_type`` (what the caller requested) names the right role if Amazon refuses it."""
         path = f"{BASE}/reports/{ids.segment(ids.report_id(report_id))}"   # checked before any call (ids.py)
         return Report.of(self.t.call("getReport", "GET", path,
-                                     shape=("reportId", "reportType", "processingStatus", "createdTime")).body)
+                                     shape=("reportId", "reportType", "processingStatus", "createdTime"),
+                                     role=roles.for_report_type(report_type or "")).body)
 
-    def document(self, document_id: str) -> ReportDocument:
+    def document(self, document_id: str, *, report_type: str | None = None) -> ReportDocument:
         path = f"{BASE}/documents/{ids.segment(ids.document_id(document_id))}"   # checked before any call
         body = self.t.call("getReportDocument", "GET", path,
-                           shape=("reportDocumentId", "url")).body
+                           shape=("reportDocumentId", "url"), role=roles.for_report_type(report_type or "")).body
         return ReportDocument(body["reportDocumentId"], body["url"], body.get("compressionAlgorithm"))
 
-    def download(self, document_id: str, *, encoding_hint: str | None = None) -> DownloadedFile:
-        """getReportDocument, then the file itself (the URL lives 5 minutes, so it is fetched right before)."""
-        doc = self.document(document_id)
+    def download(self, document_id: str, *, report_type: str | None = None,
+                 encoding_hint: str | None = None) -> DownloadedFile:
+        """getReportDocument, then the file itself (the URL lives 5 minutes, so it is fetched right before).
+        Amazon checks the role of the report's type: ``report_type`` lets a refusal name it."""
+        doc = self.document(document_id, report_type=report_type)
         hint = encoding_hint or MARKET_ENCODING.get(self.marketplace_ids[0])
         return download(self.t.session, doc.url, compression=doc.compression, timeout=self.download_timeout,
                         encoding_hint=hint)

@@ -3,8 +3,8 @@
 A missing role shows in two ways (integration.amazon.roles): an operation that needs it answers 403 Unauthorized,
 or Orders v2026-01-01 leaves the restricted fields out of an order without any error (sp-api.md §2.5). So one cheap
 call per role family is made and read: searchOrders for one recent merchant-fulfilled order with RECIPIENT and
-BUYER (its answer, and what the order carries), getReports, getInventorySummaries and getListingsItem (one page,
-one row). One call each, whatever the outcome: the limits that matter (searchOrders: one request per 180 s after a
+BUYER (its answer, and what the order carries), getReports for a settlement type (Amazon checks a report type's
+role), getInventorySummaries and getListingsItem (one page, one row). One call each, whatever the outcome: the limits that matter (searchOrders: one request per 180 s after a
 burst of 20) are shared with the sweep.
 """
 
@@ -20,6 +20,9 @@ from integration.errors import SyncError, Transient
 LOOKBACK = timedelta(days=30)
 PROBE_SKU = "slsync-role-probe"   # a SKU no seller has: 404 means the call was allowed
 SETTLEMENT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
+# Amazon checks the role of the report TYPE (roles.REPORT_TYPES), so a role is probed with getReports filtered to a
+# type that role opens: a settlement type for Finance and Accounting (a 403 there says nothing about the others).
+REPORT_PROBES = {roles.FINANCE_AND_ACCOUNTING: SETTLEMENT}
 
 
 @dataclass(frozen=True)
@@ -85,9 +88,9 @@ def infer(client, call: Callable | None = None) -> list[Finding]:
     rate-limit pause with it)."""
     call = call or (lambda fn: fn())
     findings = {f.role: f for f in _orders(client, call)}
-    findings[roles.FINANCE_AND_ACCOUNTING] = _probe(
-        roles.FINANCE_AND_ACCOUNTING, "getReports", call,
-        lambda: next(iter(client.reports.list_pages([SETTLEMENT], page_size=1))))[0]
+    for role, report_type in REPORT_PROBES.items():
+        findings[role] = _probe(role, "getReports", call,
+                                lambda t=report_type: next(iter(client.reports.list_pages([t], page_size=1))))[0]
     findings[roles.AMAZON_FULFILLMENT] = _probe(
         roles.AMAZON_FULFILLMENT, "getInventorySummaries", call, lambda: next(iter(client.fba.summary_pages())))[0]
     listing = _probe(roles.PRODUCT_LISTING, "getListingsItem", call, lambda: client.listings.get(PROBE_SKU),

@@ -69,8 +69,10 @@ class Transport:
         self.seller_id = ""   # named in a missing-role refusal and its alert; AmazonClient sets it
 
     def call(self, op: str, method: str, path: str, *, params: dict | None = None, body: dict | None = None,
-             shape: tuple[str, ...] = (), scope: str | None = None) -> ApiResponse:
-        """One operation; ``shape`` lists top-level keys a success body must carry."""
+             shape: tuple[str, ...] = (), scope: str | None = None, role: str | None = None) -> ApiResponse:
+        """One operation; ``shape`` lists top-level keys a success body must carry; ``role`` is the one a refusal
+        names when the operation's role depends on what it is called for (a report's or feed's type,
+        ``roles.for_report_type``), else the operation's own (``roles.for_operation``)."""
         for attempt in (1, 2):
             wait = self.limiter.take(op)
             if wait > 0:
@@ -87,7 +89,7 @@ class Transport:
                     breaker.record(probe, None)
                     continue
                 if attempt == 2 and _token_problem(resp):
-                    self._refused_again(op, resp)
+                    self._refused_again(op, resp, role)
                 result = self._outcome(op, resp, shape)
             except BaseException as exc:
                 breaker.record(probe, exc)
@@ -96,7 +98,7 @@ class Transport:
             return result
         raise AssertionError("unreachable: the second attempt returns or raises")
 
-    def _refused_again(self, op: str, resp: requests.Response):
+    def _refused_again(self, op: str, resp: requests.Response, role: str | None = None):
         """A fresh token refused too. A 403 ``Unauthorized`` that no longer speaks of the token is a permission the
         seller never granted (a missing role: Amazon answers "Access to requested resource is denied." either way,
         and no API lists an app's roles): Permanent naming the role (``integration.amazon.roles``), so the task is
@@ -108,8 +110,10 @@ class Transport:
         details = {"operation": op, "status": resp.status_code, "request_id": resp.headers.get("x-amzn-RequestId", ""),
                    "errors": errors}
         if resp.status_code == 403 and not _speaks_of_token(errors):
-            role = roles.for_operation(op)
-            need = f"the role {role!r}" if role else "a role or permission (Amazon does not say which)"
+            role = role or roles.for_operation(op)
+            need = (f"the role {role!r}" if role else "the role of the report or feed type (Amazon does not say which)"
+                    if op in roles.REPORT_OPERATIONS | roles.FEED_OPERATIONS else
+                    "a role or permission (Amazon does not say which)")
             message = (f"{op}: Amazon refused the call (403 Unauthorized) with a fresh access token: the application "
                        f"lacks {need} for seller {self.seller_id or '?'}; grant it (Seller Central, the app's "
                        "authorisation), then release the hold")

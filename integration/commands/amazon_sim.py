@@ -47,7 +47,7 @@ def amazon_sim(host, port, seed, orders, time_scale, seller_id, marketplaces, no
         rules = [parse_flag(f) for f in faults]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fault") from None
-    from integration.amazon import roles
+    from integration.sandbox.amazon import roles  # the simulator's own names, never the product's table
 
     try:
         granted = None if roles_text is None else roles.parse(roles_text)

@@ -59,7 +59,7 @@ def order_ids(lines) -> list[str]:
 def resume(ctx: Context, report_id: str, enqueue: Callable[[list[str]], None],
            progress: Callable[[str, int, int | None], None] | None = None) -> BackfillResult:
     """Fan out the report's orders if it is ready; ``status`` says IN_QUEUE/IN_PROGRESS when it is not."""
-    report = ctx.amazon.reports.get(report_id)
+    report = ctx.amazon.reports.get(report_id, report_type=ALL_ORDERS)
     if not report.finished:
         return BackfillResult(report_id, 0, report.status)
     if report.no_data:
@@ -68,7 +68,7 @@ def resume(ctx: Context, report_id: str, enqueue: Callable[[list[str]], None],
         return BackfillResult(report_id, 0, "DONE")
     if report.status != "DONE" or not report.document_id:
         raise Permanent(f"all-orders report {report_id} ended {report.status}", details={"report_id": report_id})
-    doc = ctx.amazon.reports.download(report.document_id)
+    doc = ctx.amazon.reports.download(report.document_id, report_type=ALL_ORDERS)
     try:
         with doc.open() as fh:
             ids = order_ids(fh)

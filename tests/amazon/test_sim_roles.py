@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from integration.amazon import roles
+from integration.sandbox.amazon import roles as sim_roles
 from tests.amazon.conftest import make_sim, sandbox
 
 STREET_AND_NAME = {"name", "companyName", "addressLine1", "addressLine2", "addressLine3", "phone", "addressType"}
@@ -73,6 +74,14 @@ def test_an_operation_without_its_role_answers_amazons_403_and_others_still_work
     assert _get(sim, "/fba/inventory/v1/summaries", token, granularityType="Marketplace",
                 granularityId="ATVPDKIKX0DER", marketplaceIds="ATVPDKIKX0DER").status_code == 403
     assert _get(sim, "/sellers/v1/marketplaceParticipations", token).status_code == 200   # needs no role
+    # Reports: the type's role decides. The all-orders report is an order report (Inventory and Order Tracking)
+    report = requests.post(sim.url + "/reports/2021-06-30/reports", headers={"x-amz-access-token": token}, timeout=5,
+                           json={"reportType": "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL",
+                                 "marketplaceIds": ["ATVPDKIKX0DER"]})
+    assert report.status_code == 202
+    assert _get(sim, f"/reports/2021-06-30/reports/{report.json()['reportId']}", token).status_code == 200
+    settlement = next(r for r in sim.state.reports.values() if r["reportType"].startswith("GET_V2_SETTLEMENT"))
+    assert _get(sim, f"/reports/2021-06-30/reports/{settlement['reportId']}", token).status_code == 403
     assert _get(sim, f"/orders/2026-01-01/orders/{_shipped_to(sim)}", token).status_code == 200
 
 
@@ -83,11 +92,11 @@ def test_an_unknown_role_is_refused_with_the_names_it_knows(no_delivery_sim):
 
 
 def test_role_names_on_the_command_line():
-    assert roles.parse("all") == roles.ALL and roles.parse("none") == ()
-    assert roles.parse("Inventory and Order Tracking, delivery,direct-to-consumer-delivery-restricted") == \
-        (roles.INVENTORY_AND_ORDER_TRACKING, roles.DIRECT_TO_CONSUMER_DELIVERY)
+    assert sim_roles.parse("all") == sim_roles.ALL and sim_roles.parse("none") == ()
+    assert sim_roles.parse("Inventory and Order Tracking, delivery,direct-to-consumer-delivery-restricted") == \
+        (sim_roles.INVENTORY_AND_ORDER_TRACKING, sim_roles.DIRECT_TO_CONSUMER_DELIVERY)
     with pytest.raises(ValueError, match="unknown role 'a'"):
-        roles.parse("a")   # in more than one role's name
+        sim_roles.parse("a")   # in more than one role's name
 
 
 def test_amazon_sim_refuses_a_role_it_does_not_know_before_it_starts():

@@ -7,9 +7,9 @@ import secrets
 from datetime import timedelta
 from decimal import Decimal
 
-from integration.amazon.roles import RESTRICTED_FIELDS
 from integration.sandbox.amazon import orders
 from integration.sandbox.amazon.orders import money
+from integration.sandbox.amazon.roles import RESTRICTED_FIELDS
 from integration.sandbox.amazon.state import MARKETPLACES, iso
 from integration.sandbox.amazon.wire import Reply, Req, invalid, not_found
 from integration.timeutil import parse_amazon_time
@@ -63,17 +63,23 @@ def _item(order: dict, item: dict, inc: set[str]) -> dict:
 def withhold(out: dict, granted) -> dict:
     """Leave out what Amazon leaves out without a role: no error, the fields are simply absent (Orders v2026-01-01
     "Role-based permissions replace RDT generation", sp-api.md §2.5; without the delivery role a CustomerAddress keeps
-    city, stateOrRegion, postalCode and countryCode). The paths are ``integration.amazon.roles.RESTRICTED_FIELDS``."""
-    for role, paths in RESTRICTED_FIELDS.items():
-        if role in granted:
-            continue
-        for path in paths:
-            *parents, leaf = path.split(".")
-            node = out
-            for key in parents:
-                node = node.get(key) if isinstance(node, dict) else None
+    city, stateOrRegion, postalCode and countryCode). The paths are the simulator's own
+    ``integration.sandbox.amazon.roles.RESTRICTED_FIELDS`` (``orderItems[]``: in every item)."""
+    def drop(node, keys: list[str]) -> None:
+        key, rest = keys[0], keys[1:]
+        if key.endswith("[]"):
+            for each in (node.get(key[:-2]) or []) if isinstance(node, dict) else []:
+                drop(each, rest)
+        elif not rest:
             if isinstance(node, dict):
-                node.pop(leaf, None)
+                node.pop(key, None)
+        elif isinstance(node, dict):
+            drop(node.get(key), rest)
+
+    for role, paths in RESTRICTED_FIELDS.items():
+        if role not in granted:
+            for path in paths:
+                drop(out, path.split("."))
     return out
 
 

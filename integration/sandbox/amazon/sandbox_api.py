@@ -21,7 +21,7 @@ GET  /_sandbox/catalog                   the seller's SKUs (catalog.catalog(seed
 GET  /_sandbox/violations                responses that did not conform to the official models
 GET  /_sandbox/roles                     {"roles": [granted role names], "all": [every role]}
 POST /_sandbox/roles                     {"grant"?: [role], "revoke"?: [role]} or {"roles": [role]} (all of them set);
-                                         names as in integration.amazon.roles (or what roles.parse takes) -> GET's answer
+                                         names as in sandbox/amazon/roles.py (or what roles.parse takes) -> GET's answer
 """
 
 from __future__ import annotations
@@ -29,8 +29,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from integration.amazon import roles
-from integration.sandbox.amazon import orders, reports
+from integration.sandbox.amazon import orders, reports, roles
 from integration.sandbox.amazon.orders_api import render
 from integration.sandbox.amazon.state import iso
 from integration.sandbox.amazon.wire import ApiError, Reply, Req

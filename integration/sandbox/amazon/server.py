@@ -102,7 +102,7 @@ class Simulator:
                  notify_url: str | None = None, models_dir: str | None = None,
                  history_days: float = 15.0, future_days: float = 1.0, roles=None):
         self.clock = SimClock(time_scale)
-        # roles: what the seller granted the application (default all; see integration.amazon.roles)
+        # roles: what the seller granted the application (default all; see integration.sandbox.amazon.roles)
         self.state = SellerState(seed=seed, clock=self.clock, seller_id=seller_id,
                                  marketplace_ids=tuple(marketplace_ids), **({} if roles is None else {"roles": roles}))
         # The seller's starting data, in this order (the steps share the state's seeded random numbers).
@@ -175,7 +175,9 @@ class Simulator:
             return self._checked(op, refused)
         if self._wrong_token_kind(op, req):
             return self._checked(op, Reply(403, error_body("Unauthorized", "Access to requested resource is denied.")))
-        if self.state.missing_role(op):   # a role the seller did not grant: the same 403, a new token won't cure it
+        with self.state.lock:   # a role the seller did not grant (for reports and feeds: the type's role): the
+            missing = self.state.missing_role(op, req)   # same 403, a new token won't cure it
+        if missing:
             return self._checked(op, Reply(403, error_body("Unauthorized", "Access to requested resource is denied.")))
         if not self.buckets.take(op):
             return self._checked(op, Reply(429, QUOTA_EXCEEDED))

@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from integration.amazon import roles as roles_mod
 from integration.sandbox.amazon import catalog as catalog_mod
+from integration.sandbox.amazon import roles as roles_mod
 
 MARKETPLACES = {
     "ATVPDKIKX0DER": {"name": "Amazon.com", "countryCode": "US", "defaultCurrencyCode": "USD",
@@ -77,7 +77,7 @@ class SellerState:
                  roles=roles_mod.ALL):
         self.lock = threading.RLock()
         # The roles the seller granted the application (Seller Central, per seller): what Amazon lets it call and
-        # which buyer data it sees (integration.amazon.roles). Changed at runtime through /_sandbox/roles.
+        # which buyer data it sees (integration.sandbox.amazon.roles, the simulator's own table). Changed at runtime through /_sandbox/roles.
         self.roles: set[str] = set(roles)
         self.seed, self.clock, self.seller_id = seed, clock, seller_id
         self.marketplace_ids = marketplace_ids
@@ -112,10 +112,11 @@ class SellerState:
             for step in TICKS:
                 step(self, now)
 
-    def missing_role(self, op: str) -> str | None:
-        """The role ``op`` needs and the seller did not grant, or None."""
-        role = roles_mod.for_operation(op)
-        return role if role is not None and role not in self.roles else None
+    def missing_role(self, op: str, req=None) -> str | None:
+        """The role ``op`` needs and the seller did not grant, or None; for reports and feeds the role of the
+        request's report or feed type (the body's, the filter's, or the stored report's or feed's)."""
+        types = roles_mod.types_of(self, op, req) if req is not None else []
+        return roles_mod.missing(self.roles, op, types)
 
     def notify(self, kind: str, payload: dict) -> None:
         if self.outbox is not None:
