@@ -76,6 +76,7 @@ class Settings:
     visibility_timeout: int
     task_time_limit: int
     task_max_retries: int
+    task_patient_retries: int
     worker_lost_max: int
     retry_backoff_base: float
     retry_backoff_max: float
@@ -297,6 +298,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
         visibility_timeout=visibility,
         task_time_limit=time_limit,
         task_max_retries=r.integer("TASK_MAX_RETRIES", 8, minimum=0, maximum=100),
+        task_patient_retries=r.integer("TASK_PATIENT_RETRIES", 100, minimum=0, maximum=10000),
         worker_lost_max=r.integer("WORKER_LOST_MAX", 5, minimum=1, maximum=100),
         retry_backoff_base=r.number("RETRY_BACKOFF_BASE", 2.0, minimum=0.01),
         retry_backoff_max=backoff_max,

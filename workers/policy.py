@@ -30,8 +30,7 @@ FAILURES_KEPT = 200
 # The failure list is for `slsync status` and a person looking now; the durable record is the hold in SL.
 FAILURES_TTL = 7 * 24 * 3600
 # Waiting for another worker to finish the same entity, or for a token of the fleet's own rate limiter, is not
-# a failure of ours: it gets more patience.
-LEASE_BUSY_RETRIES = 100
+# a failure of ours: it gets more patience (TASK_PATIENT_RETRIES, 100 by default).
 CELERY_CONTROL = (Retry, Ignore, Reject)   # Celery's own flow control passes through untouched
 
 
@@ -106,8 +105,13 @@ def _retry_or_give_up(task, exc: Transient, kind: str, entity: str | None, key: 
     retries, max_retries = task.request.retries, settings().task_max_retries
     if isinstance(exc, LeaseBusy) or exc.details.get("throttled"):
         # waiting for another worker's lease or for our own fleet's rate-limit token is not a failure
-        max_retries = max(max_retries, LEASE_BUSY_RETRIES)
-    if retries >= max_retries:
+        max_retries = max(max_retries, settings().task_patient_retries)
+    if exc.details.get("credentials_refused"):
+        # LWA refused the credentials: one alert went out and nothing is sent until a person fixes the setting.
+        # Every task waits for that, however long it takes; giving up would hold every order in flight.
+        # (Celery reads max_retries=None as "the task's default", so the limit is kept one retry ahead.)
+        max_retries = retries + 1
+    elif retries >= max_retries:
         log.error("giving up after %d retries: %s", retries, exc.message)
         give_up(task, exc, kind, entity, key)
         return exc
