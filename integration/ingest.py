@@ -36,6 +36,8 @@ SEEN_TTL = 14 * 24 * 3600        # SQS keeps a message at most 14 days
 # refused before anything walks it (a 100k-deep list once raised RecursionError and was answered "retry").
 MAX_DEPTH = 32
 Enqueue = Callable[[str, list, str], None]
+# IngestResult.status -> the outcome counted in keys.intake_received ("accepted" ORDER_CHANGE: its import enqueued)
+COUNTED_AS = {"accepted": "enqueued"}
 # type -> (entity, path of its key inside the payload) for the types that are recorded for later flows
 RECORDED = {
     "REPORT_PROCESSING_FINISHED": ("report", ("reportProcessingFinishedNotification", "reportId")),
@@ -138,12 +140,19 @@ def ingest(raw: bytes | str | dict, *, source: str, enqueue: Enqueue, r=None, sl
            schemas: Schemas | None = None) -> IngestResult:
     """Accept one notification; raises ``Malformed`` for non-JSON and any other error when nothing was accepted.
 
-    Each accepted one is counted per intake and type (``keys.intake_received``: ``sqs:ORDER_CHANGE``,
-    ``http:LISTINGS_ITEM_STATUS_CHANGE``): which transport really brings what (the demo reports it).
+    Each answer is counted per intake, type and outcome (``keys.intake_received``: ``sqs:ORDER_CHANGE:enqueued``,
+    ``sqs:ORDER_CHANGE:duplicate``, ``http:LISTINGS_ITEM_STATUS_CHANGE:recorded``, ``http:unknown:malformed``):
+    which transport really brings what, and what became of it (the demo reports it). An error that leaves the
+    notification to the sender's retry is not counted.
     """
     r = r if r is not None else redis_client()
-    result = _ingest(raw, source=source, enqueue=enqueue, r=r, sl=sl, schemas=schemas)
-    r.hincrby(keys.intake_received(), f"{source}:{result.type or 'unknown'}", 1)
+    try:
+        result = _ingest(raw, source=source, enqueue=enqueue, r=r, sl=sl, schemas=schemas)
+    except Malformed:
+        r.hincrby(keys.intake_received(), f"{source}:unknown:malformed", 1)
+        raise
+    outcome = COUNTED_AS.get(result.status, result.status)
+    r.hincrby(keys.intake_received(), f"{source}:{result.type or 'unknown'}:{outcome}", 1)
     return result
 
 

@@ -8,7 +8,8 @@ from integration.errors import SyncError
 
 
 def _patiently(fn, *args, **kwargs):
-    """A command is not a worker: it may wait out a short rate-limit pause instead of re-queueing."""
+    """A command is not a worker: it may wait out a short rate-limit pause (our fleet's bucket, or Amazon's 429 when
+    requests bunched up in transit) instead of re-queueing."""
     import time
 
     from integration.errors import Transient
@@ -17,7 +18,8 @@ def _patiently(fn, *args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except Transient as exc:
-            if not exc.details.get("throttled") or attempt == 9 or (exc.retry_after or 0) > 30:
+            throttled = exc.details.get("throttled") or exc.details.get("status") == 429
+            if not throttled or attempt == 9 or (exc.retry_after or 0) > 30:
                 raise
             time.sleep(max(exc.retry_after or 0.0, 0.2 * (attempt + 1)))
 
@@ -63,7 +65,8 @@ def check() -> None:
 
 @amazon.command("subscribe")
 @click.option("--name", default="slsync", show_default=True,
-              help="SQS destination name (the EventBridge one is NAME-eventbridge); reused when it exists.")
+              help="SQS destination name (the EventBridge one is NAME-eventbridge); reused when it points at the "
+                   "same queue, else re-pointed.")
 @click.option("--sqs-arn", metavar="ARN", help="SQS queue (Standard) for ORDER_CHANGE, FBA inventory, report and "
                                               "feed notifications: Amazon delivers these only through SQS.")
 @click.option("--eventbridge", metavar="ACCOUNT_ID:REGION",
@@ -78,11 +81,20 @@ def subscribe(name: str, sqs_arn: str | None, eventbridge: str | None, types: st
     """
     import re
 
-    from integration.amazon.notifications import KNOWN, LISTINGS_SUBSCRIPTIONS, PRODUCT_SUBSCRIPTIONS, plan
+    from integration.amazon.notifications import (
+        FIFO_REFUSED,
+        KNOWN,
+        LISTINGS_SUBSCRIPTIONS,
+        PRODUCT_SUBSCRIPTIONS,
+        plan,
+        resource_of,
+    )
 
     if not sqs_arn and not eventbridge:
         raise click.UsageError("give --sqs-arn ARN (ORDER_CHANGE and the other SQS types) and/or --eventbridge "
                                "ACCOUNT_ID:REGION (LISTINGS_ITEM_* types)")
+    if sqs_arn and sqs_arn.endswith(".fifo"):
+        raise click.BadParameter(f"{sqs_arn} is a FIFO queue: {FIFO_REFUSED}", param_hint="--sqs-arn")
     if sqs_arn and not re.match(r"^arn:aws:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$", sqs_arn):
         raise click.BadParameter("an SQS queue ARN is arn:aws:sqs:REGION:ACCOUNT_ID:QUEUE_NAME", param_hint="--sqs-arn")
     bridge = None
@@ -104,12 +116,44 @@ def subscribe(name: str, sqs_arn: str | None, eventbridge: str | None, types: st
         plan(wanted, sqs_arn=sqs_arn, event_bridge=bridge)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    if sqs_arn:
+        warning = _queue_warning(sqs_arn)
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
     try:
         dests, subs = _client().notifications.ensure(name, sqs_arn=sqs_arn, event_bridge=bridge, types=wanted,
-                                                     call=_patiently)
+                                                     call=_patiently, say=lambda text: click.echo(f"changed: {text}"))
     except SyncError as exc:
         raise click.ClickException(f"subscribe failed ({exc.kind}): {exc.message}") from None
     for dest in dests:
-        click.echo(f"destination {dest.name} {dest.destination_id} ({', '.join(dest.resource)})")
-    for s in subs:
-        click.echo(f"  {s.notification_type:36} {s.subscription_id} (payload {s.payload_version})")
+        click.echo(f"destination {dest.name} {dest.destination_id} -> {resource_of(dest)}")
+        for s in subs:
+            if s.destination_id == dest.destination_id:
+                click.echo(f"  {s.notification_type:36} {s.subscription_id} (payload {s.payload_version})")
+
+
+def _queue_warning(arn: str) -> str | None:
+    """Read the queue's policy first (GetQueueAttributes with this machine's AWS credentials, SQS_ENDPOINT_URL in
+    the sandbox): a queue Amazon may not write to is worth a word before createDestination refuses it."""
+    from integration.amazon.notifications import AMAZON_ACTIONS, AMAZON_PRINCIPAL, queue_policy_problem
+    from integration.config import settings
+
+    account, name = arn.split(":")[4], arn.split(":")[5]
+    grant = (f"grant {AMAZON_PRINCIPAL} {' and '.join(AMAZON_ACTIONS)} in the queue's policy (aws sqs "
+             "set-queue-attributes --attributes Policy=...; see the README)")
+    try:
+        import boto3
+        from botocore.config import Config
+
+        s = settings()
+        client = boto3.client("sqs", region_name=arn.split(":")[3], endpoint_url=s.sqs_endpoint_url or None,
+                              config=Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 1}))
+        url = client.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        policy = client.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
+    except Exception as exc:  # no credentials here, another account's queue, AWS unreachable: Amazon will say
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+        if code in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
+            return f"queue {name} does not exist (or these AWS credentials cannot see it): create a Standard queue"
+        return f"could not read the queue's policy ({type(exc).__name__}); make sure you {grant}"
+    problem = queue_policy_problem(policy.get("Policy"), arn)
+    return f"queue {name}: {problem}; {grant}" if problem else None

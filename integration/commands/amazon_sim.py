@@ -32,7 +32,8 @@ from integration.config import LOOPBACK
               help="Port of the simulator's SQS service (SQS_ENDPOINT_URL), where the SQS-workflow notifications "
                    "(ORDER_CHANGE, ...) go; 0 picks a free one (printed at start), e.g. 9324.")
 @click.option("--sqs-queue", "sqs_queues", multiple=True, metavar="NAME",
-              help="Create this SQS queue at start (repeat); its ARN is arn:aws:sqs:us-east-1:000000000000:NAME.")
+              help="Create this SQS queue at start (repeat), with the policy that lets Amazon write to it; its ARN "
+                   "is arn:aws:sqs:us-east-1:000000000000:NAME.")
 @click.option("--notify-duplicates", default=0.0, type=float, help="Share of notifications delivered twice.")
 @click.option("--notify-reorder", default=0.0, type=float, help="Share of notifications delivered out of order.")
 def amazon_sim(host, port, seed, orders, time_scale, seller_id, marketplaces, no_rate_limits, no_validate, faults,
@@ -59,8 +60,11 @@ def amazon_sim(host, port, seed, orders, time_scale, seller_id, marketplaces, no
                     roles=granted)
     sim.outbox.duplicates, sim.outbox.reorder = notify_duplicates, notify_reorder
     sqs = sim.outbox.sqs.start(host, sqs_port)
+    from integration.sandbox.amazon.sqs import amazon_policy
+
     for name in sqs_queues:
-        sqs.create(name)
+        queue = sqs.create(name)
+        queue.attributes.setdefault("Policy", amazon_policy(queue.arn))   # what the seller grants Amazon
     click.echo(f"SQS on {sqs.url} (SQS_ENDPOINT_URL; queues {', '.join(sqs_queues) or 'created by CreateQueue'})")
     click.echo(f"amazon-sim listening on http://{host}:{port} (seed {seed}, {len(sim.state.orders)} orders, "
                f"time x{time_scale:g}, validation {'on' if sim.validate else 'off'})", err=False)

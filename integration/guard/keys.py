@@ -27,7 +27,7 @@ Losing any of them costs repeated work, never data (DESIGN §4): durable state l
 | slsync:starts:<task id> | string | runs of a task begun and not yet ended: above one, earlier runs were lost | 1 day |
 | slsync:continue:<flow> | string | a paused listing's continuation is scheduled (one at a time) | until it is due |
 | slsync:payload:order:<id> | string | an order as searchOrders returned it (buyer data), so its import needs no call; deleted by the import | 15 min |
-| slsync:intake:received | hash | notifications accepted per intake and type (`sqs:ORDER_CHANGE`, `http:LISTINGS_ITEM_...`) | none (counters) |
+| slsync:intake:received | hash | notifications answered per intake, type and outcome (`sqs:ORDER_CHANGE:enqueued`, `sqs:ORDER_CHANGE:duplicate`, `sqs:ORDER_CHANGE:held`, `http:LISTINGS_ITEM_...:recorded`, `http:unknown:malformed`; outcomes: enqueued coalesced duplicate stale held recorded malformed) | none (counters) |
 """
 
 from __future__ import annotations
@@ -134,5 +134,5 @@ BEAT_LEADER = key("beat", "leader")
 
 
 def intake_received() -> str:
-    """Counters of accepted notifications per ``<source>:<type>`` (which transport brings what)."""
+    """Counters of notifications per ``<source>:<type>:<outcome>`` (which transport brings what, what became of it)."""
     return key("intake", "received")

@@ -57,7 +57,7 @@ class Summary:
     queued: int = 0
     shippers: int = 0
     unaccounted: list = field(default_factory=list)   # Amazon orders neither in SL, nor held, nor rightly left out
-    received: dict = field(default_factory=dict)      # notifications accepted: {"sqs"|"http": {type: count}}
+    received: dict = field(default_factory=dict)      # notifications: {"sqs"|"http": {"TYPE:outcome": count}}
 
     def key(self) -> tuple:
         return (tuple(sorted(self.amazon.items())), tuple(sorted(self.sl.items())), tuple(sorted(self.holds.items())),
@@ -134,7 +134,9 @@ AWS_ENV = {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox", "
 
 
 def _queues(endpoint: str) -> tuple[str, str, str]:
-    """What a seller does in AWS first: a Standard queue with a dead-letter queue (the simulator's SQS here).
+    """What a seller does in AWS first: a Standard queue with a dead-letter queue (the simulator's SQS here), and
+    the queue policy that lets Amazon write to it (``aws sqs set-queue-attributes``; without it Amazon's
+    createDestination refuses the queue [reference sp-api.md §6.1]).
 
     Returns (queue URL, its ARN, dead-letter queue URL).
     """
@@ -148,6 +150,10 @@ def _queues(endpoint: str) -> tuple[str, str, str]:
         "VisibilityTimeout": "10", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 10})})[
         "QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Sid": "AllowSellingPartnerAPI", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::437568002678:root"},
+            "Action": ["sqs:SendMessage", "sqs:GetQueueAttributes"], "Resource": arn}]})})
     return url, arn, dlq
 
 
@@ -220,7 +226,7 @@ def summarize(sim_url: str, sl, r, warehouse: Warehouse, mapping, guard=None) ->
     from integration.guard import keys
 
     s = Summary()
-    for field_name, n in (guard or r).hgetall(keys.intake_received()).items():
+    for field_name, n in (guard or r).hgetall(keys.intake_received()).items():   # source:TYPE:outcome
         source, _, kind = (field_name.decode() if isinstance(field_name, bytes) else field_name).partition(":")
         s.received.setdefault(source, {})[kind] = int(n)
     s.sim_now = requests.get(f"{sim_url}/_sandbox/clock", timeout=10).json()["now"]
@@ -269,7 +275,7 @@ def _table(s: Summary, cfg: DemoConfig):
         t.add_row("review", f"holds: {k}", str(v))
     t.add_row("Amazon", "shipments confirmed", str(s.confirmations))
     for source, label in (("sqs", "by SQS (poller)"), ("http", "by EventBridge (receiver)")):
-        for kind, n in sorted(s.received.get(source, {}).items()):
+        for kind, n in sorted(s.received.get(source, {}).items()):   # TYPE:outcome (enqueued, duplicate, held...)
             t.add_row("intake", f"{label}: {kind}", str(n))
     t.add_row("Redis", "tasks queued", str(s.queued))
     return t
@@ -365,7 +371,8 @@ def run_demo(cfg: DemoConfig, console=None) -> dict:
         sim.stop()
         sl.close()
     report = {**summary.as_dict(), "database": str(db), "orders_requested": cfg.orders,
-              "simulated_days": cfg.days, "time_scale": cfg.time_scale}
+              "simulated_days": cfg.days, "time_scale": cfg.time_scale,
+              "notifications_sent_by_amazon": sim.outbox.counts()}   # delivered / undeliverable per transport:type
     (base / "report.json").write_text(json.dumps(report, indent=2))
     (base / "report.txt").write_text(_text_report(report))
     print(_text_report(report))
@@ -384,6 +391,9 @@ def _text_report(report: dict) -> str:
               f"orders unaccounted for (not in SL, not held): {len(report['orders_unaccounted'])}"]
     lines += [f"  {oid}" for oid in report["orders_unaccounted"]]
     for source, label in (("sqs", "by SQS (slsync intake sqs)"), ("eventbridge_http", "by EventBridge (receiver)")):
-        got = report["notifications_received"][source]
-        lines += [f"notifications {label}: {sum(got.values())}"] + [f"  {k:34} {v}" for k, v in sorted(got.items())]
+        got = report["notifications_received"][source]   # TYPE:outcome -> count
+        lines += [f"notifications {label}: {sum(got.values())}"] + [f"  {k:44} {v}" for k, v in sorted(got.items())]
+    sent = report.get("notifications_sent_by_amazon", {})
+    lines += ["notifications Amazon could not deliver: " + str(sum(sent.get("undeliverable", {}).values()))]
+    lines += [f"  {k:44} {v}" for k, v in sorted(sent.get("undeliverable", {}).items())]
     return "\n".join(lines) + "\n"

@@ -49,6 +49,17 @@ def client(sim, r, redis_url):
     return AmazonClient.from_settings(settings_for(sim, redis_url), r, session=requests.Session())
 
 
+def granted_queue(sim, name: str, *, policy: str | None = "amazon") -> str:
+    """A Standard queue in the simulator's SQS, as a seller makes it before createDestination: by default with the
+    policy that lets Amazon write to it (``policy=None``: none; else that policy JSON). Returns its ARN."""
+    from integration.sandbox.amazon.sqs import amazon_policy
+
+    queue = sim.outbox.sqs.create(name)
+    if policy is not None:
+        queue.attributes["Policy"] = amazon_policy(queue.arn) if policy == "amazon" else policy
+    return queue.arn
+
+
 def sandbox(sim, path: str, payload: dict | None = None, method: str | None = None) -> dict:
     """Call a /_sandbox endpoint of the simulator."""
     verb = method or ("POST" if payload is not None else "GET")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import time
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,7 @@ import requests
 from integration.amazon.reports import ALL_ORDERS, SETTLEMENT
 from integration.errors import Permanent, Transient
 from integration.sandbox.amazon.settlement import COLUMNS
-from tests.amazon.conftest import make_sim, patiently, sandbox, settings_for
+from tests.amazon.conftest import granted_queue, make_sim, patiently, sandbox, settings_for
 
 
 def advance(sim, seconds: float) -> None:
@@ -152,7 +153,7 @@ def test_fba_stock_moves_when_amazon_ships_an_afn_order(sim, client):
 
 
 def test_subscribe_sets_up_destination_and_subscriptions_once(sim, client):
-    arn = "arn:aws:sqs:us-east-1:123456789012:slsync"
+    arn = granted_queue(sim, "slsync")
     dest, subs = patiently(client.notifications.ensure, "slsync", sqs_arn=arn)
     again, subs2 = patiently(client.notifications.ensure, "slsync", sqs_arn=arn)
     assert dest == again and [s.subscription_id for s in subs] == [s.subscription_id for s in subs2]
@@ -172,6 +173,9 @@ def test_notifications_arrive_by_the_transport_amazon_uses_for_their_type(sim, c
     sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=sim.outbox.sqs.start().url)
     url = sqs.create_queue(QueueName="orders")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Statement": [{   # Amazon may write
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::437568002678:root"}, "Resource": arn,
+        "Action": ["sqs:SendMessage", "sqs:GetQueueAttributes"]}]})})
     sandbox(sim, "notifications", {"target": sink.url, "duplicates": 1.0})
     queue = client.notifications.create_destination("q", sqs_arn=arn)
     bridge = client.notifications.create_destination("eb", event_bridge=("123456789012", "us-east-1"))
@@ -200,6 +204,123 @@ def test_notifications_arrive_by_the_transport_amazon_uses_for_their_type(sim, c
     assert not any(e.get("detail-type") == "ORDER_CHANGE" for e in sink.got)
 
 
+# -- SQS destinations: only a Standard queue whose policy lets Amazon write [sp-api.md §6.1] ------------------
+
+def _policy(*statements) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+AMAZON = {"AWS": "arn:aws:iam::437568002678:root"}
+BOTH = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
+
+
+@pytest.mark.parametrize("policy, why", [
+    (None, "does not allow arn:aws:iam::437568002678:root to call sqs:SendMessage and sqs:GetQueueAttributes"),
+    (_policy({"Effect": "Allow", "Principal": AMAZON, "Action": "sqs:SendMessage", "Resource": "*"}),
+     "to call sqs:GetQueueAttributes"),
+    (_policy({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": BOTH}),
+     "to call sqs:SendMessage and sqs:GetQueueAttributes"),
+    (_policy({"Effect": "Deny", "Principal": AMAZON, "Action": BOTH}), "to call sqs:SendMessage and"),
+    (_policy({"Effect": "Allow", "Principal": AMAZON, "Action": BOTH,
+              "Resource": "arn:aws:sqs:us-east-1:000000000000:another"}), "to call sqs:SendMessage and"),
+    (_policy({"Effect": "Allow", "Principal": "*", "Action": "sqs:*"},
+             {"Effect": "Deny", "Principal": AMAZON, "Action": "sqs:SendMessage"}), "to call sqs:SendMessage:"),
+])
+def test_create_destination_refuses_a_queue_whose_policy_does_not_let_amazon_write(sim, client, policy, why):
+    arn = granted_queue(sim, "orders", policy=policy)
+    with pytest.raises(Permanent) as refused:
+        client.notifications.create_destination("slsync", sqs_arn=arn)
+    assert refused.value.details.get("status") == 400 and why in refused.value.message, refused.value.message
+    assert sim.state.destinations == {}
+
+
+@pytest.mark.parametrize("statement", [
+    {"Effect": "Allow", "Principal": AMAZON, "Action": BOTH, "Resource": "QUEUE"},
+    {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::111122223333:root", "437568002678"]},
+     "Action": ["SQS:SendMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]},
+    {"Effect": "Allow", "Principal": "*", "Action": "sqs:*", "Resource": "*"},
+])
+def test_create_destination_accepts_the_grants_iam_reads_as_amazons(sim, client, statement):
+    arn = granted_queue(sim, "orders", policy=None)
+    sim.outbox.sqs.queues["orders"].attributes["Policy"] = _policy(
+        {k: (arn if v == "QUEUE" else v) for k, v in statement.items()})
+    assert client.notifications.create_destination("slsync", sqs_arn=arn).resource == {"sqs": {"arn": arn}}
+
+
+@pytest.mark.parametrize("arn, why", [
+    ("arn:aws:sqs:us-east-1:000000000000:nowhere", "does not exist"),
+    ("arn:aws:sqs:us-east-1:123456789012:someone-elses", "does not exist"),
+    ("arn:aws:sqs:us-east-1:000000000000:orders.fifo", "FIFO queues are not supported"),
+])
+def test_create_destination_refuses_a_queue_amazon_cannot_use(sim, client, arn, why):
+    with pytest.raises(Permanent) as refused:
+        client.notifications.create_destination("slsync", sqs_arn=arn)
+    assert refused.value.details.get("status") == 400 and why in refused.value.message, refused.value.message
+
+
+def test_a_queue_whose_policy_is_withdrawn_later_receives_nothing(sim, client):
+    arn = granted_queue(sim, "orders")
+    dest = client.notifications.create_destination("slsync", sqs_arn=arn)
+    client.notifications.subscribe("ORDER_CHANGE", dest.destination_id)
+    sim.outbox.sqs.queues["orders"].attributes["Policy"] = _policy(
+        {"Effect": "Allow", "Principal": AMAZON, "Action": "sqs:GetQueueAttributes"})
+    sandbox(sim, "orders", {"lines": [{"sku": "WIDGET-0001", "quantity": 1}]})
+    deadline = time.monotonic() + 10
+    while not sim.outbox.undeliverable and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sim.outbox.undeliverable[("sqs", "ORDER_CHANGE")] >= 1 and not sim.outbox.delivered
+    assert sim.outbox.sqs.queues["orders"].messages == {}
+
+
+def _delivered_to(sim) -> dict:
+    """Where each subscription delivers: type -> SQS ARN or '<account>:eventbridge'."""
+    out = {}
+    for kind, sub in sim.state.subscriptions.items():
+        res = sim.state.destinations[sub["destinationId"]]["resource"]
+        out[kind] = res["sqs"]["arn"] if "sqs" in res else f"{res['eventBridge']['accountId']}:eventbridge"
+    return out
+
+
+def test_subscribe_again_with_another_queue_re_points_the_destination(sim, client):
+    old, new = granted_queue(sim, "q-old"), granted_queue(sim, "q-new")
+    client.notifications.ensure("slsync", sqs_arn=old, call=patiently)
+    changes = []
+    dests, subs = client.notifications.ensure("slsync", sqs_arn=new, say=changes.append, call=patiently)
+    assert [d.resource for d in dests] == [{"sqs": {"arn": new}}] and [d.name for d in dests] == ["slsync"]
+    assert set(_delivered_to(sim).values()) == {new} and len(sim.state.subscriptions) == 4
+    assert len(sim.state.destinations) == 1 and {s.destination_id for s in subs} == {dests[0].destination_id}
+    assert len(changes) == 1 and old in changes[0] and new in changes[0]
+    order = sandbox(sim, "orders", {"lines": [{"sku": "WIDGET-0001", "quantity": 1}]})
+    deadline = time.monotonic() + 10
+    while not sim.outbox.sqs.queues["q-new"].messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    bodies = [json.loads(m.body) for m in sim.outbox.sqs.queues["q-new"].messages.values()]
+    assert bodies and bodies[0]["Payload"]["OrderChangeNotification"]["AmazonOrderId"] == order["orderId"]
+    assert sim.outbox.sqs.queues["q-old"].messages == {}
+
+
+def test_an_eventbridge_destination_with_the_sqs_name_is_not_taken_for_the_queue(sim, client):
+    client.notifications.create_destination("slsync", event_bridge=("123456789012", "us-east-1"))
+    arn = granted_queue(sim, "orders")
+    dests, _ = client.notifications.ensure("slsync", sqs_arn=arn, event_bridge=("123456789012", "us-east-1"),
+                                           call=patiently)
+    assert {d.name: next(iter(d.resource)) for d in dests} == {"slsync": "sqs", "slsync-eventbridge": "eventBridge"}
+    delivered = _delivered_to(sim)
+    assert {delivered[k] for k in ("ORDER_CHANGE", "FEED_PROCESSING_FINISHED")} == {arn}
+    assert delivered["LISTINGS_ITEM_STATUS_CHANGE"] == "123456789012:eventbridge"
+
+
+def test_a_subscription_on_another_destination_is_moved_to_ours(sim, client):
+    other = client.notifications.create_destination("someone-else", sqs_arn=granted_queue(sim, "theirs"))
+    client.notifications.subscribe("ORDER_CHANGE", other.destination_id)
+    ours = granted_queue(sim, "ours")
+    changes = []
+    client.notifications.ensure("slsync", sqs_arn=ours, types={"ORDER_CHANGE": "1.0"}, say=changes.append,
+                                call=patiently)
+    assert _delivered_to(sim) == {"ORDER_CHANGE": ours}
+    assert changes and "ORDER_CHANGE" in changes[0] and other.destination_id in changes[0]
+
+
 def test_marketplaces_are_listed(client):
     markets = client.sellers.marketplaces()
     assert [m.id for m in markets] == ["ATVPDKIKX0DER"] and markets[0].currency == "USD"
@@ -215,7 +336,7 @@ def test_gzip_document_is_inflated(sim, client):
 
 
 def test_every_notification_type_conforms_to_its_schema(sim, client, models):
-    dest = client.notifications.create_destination("q", sqs_arn="arn:aws:sqs:us-east-1:123456789012:q")
+    dest = client.notifications.create_destination("q", sqs_arn=granted_queue(sim, "q"))
     for kind, version in (("ORDER_CHANGE", "1.0"), ("FBA_INVENTORY_AVAILABILITY_CHANGES", "1.0"),
                           ("REPORT_PROCESSING_FINISHED", "2020-09-04"), ("FEED_PROCESSING_FINISHED", "2020-09-04")):
         client.notifications.subscribe(kind, dest.destination_id, version)

@@ -15,7 +15,7 @@ from integration.sandbox.amazon.limits import model_plans
 from integration.sandbox.amazon.models import OPERATIONS
 from integration.sandbox.amazon.server import GRANTLESS
 from integration.sync import backfill
-from tests.amazon.conftest import sandbox
+from tests.amazon.conftest import granted_queue, sandbox
 from tests.amazon.test_contract import grant
 
 ORDERS = "/orders/2026-01-01/orders"
@@ -158,7 +158,7 @@ def test_a_token_of_the_wrong_kind_is_refused(sim):
 
 
 def test_the_client_uses_the_right_token_for_each_notifications_call(sim, client):
-    dests, subs = client.notifications.ensure("slsync", sqs_arn="arn:aws:sqs:us-east-1:123456789012:slsync")
+    dests, subs = client.notifications.ensure("slsync", sqs_arn=granted_queue(sim, "slsync"))
     assert subs and {s.destination_id for s in subs} <= {d.destination_id for d in dests}
     client.notifications.unsubscribe(subs[0])
     client.notifications.delete_destination(dests[0].destination_id)

@@ -145,3 +145,23 @@ def test_a_sweep_cached_payload_is_dropped_so_the_import_reads_amazon_after_the_
     ctx.redis.set(f"slsync:payload:order:{oid}", "{}")
     _ingest(ctx, recorder, order_change(oid, "2026-01-01T00:00:00Z"))
     assert not ctx.redis.exists(f"slsync:payload:order:{oid}")
+
+
+def test_each_notification_is_counted_by_intake_type_and_outcome(ctx, recorder):
+    """What the demo reads to tell that orders came through SQS: a duplicate or a hold never counts as arrived."""
+    from integration.guard import keys
+
+    note = order_change("111-0000000-0000031", "2026-01-01T00:00:00Z", nid="n-count")
+    _ingest(ctx, recorder, json.dumps(note), source="sqs")
+    _ingest(ctx, recorder, json.dumps(note), source="sqs")                                    # delivered twice
+    broken = order_change("111-0000000-0000032", "2026-01-01T00:00:00Z", nid="n-broken")
+    del broken["Payload"]["OrderChangeNotification"]["SellerId"]
+    _ingest(ctx, recorder, json.dumps(broken), source="sqs")                                  # schema: held
+    with pytest.raises(Malformed):
+        _ingest(ctx, recorder, b"{not json", source="http")
+    listing = (FIXTURES / "listings_item_status_change.json").read_text(encoding="utf-8")
+    _ingest(ctx, recorder, json.dumps(event_bridge(json.loads(listing))), source="http")
+    counts = {k.decode() if isinstance(k, bytes) else k: int(v)
+              for k, v in ctx.redis.hgetall(keys.intake_received()).items()}
+    assert counts == {"sqs:ORDER_CHANGE:enqueued": 1, "sqs:ORDER_CHANGE:duplicate": 1, "sqs:ORDER_CHANGE:held": 1,
+                      "http:unknown:malformed": 1, "http:LISTINGS_ITEM_STATUS_CHANGE:recorded": 1}

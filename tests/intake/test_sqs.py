@@ -249,6 +249,9 @@ def test_the_simulators_order_change_reaches_the_poller_through_its_queue(sim, c
         monkeypatch.setenv(k, v)
     sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=sim.sim.outbox.sqs.start().url)
     url = new_queue(sqs, visibility=5)
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Statement": [{   # what the seller
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::437568002678:root"}, "Resource": _arn(sqs, url),  # grants
+        "Action": ["sqs:SendMessage", "sqs:GetQueueAttributes"]}]})})                                  # Amazon
     AmazonClient.from_settings(settings(), ctx.redis).notifications.ensure(
         "slsync", sqs_arn=_arn(sqs, url), types={"ORDER_CHANGE": "1.0"}, call=_patiently)
     order = sim.create_order([{"sku": "WIDGET-0002", "quantity": 1}])

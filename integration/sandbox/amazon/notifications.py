@@ -3,8 +3,9 @@
 Amazon never calls a webhook [reference sp-api.md §6.1]. The SQS-workflow types (ORDER_CHANGE, FBA inventory,
 report and feed processing, ...) go only to an SQS queue: the Outbox sends the notification JSON as the message body
 into the simulator's own SQS service (``sqs.py``), to the queue the destination's ARN names; a queue that does not
-exist there receives nothing, as Amazon cannot write to it. The EventBridge-workflow types (LISTINGS_ITEM_*,
-product-type events) go only to an EventBridge partner source: the Outbox posts the EventBridge event to the HTTP
+exist there, or whose policy does not let Amazon's principal write to it, receives nothing (``createDestination``
+refuses such a queue, and a FIFO one, as Amazon does: ``SqsService.refusal``). The EventBridge-workflow types
+(LISTINGS_ITEM_*, product-type events) go only to an EventBridge partner source: the Outbox posts the EventBridge event to the HTTP
 target, as an EventBridge API destination would. ``createSubscription`` refuses a type with a destination of the
 other transport (400 InvalidInput), as Amazon does.
 
@@ -43,7 +44,7 @@ EVENTBRIDGE_TYPES = frozenset({
 TYPES = ("ORDER_CHANGE", "FBA_INVENTORY_AVAILABILITY_CHANGES", "REPORT_PROCESSING_FINISHED", "FEED_PROCESSING_FINISHED",
          "LISTINGS_ITEM_STATUS_CHANGE", "LISTINGS_ITEM_ISSUES_CHANGE", "LISTINGS_ITEM_MFN_QUANTITY_CHANGE")
 CAMEL = ("REPORT_PROCESSING_FINISHED", "FEED_PROCESSING_FINISHED")  # key casing differs per type [§6.2]
-SQS_ARN = re.compile(r"^arn:aws:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$")
+SQS_ARN = re.compile(r"^arn:aws:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,75}(\.fifo|[A-Za-z0-9_-]{0,5})$")
 APP_ID = "amzn1.sellerapps.app.sandbox-0000-0000-0000-000000000000"
 # Schemas the simulator checks its own notifications against. LISTINGS_ITEM_STATUS_CHANGE is left out: its schema's
 # enum says LISTINGS_ITEM_STATUS_CHANGED while its example and the docs send ..._CHANGE [§6.4].
@@ -212,9 +213,14 @@ def create_destination(sim, req: Req) -> Reply:
     for dest in sim.state.destinations.values():
         if dest["name"] == body["name"]:
             raise ApiError(409, "Conflict", f"A destination named {body['name']} already exists.")
-    if spec.get("sqs") and not SQS_ARN.match(str(spec["sqs"].get("arn", ""))):
-        raise invalid(f"{str(spec['sqs'].get('arn'))[:200]!r} is not an SQS queue ARN "
-                      "(arn:aws:sqs:<region>:<account id>:<queue name>).")
+    if spec.get("sqs"):
+        arn = str(spec["sqs"].get("arn", ""))
+        if not SQS_ARN.match(arn):
+            raise invalid(f"{arn[:200]!r} is not an SQS queue ARN (arn:aws:sqs:<region>:<account id>:<queue name>).")
+        # Amazon writes only to a Standard queue whose policy lets it [reference §6.1]: checked here, as Amazon does
+        refused = sim.state.outbox.sqs.refusal(arn) if sim.state.outbox is not None else None
+        if refused:
+            raise invalid(refused)
     eb = spec.get("eventBridge")
     if eb and not (isinstance(eb, dict) and re.match(r"^\d{12}$", str(eb.get("accountId", "")))
                    and re.match(r"^[a-z]{2}(-[a-z]+)+-\d$", str(eb.get("region", "")))):

@@ -23,12 +23,20 @@ Semantics, as the SQS Developer Guide describes a Standard queue:
 - long polling (``WaitTimeSeconds`` up to 20) answers as soon as a message is visible;
 - times are wall-clock seconds, like the real service, whatever the simulated clock's scale.
 
-Not modelled: FIFO queues, SSE-KMS, queue policies (kept, not enforced), tags, message moves between queues.
+Queue policies are enforced for one principal only, Amazon's: Amazon writes to a queue only when its ``Policy``
+lets ``arn:aws:iam::437568002678:root`` call ``sqs:SendMessage`` and ``sqs:GetQueueAttributes`` (Amazon's
+notifications guide, "Grant Selling Partner API permission to write to your SQS queue"; reference sp-api.md §6.1):
+``createDestination`` refuses such a queue (``amazon_refusal``) and a delivery into one whose policy was changed
+since is not made. The clients of this service (boto3 with any credentials) are the queue's owner.
+
+Not modelled: FIFO queues, SSE-KMS, other principals' permissions, policy conditions, tags, message moves between
+queues.
 """
 
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import json
 import re
@@ -50,6 +58,9 @@ NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 RANGES = {"DelaySeconds": (0, 900), "MaximumMessageSize": (1024, 1048576), "MessageRetentionPeriod": (60, 1209600),
           "ReceiveMessageWaitTimeSeconds": (0, 20), "VisibilityTimeout": (0, 43200),
           "KmsDataKeyReusePeriodSeconds": (60, 86400)}
+# Amazon's principal and what a queue's policy must let it do [reference sp-api.md §6.1]
+AMAZON_PRINCIPAL = "arn:aws:iam::437568002678:root"
+AMAZON_ACTIONS = ("sqs:SendMessage", "sqs:GetQueueAttributes")
 FREE_FORM = {"Policy", "RedrivePolicy", "RedriveAllowPolicy", "KmsMasterKeyId", "SqsManagedSseEnabled"}
 DEFAULTS = {"DelaySeconds": "0", "MaximumMessageSize": "262144", "MessageRetentionPeriod": "345600",
             "ReceiveMessageWaitTimeSeconds": "0", "VisibilityTimeout": "30", "SqsManagedSseEnabled": "false"}
@@ -168,10 +179,10 @@ class SqsService:
         return self.queues.get(parts[5])
 
     def deliver(self, arn: str, body: str) -> bool:
-        """SendMessage from Amazon's side; False when no such queue exists here."""
+        """SendMessage from Amazon's side; False when no such queue exists here or its policy refuses Amazon."""
         with self.cond:
             queue = self.queue_for_arn(arn)
-            if queue is None:
+            if queue is None or amazon_refusal(queue) is not None:
                 return False
             self._send(queue, body, {}, None)
             return True
@@ -179,6 +190,17 @@ class SqsService:
     def create(self, name: str, attributes: dict | None = None) -> Queue:
         with self.cond:
             return self.queues.get(name) or self._create(name, attributes or {})
+
+    def refusal(self, arn: str) -> str | None:
+        """Why Amazon could not use the queue ``arn`` names as a destination, or None (``createDestination``)."""
+        if arn.endswith(".fifo"):
+            return (f"{arn} is a FIFO queue: FIFO queues are not supported by Amazon's notifications; use a "
+                    "Standard queue.")
+        with self.cond:
+            queue = self.queue_for_arn(arn)
+            if queue is None:
+                return f"The SQS queue {arn} does not exist or Amazon cannot access it."
+            return amazon_refusal(queue)
 
     def close(self) -> None:
         """Wake every long poll (the simulator is stopping): they answer with no messages; stop the server."""
@@ -251,6 +273,13 @@ class SqsService:
                     raise SqsError("InvalidAttributeValue", f"Invalid value for the parameter {name}.")
             elif name == "RedrivePolicy" and value:
                 self._check_redrive(queue, value)
+            elif name == "Policy" and value:
+                try:
+                    doc = json.loads(value)
+                except ValueError:
+                    doc = None
+                if not isinstance(doc, dict) or not isinstance(doc.get("Statement"), list | dict):
+                    raise SqsError("InvalidAttributeValue", "Invalid value for the parameter Policy.")
             elif name not in FREE_FORM:
                 raise SqsError("InvalidAttributeName", f"Unknown Attribute {name}.")
             clean[name] = value
@@ -570,6 +599,54 @@ class SqsService:
             queue.purged_at = now
             queue.messages.clear()
         return {}
+
+
+def amazon_policy(arn: str) -> str:
+    """The queue policy a seller sets so that Amazon may write to the queue ``arn`` (Amazon's notifications guide)."""
+    return json.dumps({"Version": "2012-10-17", "Id": "slsync-amazon-notifications", "Statement": [{
+        "Sid": "AllowSellingPartnerAPI", "Effect": "Allow", "Principal": {"AWS": AMAZON_PRINCIPAL},
+        "Action": list(AMAZON_ACTIONS), "Resource": arn}]})
+
+
+def amazon_refusal(queue: Queue) -> str | None:
+    """Why the queue's policy does not let Amazon write to it, or None.
+
+    Statements with Effect Allow grant, Deny ones take back; a statement counts when its Principal is ``"*"`` or
+    ``{"AWS": ...}`` naming Amazon's account (its root ARN, its id or ``"*"``), its Action (a string or a list;
+    wildcards as IAM matches them, case-insensitive: ``sqs:*``) covers the action and its Resource is absent, ``"*"``
+    or matches the queue's ARN. Conditions are not evaluated.
+    """
+    try:
+        doc = json.loads(queue.attributes.get("Policy") or "{}")
+    except ValueError:
+        doc = {}
+    statements = doc.get("Statement", []) if isinstance(doc, dict) else []
+    statements = [statements] if isinstance(statements, dict) else statements
+    effect: dict[str, set] = {"Allow": set(), "Deny": set()}
+    for st in (x for x in statements if isinstance(x, dict) and x.get("Effect") in effect):
+        if not _names_amazon(st.get("Principal")) or not any(
+                fnmatch.fnmatchcase(queue.arn, r) for r in _strings(st.get("Resource", "*"))):
+            continue
+        effect[st["Effect"]].update(a for a in AMAZON_ACTIONS for pattern in _strings(st.get("Action"))
+                                    if fnmatch.fnmatchcase(a.lower(), pattern.lower()))
+    missing = [a for a in AMAZON_ACTIONS if a not in effect["Allow"] - effect["Deny"]]
+    if not missing:
+        return None
+    return (f"The policy of SQS queue {queue.arn} does not allow {AMAZON_PRINCIPAL} to call {' and '.join(missing)}: "
+            "grant that principal sqs:SendMessage and sqs:GetQueueAttributes on the queue (SetQueueAttributes "
+            "Policy) before creating the destination.")
+
+
+def _strings(value) -> list[str]:
+    return [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)] \
+        if isinstance(value, list) else []
+
+
+def _names_amazon(principal) -> bool:
+    if principal == "*":
+        return True
+    aws = principal.get("AWS") if isinstance(principal, dict) else None
+    return any(p in ("*", AMAZON_PRINCIPAL, AMAZON_PRINCIPAL.split(":")[4]) for p in _strings(aws))
 
 
 def _server(service: SqsService, host: str, port: int):
