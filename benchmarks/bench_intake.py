@@ -74,7 +74,10 @@ def _latency(env: dict, sim, sku: str) -> list[float]:
     from tests.support.worker import Proc, child_env, start_worker
 
     endpoint = sim.outbox.sqs.start().url
-    sim.outbox.sqs.create("q")                       # the queue subscribe_in_process's destination names
+    from integration.sandbox.amazon.sqs import amazon_policy
+
+    queue = sim.outbox.sqs.create("q")               # the queue subscribe_in_process's destination names,
+    queue.attributes["Policy"] = amazon_policy(queue.arn)   # with the grant without which Amazon sends nothing
     poller_env = {**env, "SQS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
                   "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
     proc = Proc([sys.executable, "-m", "integration.cli", "intake", "sqs", "--queue-url",
