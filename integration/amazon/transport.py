@@ -83,6 +83,8 @@ class Transport:
             probe = breaker.before_call()   # '' to go, a probe token for the one trial; raises CircuitOpen
             try:
                 resp = self._send(op, method, path, params, body, token)
+                if attempt == 1 and _token_problem(resp) and self._known_refusal(op, resp, role):
+                    self._refused_again(op, resp, role)   # refused with a fresh token minutes ago: no new token
                 if attempt == 1 and _token_problem(resp):
                     self.tokens.invalidate(token, scope)
                     log.info("spapi %s: access token refused (%s), refreshing once", op, resp.status_code)
@@ -95,8 +97,53 @@ class Transport:
                 breaker.record(probe, exc)
                 raise
             breaker.record(probe, None)
+            if self._refusals_seen:
+                self._forget_refusal(op, role)
             return result
         raise AssertionError("unreachable: the second attempt returns or raises")
+
+    # A permission refused with a fresh token is remembered this long (per seller, operation and role), so the
+    # calls that meet it meanwhile do not each evict the fleet's token and ask LWA for another.
+    REFUSAL_MEMORY = 600
+    quiet = False   # True while probing (``slsync amazon check``): a refusal is the answer sought, not an alert
+
+    def _refusal_key(self, op: str, role: str | None) -> str:
+        from integration.amazon import roles
+        from integration.guard import keys
+
+        return keys.key("role-refused", self.seller_id or "-", op, role or roles.for_operation(op) or "-")
+
+    _refusals_seen: frozenset = frozenset()   # refusal keys this process remembered (a set per instance once used)
+
+    def _forget_refusal(self, op: str, role: str | None) -> None:
+        """The operation answered: the role was granted since. Forget the refusal so that an ambiguous 403 (Amazon's
+        expired token may read the same) gets its refresh again."""
+        key = self._refusal_key(op, role)
+        if key in self._refusals_seen:
+            self._refusals_seen.discard(key)
+            r = getattr(self.tokens, "r", None)
+            try:
+                r is not None and r.delete(key)
+            except Exception:   # noqa: BLE001 - it expires anyway
+                pass
+
+    def _known_refusal(self, op: str, resp: requests.Response, role: str | None) -> bool:
+        """A 403 that does not speak of the token, for a permission a fresh token was refused within REFUSAL_MEMORY."""
+        r = getattr(self.tokens, "r", None)
+        if r is None or resp.status_code != 403 or _speaks_of_token(_errors(resp)):
+            return False
+        try:
+            known = bool(r.exists(self._refusal_key(op, role)))
+        except Exception:   # Redis gone: refresh as if unknown; the call fails over Redis soon anyway
+            return False
+        if known:
+            self._note_refusal(op, role)
+        return known
+
+    def _note_refusal(self, op: str, role: str | None) -> None:
+        if "_refusals_seen" not in self.__dict__:
+            self._refusals_seen = set()
+        self._refusals_seen.add(self._refusal_key(op, role))
 
     def _refused_again(self, op: str, resp: requests.Response, role: str | None = None):
         """A fresh token refused too. A 403 ``Unauthorized`` that no longer speaks of the token is a permission the
@@ -117,9 +164,17 @@ class Transport:
             message = (f"{op}: Amazon refused the call (403 Unauthorized) with a fresh access token: the application "
                        f"lacks {need} for seller {self.seller_id or '?'}; grant it (Seller Central, the app's "
                        "authorisation), then release the hold")
-            alerts.alert(f"Amazon refuses {op}: missing {role or 'permission'} for seller {self.seller_id or '?'}",
-                         dedup_key=f"role:{self.seller_id}:{role or op}", r=getattr(self.tokens, "r", None),
-                         operation=op, role=role, seller_id=self.seller_id, request_id=details["request_id"])
+            r = getattr(self.tokens, "r", None)
+            if r is not None:
+                self._note_refusal(op, role)
+                try:
+                    r.set(self._refusal_key(op, role), "1", ex=self.REFUSAL_MEMORY)
+                except Exception:   # noqa: BLE001 - only a saving; the refusal below is what matters
+                    pass
+            if not self.quiet:
+                alerts.alert(f"Amazon refuses {op}: missing {role or 'permission'} for seller {self.seller_id or '?'}",
+                             dedup_key=f"role:{self.seller_id}:{role or op}", r=r,
+                             operation=op, role=role, seller_id=self.seller_id, request_id=details["request_id"])
             raise Permanent(message, details={**details, "role": role, "reason": "missing_role"})
         summary = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
         raise Permanent(f"{op}: access token refused twice ({resp.status_code}) {summary}".rstrip(), details=details)

@@ -91,8 +91,14 @@ def test_a_refusal_a_fresh_token_does_not_cure_names_the_role_once(r, redis_url,
                 client.orders.get(order_id)
             assert roles.INVENTORY_AND_ORDER_TRACKING in err.value.message and SELLER in err.value.message
             assert err.value.details["role"] == roles.INVENTORY_AND_ORDER_TRACKING
-        assert counts(sim, "getOrder") == {"403": 6}       # one refresh and one retry per call: no loop
-        assert counts(sim, "lwa:refresh_token") == {"200": 4}
+        # one refresh and one retry for the first call, no loop; the refusal is then remembered, so the next
+        # calls neither evict the fleet's token nor ask LWA for another
+        assert counts(sim, "getOrder") == {"403": 4}
+        assert counts(sim, "lwa:refresh_token") == {"200": 2}
+        sim.state.roles.add(roles.INVENTORY_AND_ORDER_TRACKING)      # granted: the call answers
+        assert client.orders.get(order_id)["orderId"] == order_id
+        fault(sim, "getOrder", "denied_empty")            # an expired token in the same words: refreshed again
+        assert client.orders.get(order_id)["orderId"] == order_id
         role_alerts = [a for a in sent if a["alert_key"].startswith("role:")]
         assert [(a["alert_key"], a["role"]) for a in role_alerts] == [
             (f"role:{SELLER}:{roles.INVENTORY_AND_ORDER_TRACKING}", roles.INVENTORY_AND_ORDER_TRACKING)]

