@@ -2,14 +2,18 @@
 which Amazon says an access token is no longer good, and 20% faults (500, 503, 429, latency, malformed) on every
 orders operation. When the faults stop and the sweeps have run, every order is in SL once or held with a reason.
 
-Each seller is a deployment of its own, as a seller's IT team would run two: its own simulator (Amazon), SQLite SL
-database, Redis (the test's database for the first, a redis-server of the test's own for the second) and real
-Celery worker. The sweeps are sent as a scheduler would send them, by task name, to each deployment's broker.
+Each seller is a deployment of its own, as a seller's IT team would run two: its own simulator (Amazon, with its
+SQS queue), SQLite SL database, Redis (the test's database for the first, a redis-server of the test's own for the
+second), real Celery worker and real `slsync intake sqs` poller. Amazon's ORDER_CHANGE notifications (10% sent
+twice, 10% out of order) arrive through the poller; the sweeps are sent as a scheduler would send them, by task
+name, to each deployment's broker; and every few seconds each order is also queued again by id, as duplicate
+deliveries and an operator's re-runs would, which keeps getOrder busy while the token refusals come round.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import sys
 import time
 from collections import Counter
 
@@ -22,7 +26,7 @@ from integration.sandbox.amazon.faults import TOKEN_REFUSALS
 from tests.orders.conftest import TIME_SCALE, Sim, sku_known, sku_unknown
 from tests.support import alerts
 from tests.support.redis_server import OwnRedis
-from tests.support.worker import start_worker, wait_until
+from tests.support.worker import Proc, child_env, start_worker, wait_until
 
 ROLE = roles.DIRECT_TO_CONSUMER_DELIVERY
 # every wording of a refused token the orders operations can meet (their models declare no 401: the 401 variant
@@ -46,11 +50,33 @@ class Deployment:
             "ALERT_NOTIFIER": "tests.support.alerts:record",
         }
         self.app = Celery(f"hostile-{name}", broker=redis_url)
-        self.worker = None
+        self.worker = self.poller = None
 
     def start(self):
+        import requests
+
+        from integration.amazon import AmazonClient
+        from integration.config import load_settings
+        from integration.sandbox.demo import AWS_ENV, _queues
+
+        sqs_url = self.sim.sim.outbox.sqs.start().url
+        queue_url, arn, dead_letters = _queues(sqs_url)      # a Standard queue whose policy lets Amazon write
+        self.env.update(AWS_ENV, SQS_ENDPOINT_URL=sqs_url)
+        AmazonClient.from_settings(load_settings(self.env)).notifications.ensure(f"hostile-{self.name}", sqs_arn=arn)
+        requests.post(f"{self.sim.url}/_sandbox/notifications", json={"duplicates": 0.1, "reorder": 0.1},
+                      timeout=10).raise_for_status()
         self.worker = start_worker(self.env, queues="default,amazon,sl", concurrency=2, name=f"hostile-{self.name}")
+        self.poller = Proc([sys.executable, "-m", "integration.cli", "intake", "sqs", "--queue-url", queue_url,
+                            "--wait-seconds", "2", "--dead-letter-url", dead_letters], child_env(self.env),
+                           f"hostile-{self.name}-sqs")
         return self
+
+    def received(self, r) -> dict[str, int]:
+        """The poller's notifications by type and outcome (``ORDER_CHANGE:enqueued`` ...)."""
+        from integration.guard import keys
+
+        return {k.split(":", 1)[1]: int(v) for k, v in r.hgetall(keys.intake_received()).items()
+                if k.startswith("sqs:")}
 
     def sweep(self) -> None:
         self.app.send_task("slsync.orders.sweep", queue="amazon")
@@ -79,6 +105,11 @@ class Deployment:
             'SELECT "EntityKey", "Reason", "Message" FROM "xAMZHold" WHERE "Entity" = ? AND "Status" = ?',
             ["order", "OPEN"])}
 
+    def other_holds(self) -> list[tuple]:
+        """Holds on anything but an order (a notification, the sweep, a task): none is expected."""
+        return self.rows('SELECT "Entity", "EntityKey", "Reason", "Message" FROM "xAMZHold" WHERE "Entity" <> ?',
+                         ["order"])
+
     def unsettled(self, ids) -> list[str]:
         done = self.bound() | set(self.holds())
         return [oid for oid in ids if oid not in done]
@@ -94,8 +125,9 @@ class Deployment:
         return f"{self.name}: {len(missing)} not settled {missing[:5]}\n" + "\n".join(said[-30:]) + f"\n{events}"
 
     def stop(self) -> None:
-        if self.worker is not None:
-            self.worker.stop()
+        for proc in (self.poller, self.worker):
+            if proc is not None:
+                proc.stop()
         self.app.close()
         self.sim.sim.stop()
 
@@ -192,6 +224,10 @@ def test_two_sellers_token_refusals_and_faults_every_order_in_sl_once_or_held(se
             assert reasons == Counter({"missing_field": 15}), f"second seller holds: {reasons}"
             role_alerts = [a for a in sent if a["subject"] == f"Amazon role missing: {ROLE}"]
             assert len(role_alerts) == 1, [a["subject"] for a in sent]
+        assert dep.other_holds() == [], f"{dep.name}: {dep.other_holds()}"
+        got = dep.received(r)
+        assert got.get("ORDER_CHANGE:enqueued", 0) > 0, f"{dep.name}: no ORDER_CHANGE through the SQS poller: {got}"
+        assert not [k for k in got if k.endswith((":held", ":malformed"))], got
         stats = dep.sim.requests()["operations"]
         faulted = sum(int(stats.get(op, {}).get("statuses", {}).get(code, 0)) for op in ORDER_OPS
                       for code in ("500", "503", "429"))
