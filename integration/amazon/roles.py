@@ -94,29 +94,6 @@ SHIPPABLE_STREET = ("recipient.deliveryAddress.addressLine1", "recipient.deliver
                     "recipient.deliveryAddress.addressLine3")
 
 
-def slug(role: str) -> str:
-    """``Direct-to-Consumer Delivery (Restricted)`` -> ``direct-to-consumer-delivery-restricted`` (for flags)."""
-    return "-".join("".join(c if c.isalnum() else " " for c in role.lower()).split())
-
-
-def parse(text: str) -> tuple[str, ...]:
-    """Roles from a comma-separated list (``slsync amazon-sim --roles``): full names in any case, their slugs, or a
-    word that only one role's slug contains (``delivery``, ``tax``, ``fulfillment``); ``all`` and ``none`` as such.
-    Raises ValueError naming what it does not know."""
-    wanted = [w.strip() for w in text.split(",") if w.strip()]
-    if [w.lower() for w in wanted] == ["all"]:
-        return ALL
-    if not wanted or [w.lower() for w in wanted] == ["none"]:
-        return ()
-    found: list[str] = []
-    for word in wanted:
-        matches = [r for r in ALL if slug(r) == slug(word)] or [r for r in ALL if slug(word) in slug(r)]
-        if len(matches) != 1:
-            raise ValueError(f"unknown role {word!r}; roles: {', '.join(ALL)}")
-        found.append(matches[0])
-    return tuple(dict.fromkeys(found))
-
-
 def for_operation(op: str) -> str | None:
     """The role ``op`` needs, or None (also for reports and feeds, whose role is their type's)."""
     return OPERATIONS.get(op)
