@@ -175,10 +175,10 @@ def _ingest(raw, *, source: str, enqueue: Enqueue, r, sl, schemas: Schemas | Non
     if problems:
         return _hold(r, sl, raw, note, problems, source)
     if note.type == "ORDER_CHANGE" and not is_order_id(note.payload["OrderChangeNotification"]["AmazonOrderId"]):
-        # the id goes into getOrder's path: one that is not Amazon's 3-7-7 digits is held, and nothing is called
+        # the id goes into getOrder's path: one that is not Amazon's 3-7-7 shape is held, and nothing is called
         oid = shown_value(note.payload["OrderChangeNotification"]["AmazonOrderId"])
         return _hold(r, sl, raw, note, [f"Payload.OrderChangeNotification.AmazonOrderId: {oid} is not an Amazon "
-                                        "order id (3-7-7 digits)"], source, reason="invalid_id")
+                                        "order id (3-7-7)"], source, reason="invalid_id")
     if not note.notification_id:  # the FBA schema declares no metadata: a body hash stands in for the id
         digest = hashlib.sha256(json.dumps(note.body, sort_keys=True).encode()).hexdigest()[:40]
         note = Notification(note.type, "sha256:" + digest, note.event_time, note.payload, note.body)

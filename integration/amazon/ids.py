@@ -8,8 +8,11 @@ a segment holds can end it: ``/``, ``?``, ``#``, ``%`` and ``..`` are all encode
 
 The formats, from Amazon's models and samples (the models declare every path id as a plain string):
 
-- order id: ``3-7-7`` digits, e.g. ``902-1845936-5435065`` (ordersV0.json, orders_2026-01-01.json examples,
-  OrderChangeNotification.json; the simulator makes the same shape).
+- order id: ``3-7-7``, e.g. ``902-1845936-5435065`` (ordersV0.json, orders_2026-01-01.json examples,
+  OrderChangeNotification.json; the simulator makes the same shape). The first group is taken as letters or digits:
+  orders of other channels (Orders v2026-01-01 ``salesChannel.channelName`` NON_AMAZON, multi-channel fulfilment)
+  are known in the wild with a letter prefix such as ``S01``, and no model rules them out; the shape still cannot
+  walk a path or carry a query.
 - report, feed, report/feed document ids: numeric (``54517018502``), Amazon's examples ``ID323`` and
   ``amzn1.tortuga.3.<uuid>.T3YUVYPGKE9BMY`` (reports_2021-06-30.json, feeds_2021-06-30.json, the
   REPORT/FEED_PROCESSING_FINISHED samples): letters, digits, ``.``, ``_``, ``-``, starting with a letter or digit.
@@ -28,7 +31,7 @@ from urllib.parse import quote
 
 from integration.errors import Permanent
 
-ORDER_ID = re.compile(r"[0-9]{3}-[0-9]{7}-[0-9]{7}")
+ORDER_ID = re.compile(r"[0-9A-Z]{3}-[0-9]{7}-[0-9]{7}")
 # report, feed and document ids: a plain token that cannot be "." or ".." or hold a separator
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 SELLER_ID = re.compile(r"A[0-9A-Z]{6,20}")
@@ -82,7 +85,7 @@ def is_order_id(value: object) -> bool:
 
 
 def order_id(value: object) -> str:
-    return _check("Amazon order id", ORDER_ID, value, "3-7-7 digits like 902-1845936-5435065")
+    return _check("Amazon order id", ORDER_ID, value, "3-7-7 like 902-1845936-5435065")
 
 
 def report_id(value: object) -> str:
