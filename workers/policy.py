@@ -36,7 +36,7 @@ CELERY_CONTROL = (Retry, Ignore, Reject)   # Celery's own flow control passes th
 
 def backoff_ceiling(retries: int) -> float:
     s = settings()
-    return min(s.retry_backoff_max, s.retry_backoff_base * (2**retries))
+    return min(s.retry_backoff_max, s.retry_backoff_base * (2 ** min(retries, 40)))   # 2**1024 would overflow
 
 
 def countdown_for(retries: int, retry_after: float | None, *, exc: Exception | None = None) -> float:
@@ -101,23 +101,79 @@ def give_up(task, exc: Exception, kind: str, entity: str | None, key: str | None
         log.exception("could not keep the failure of %s %s anywhere: %s", entity, key, error)
 
 
+# Retries spent waiting, per task id (slsync:waits:<task id>): kept apart so that a long wait does not use up the
+# retries an ordinary failure gets afterwards.
+WAITS_TTL = 7 * 24 * 3600
+# While LWA refuses the credentials, one task per entity waits (slsync:waiting:...); its duplicates end at once.
+WAITER_TTL = 900
+
+
 def _retry_or_give_up(task, exc: Transient, kind: str, entity: str | None, key: str | None):
-    retries, max_retries = task.request.retries, settings().task_max_retries
-    if isinstance(exc, LeaseBusy) or exc.details.get("throttled"):
-        # waiting for another worker's lease or for our own fleet's rate-limit token is not a failure
-        max_retries = max(max_retries, settings().task_patient_retries)
+    """Retry, or give up into a hold. Three budgets: an ordinary failure gets TASK_MAX_RETRIES; a wait for another
+    worker's lease or the fleet's own rate limit gets TASK_PATIENT_RETRIES; a wait for a person to fix refused LWA
+    credentials (one alert went out, nothing is sent meanwhile) has no limit. Waits are counted apart, so an order
+    that waited out a long credentials outage still has all its ordinary retries when Amazon answers 429."""
+    s, retries = settings(), task.request.retries
+    waiting = isinstance(exc, LeaseBusy) or bool(exc.details.get("throttled"))
+    waits = _waits(task, counting=waiting)
     if exc.details.get("credentials_refused"):
-        # LWA refused the credentials: one alert went out and nothing is sent until a person fixes the setting.
-        # Every task waits for that, however long it takes; giving up would hold every order in flight.
-        # (Celery reads max_retries=None as "the task's default", so the limit is kept one retry ahead.)
-        max_retries = retries + 1
-    elif retries >= max_retries:
-        log.error("giving up after %d retries: %s", retries, exc.message)
+        twin = _waiter(task, entity, key)
+        if twin:
+            log.info("credentials refused; %s %s already waits in task %s: this duplicate ends", entity or task.name,
+                     key or "", twin)
+            return Ignore()
+        give_up_now = False
+    elif waiting:
+        give_up_now = waits > s.task_patient_retries
+    else:
+        give_up_now = retries - waits >= s.task_max_retries
+    if give_up_now:
+        log.error("giving up after %d retries (%d of them waiting): %s", retries, waits, exc.message)
         give_up(task, exc, kind, entity, key)
         return exc
-    countdown = countdown_for(retries, exc.retry_after, exc=exc)
+    countdown = countdown_for(retries - waits, exc.retry_after, exc=exc)
+    if exc.details.get("credentials_refused"):
+        countdown += random.uniform(0, min(30.0, countdown))   # spread the wake-ups when the re-check comes
     log.warning("transient failure (retry %d in %.2fs): %s", retries + 1, countdown, exc.message)
-    return task.retry(exc=exc, countdown=countdown, max_retries=max_retries)
+    # Celery reads max_retries=None as "the task's default": the limit is decided above, Celery's kept one ahead
+    return task.retry(exc=exc, countdown=countdown, max_retries=retries + 1)
+
+
+def _waits(task, *, counting: bool) -> int:
+    """This task's retries spent waiting so far (this one included when ``counting``); 0 when Redis cannot say."""
+    if not task.request.id:
+        return 0
+    k = keys.key("waits", task.request.id)
+    try:
+        r = redis_client()
+        if counting:
+            pipe = r.pipeline(transaction=False)
+            pipe.incr(k)
+            pipe.expire(k, WAITS_TTL)
+            return int(pipe.execute()[0])
+        return int(r.get(k) or 0)
+    except Exception:   # noqa: BLE001 - Redis gone: every retry counts as ordinary (the old, stricter rule)
+        return 0
+
+
+def _waiter(task, entity: str | None, key: str | None) -> str | None:
+    """The id of another task that already waits for the credentials with the same work, or None (this one waits,
+    and its marker is renewed). Sweeps re-send unsettled work during an outage; without this each copy would wait
+    for ever beside the first."""
+    what = f"{entity}:{key}" if entity else json.dumps(list(task.request.args or []), default=str)[:200]
+    k = keys.key("waiting", task.name, what)
+    me = task.request.id or ""
+    try:
+        r = redis_client()
+        if r.set(k, me, nx=True, ex=WAITER_TTL):
+            return None
+        holder = r.get(k)
+        if holder in (None, me) or r.exists(keys.dedup("done", holder)):   # absent, ours, or its waiter finished
+            r.set(k, me, ex=WAITER_TTL)
+            return None
+        return holder
+    except Exception:   # noqa: BLE001 - Redis gone: wait (a duplicate costs a little, losing work costs more)
+        return None
 
 
 @contextmanager

@@ -25,6 +25,8 @@ Losing any of them costs repeated work, never data (DESIGN §4): durable state l
 | slsync:coalesce:<entity>:<key> | hash | state (pending:<token> while enqueueing, then queued), bar (highest EventTime, epoch ms); deleted when the import starts | 1 h |
 | slsync:lastok:<flow> | string | last success per flow (iso time) | 30 days |
 | slsync:pending:holds | list | task failures waiting for SL to answer, written into it as holds | none (never trimmed) |
+| slsync:waits:<task id> | string | retries of a task spent waiting (a lease, the fleet's rate, refused credentials), counted apart from its ordinary retries | 7 days |
+| slsync:waiting:<task>:<entity>:<key> | string | the task that waits for refused LWA credentials with this work; its duplicates end at once | 15 min, renewed by each retry |
 | slsync:starts:<task id> | string | runs of a task begun and not yet ended: above one, earlier runs were lost | 1 day |
 | slsync:continue:<flow> | string | a paused listing's continuation is scheduled (one at a time) | until it is due |
 | slsync:payload:order:<id> | string | an order as searchOrders returned it (buyer data), so its import needs no call; deleted by the import | 15 min |

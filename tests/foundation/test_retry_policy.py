@@ -90,3 +90,18 @@ def test_full_jitter_ceiling_grows_and_retry_after_is_honoured(fresh_settings, m
     assert min(policy.countdown_for(0, 7.5) for _ in range(200)) >= 7.5
     assert max(policy.countdown_for(30, None) for _ in range(200)) <= 60
     assert load_settings().retry_backoff_max == 60
+
+
+def test_the_backoff_of_a_task_that_waits_for_days_stays_finite(monkeypatch):
+    """A task waiting for refused credentials retries without limit: retry 1024 and beyond keep the cap (2**1024 as
+    a float would overflow and lose the task without a record)."""
+    from integration.config import settings
+    from workers.policy import backoff_ceiling, countdown_for
+
+    monkeypatch.setenv("RETRY_BACKOFF_MAX", "300")
+    settings.cache_clear()
+    try:
+        assert backoff_ceiling(5000) == 300.0
+        assert 0 <= countdown_for(5000, 12.0) <= 300.0
+    finally:
+        settings.cache_clear()
