@@ -24,7 +24,7 @@ KEYS = frozenset({
     # Orders v2026-01-01: DeliveryPreference.addressInstruction, GiftOption.giftMessage, OrderTaxRegistration's
     # legalName / taxRegistrationNumber / taxRegistrationAddress / taxRegistrationAttributes; Orders v0 GiftMessageText
     "addressinstruction", "giftmessage", "giftmessagetext", "legalname", "taxregistrationnumber",
-    "taxregistrationaddress", "taxregistrationattributes",
+    "taxregistrationaddress", "taxregistrationattributes", "taxclassifications",
 })
 PREFIXES = ("addressline", "shipaddr", "billaddr")
 
@@ -94,5 +94,47 @@ def redact_text(text: str, limit: int | None = None) -> str:
             return m.group(0)
         return f'"{m.group("key")}": ["{MARK}"]'
 
-    out = _LIST.sub(listed, _PAIR.sub(pair, text))
+    out = _LIST.sub(listed, _PAIR.sub(pair, _containers(text)))
     return out if limit is None else out[:limit]
+
+
+_OPEN = re.compile(_KEY + r"(?P<open>[\[{])")
+
+
+def _containers(text: str) -> str:
+    """A buyer field whose value is an object or a list (``buyerTaxInfo``, ``taxRegistrationAttributes: [{"key":
+    "CPF", "value": ...}]``) loses the whole value, nested parts and all, up to its closing bracket or the end of a
+    body cut short."""
+    out, at = [], 0
+    for m in _OPEN.finditer(text):
+        if m.start() < at or not is_personal(m.group("key")):
+            continue
+        if _norm(m.group("key")) == "lines" and text[m.end():].lstrip().startswith("{"):
+            continue    # an order's lines (objects), not an address's (strings): see _personal
+        out.append(text[at:m.start()])
+        out.append(f'"{m.group("key")}": "{MARK}"')
+        at = _close(text, m.end() - 1)
+    out.append(text[at:])
+    return "".join(out)
+
+
+def _close(text: str, start: int) -> int:
+    """The index after the bracket that closes the one at ``start`` (strings and escapes respected), or the end."""
+    depth, i, in_string = 0, start, False
+    while i < len(text):
+        c = text[i]
+        if in_string:
+            if c == "\\":
+                i += 1
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return len(text)

@@ -166,3 +166,18 @@ def test_buyer_text_beyond_name_and_address_is_redacted_parsed_or_cut_short():
         for secret in ("4711", "Jane", "Bob", "DE811907980"):
             assert secret not in kept, (secret, kept)
         assert "111-1111111-1111111" in kept and '"42"' in kept
+
+
+def test_buyer_fields_holding_objects_or_lists_are_redacted_in_text_cut_short():
+    """Tax ids sit in lists of objects (Orders v2026-01-01 taxRegistrationAttributes, v0 BuyerTaxInfo
+    .TaxClassifications): the whole value goes, even when the body ends inside it; an order's lines stay."""
+    from integration.pii import redact_text
+
+    order = {"orderId": "111-1111111-1111111", "lines": [{"sku": "SKU-1", "quantity": 2}],
+             "tax": {"taxRegistrations": [{"taxRegistrationAttributes": [{"key": "CPF", "value": "123.456.789-00"}]}]},
+             "BuyerTaxInfo": {"TaxClassifications": [{"Name": "VATNumber", "Value": "DE999999999"}]}}
+    text = json.dumps(order)
+    for cut in (len(text), len(text) - 5, text.index("DE9999") + 4, text.index("123.456") + 3):
+        kept = redact_text(text[:cut])
+        assert "123.456" not in kept and "DE9999" not in kept, kept
+        assert '"sku": "SKU-1"' in kept
