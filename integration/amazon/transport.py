@@ -83,15 +83,15 @@ class Transport:
             probe = breaker.before_call()   # '' to go, a probe token for the one trial; raises CircuitOpen
             try:
                 resp = self._send(op, method, path, params, body, token)
-                if attempt == 1 and _token_problem(resp) and self._known_refusal(op, resp, role):
-                    self._refused_again(op, resp, role)   # refused with a fresh token minutes ago: no new token
+                if attempt == 1 and _token_problem(resp) and self._known_refusal(op, resp, role, token):
+                    self._refused_again(op, resp, role, token)   # this very token was refused so: no new one
                 if attempt == 1 and _token_problem(resp):
                     self.tokens.invalidate(token, scope)
                     log.info("spapi %s: access token refused (%s), refreshing once", op, resp.status_code)
                     breaker.record(probe, None)
                     continue
                 if attempt == 2 and _token_problem(resp):
-                    self._refused_again(op, resp, role)
+                    self._refused_again(op, resp, role, token)
                 result = self._outcome(op, resp, shape)
             except BaseException as exc:
                 breaker.record(probe, exc)
@@ -127,13 +127,15 @@ class Transport:
             except Exception:   # noqa: BLE001 - it expires anyway
                 pass
 
-    def _known_refusal(self, op: str, resp: requests.Response, role: str | None) -> bool:
+    def _known_refusal(self, op: str, resp: requests.Response, role: str | None, token: str) -> bool:
         """A 403 that does not speak of the token, for a permission a fresh token was refused within REFUSAL_MEMORY."""
         r = getattr(self.tokens, "r", None)
         if r is None or resp.status_code != 403 or _speaks_of_token(_errors(resp)):
             return False
         try:
-            known = bool(r.exists(self._refusal_key(op, role)))
+            # only for the token that met the refusal fresh: any other token (a worker's replacement after an
+            # expiry in the same words, or after the role was granted elsewhere) gets its refresh as usual
+            known = r.get(self._refusal_key(op, role)) == _fingerprint(token)
         except Exception:   # Redis gone: refresh as if unknown; the call fails over Redis soon anyway
             return False
         if known:
@@ -145,7 +147,7 @@ class Transport:
             self._refusals_seen = set()
         self._refusals_seen.add(self._refusal_key(op, role))
 
-    def _refused_again(self, op: str, resp: requests.Response, role: str | None = None):
+    def _refused_again(self, op: str, resp: requests.Response, role: str | None = None, token: str = ""):
         """A fresh token refused too. A 403 ``Unauthorized`` that no longer speaks of the token is a permission the
         seller never granted (a missing role: Amazon answers "Access to requested resource is denied." either way,
         and no API lists an app's roles): Permanent naming the role (``integration.amazon.roles``), so the task is
@@ -168,7 +170,7 @@ class Transport:
             if r is not None:
                 self._note_refusal(op, role)
                 try:
-                    r.set(self._refusal_key(op, role), "1", ex=self.REFUSAL_MEMORY)
+                    r.set(self._refusal_key(op, role), _fingerprint(token), ex=self.REFUSAL_MEMORY)
                 except Exception:   # noqa: BLE001 - only a saving; the refusal below is what matters
                     pass
             if not self.quiet:
@@ -297,6 +299,13 @@ def _errors(resp: requests.Response) -> list[dict]:
         return []
     errors = body.get("errors") if isinstance(body, dict) else None
     return errors if isinstance(errors, list) else []
+
+
+def _fingerprint(token: str) -> str:
+    """A short digest standing for an access token in Redis (never the token itself)."""
+    import hashlib
+
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()[:24]
 
 
 def _speaks_of_token(errors: list[dict]) -> bool:

@@ -17,7 +17,7 @@ Losing any of them costs repeated work, never data (DESIGN §4): durable state l
 | slsync:token:<seller_id>:<client_id> | string | the seller's LWA access token shared by every worker (Fernet-encrypted when TOKEN_ENCRYPTION_KEY is set) | token life |
 | slsync:token:grantless:<client_id>:<scope> | string | the app's grantless (client_credentials) token, same form | token life |
 | slsync:lwa-refused:<client_id>:<credentials hash> | string | LWA refused these credentials (invalid_client / invalid_grant): calls wait without sending until the setting changes or the re-check | re-check interval |
-| slsync:role-refused:<seller>:<operation>:<role> | string | Amazon refused the operation with a fresh token (a role not granted): its next 403s are not worth a new token | 10 min, deleted when the operation answers |
+| slsync:role-refused:<seller>:<operation>:<role> | string | a digest of the fresh token Amazon refused the operation with (a role not granted): that token's next 403s there are not worth a new token | 10 min, deleted when the operation answers |
 | slsync:secret-expiry:<client_id>:<date> | string | the client-secret expiry alert went out that day (at most one a day) | 2 days |
 | slsync:failed:<task> | list | last failures after retries ran out (for `slsync status`), buyer data redacted | capped, 7 days after the last |
 | slsync:heartbeat | string | last beat heartbeat (iso time) | 10 min |
