@@ -61,6 +61,7 @@ class Deployment:
 
         sqs_url = self.sim.sim.outbox.sqs.start().url
         queue_url, arn, dead_letters = _queues(sqs_url)      # a Standard queue whose policy lets Amazon write
+        self.queues = (sqs_url, queue_url, dead_letters)
         self.env.update(AWS_ENV, SQS_ENDPOINT_URL=sqs_url)
         AmazonClient.from_settings(load_settings(self.env)).notifications.ensure(f"hostile-{self.name}", sqs_arn=arn)
         requests.post(f"{self.sim.url}/_sandbox/notifications", json={"duplicates": 0.1, "reorder": 0.1},
@@ -70,6 +71,23 @@ class Deployment:
                             "--wait-seconds", "2", "--dead-letter-url", dead_letters], child_env(self.env),
                            f"hostile-{self.name}-sqs")
         return self
+
+    def announced(self) -> int:
+        """ORDER_CHANGE messages the simulator put into the queue (duplicates included); none may be undeliverable."""
+        outbox = self.sim.sim.outbox
+        assert not outbox.undeliverable, outbox.counts()
+        return outbox.delivered[("sqs", "ORDER_CHANGE")]
+
+    def left_in_queues(self) -> int:
+        """Messages still in the notification queue (visible or in flight) and in its dead-letter queue."""
+        import boto3
+
+        endpoint, *urls = self.queues
+        sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="sandbox",
+                           aws_secret_access_key="sandbox")
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        return sum(int(v) for url in urls
+                   for v in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"].values())
 
     def received(self, r) -> dict[str, int]:
         """The poller's notifications by type and outcome (``ORDER_CHANGE:enqueued`` ...)."""
@@ -225,8 +243,12 @@ def test_two_sellers_token_refusals_and_faults_every_order_in_sl_once_or_held(se
             role_alerts = [a for a in sent if a["subject"] == f"Amazon role missing: {ROLE}"]
             assert len(role_alerts) == 1, [a["subject"] for a in sent]
         assert dep.other_holds() == [], f"{dep.name}: {dep.other_holds()}"
+        # every ORDER_CHANGE Amazon put into the queue was taken in by the poller (none lost, none left)
+        wait_until(lambda d=dep, rr=r: sum(n for k, n in d.received(rr).items() if k.startswith("ORDER_CHANGE:"))
+                   >= d.announced(), timeout=30, what=f"{dep.name}: the poller took in every ORDER_CHANGE")
+        wait_until(lambda d=dep: d.left_in_queues() == 0, timeout=30, what=f"{dep.name}: the queues drained")
         got = dep.received(r)
-        assert got.get("ORDER_CHANGE:enqueued", 0) > 0, f"{dep.name}: no ORDER_CHANGE through the SQS poller: {got}"
+        assert dep.announced() >= len(kinds) and got.get("ORDER_CHANGE:enqueued", 0) > 0, got
         assert not [k for k in got if k.endswith((":held", ":malformed"))], got
         stats = dep.sim.requests()["operations"]
         faulted = sum(int(stats.get(op, {}).get("statuses", {}).get(code, 0)) for op in ORDER_OPS
