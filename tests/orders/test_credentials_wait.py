@@ -30,7 +30,8 @@ def test_revoked_credentials_make_tasks_wait_not_give_up_then_the_work_completes
     wait_until(lambda: impatient_worker.output().count("transient failure (retry 5 in") == len(oids), timeout=90,
                what="each task retrying a fifth time while the credentials are refused")
     assert ctx.sl.list_holds() == []
-    assert impatient_worker.output().count("this duplicate ends") == len(oids)    # one waiter per order
+    wait_until(lambda: impatient_worker.output().count("this duplicate ends") == len(oids), timeout=30,
+               what="the second copy of each order's import ending (one waiter per order)")
     refused = [a for a in alerts.recorded(r) if "LWA_REFRESH_TOKEN" in a.get("message", "") + a["subject"]]
     assert len(refused) == 1
     assert all(ctx.sl.get_order_binding(oid) is None for oid in oids)
