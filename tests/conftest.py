@@ -48,3 +48,14 @@ def fresh_settings():
     settings.cache_clear()
     yield settings
     settings.cache_clear()
+
+
+@pytest.fixture
+def sent():
+    """The alerts raised in this process during the test (a notifier registered for its duration)."""
+    from integration import alerts
+
+    got: list[dict] = []
+    alerts.register(got.append)
+    yield got
+    alerts.unregister(got.append)

@@ -14,7 +14,6 @@ import pytest
 import requests
 from cryptography.fernet import Fernet
 
-from integration import alerts
 from integration.amazon import roles
 from integration.amazon.auth import CredentialsRefused, check_secret_expiry
 from integration.amazon.client import AmazonClient
@@ -24,14 +23,6 @@ from tests.amazon.conftest import make_sim, sandbox, settings_for
 from tests.support.worker import ROOT, child_env
 
 SELLER, APP = "A2SANDBOXSELLER", "sandbox-client"
-
-
-@pytest.fixture
-def sent():
-    got: list[dict] = []
-    alerts.register(got.append)
-    yield got
-    alerts.unregister(got.append)
 
 
 def make_client(sim, r, redis_url, **env) -> AmazonClient:

@@ -16,14 +16,6 @@ from integration import alerts
 from integration.config import load_settings
 
 
-@pytest.fixture
-def sent():
-    got: list[dict] = []
-    alerts.register(got.append)
-    yield got
-    alerts.unregister(got.append)
-
-
 def test_a_thousand_identical_failures_send_one_alert_and_one_resolved(r, sent):
     for n in range(1000):
         alerts.alert("task failed: slsync.orders.import", r=r, kind="transient", message=f"500 #{n}")
