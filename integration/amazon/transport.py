@@ -67,6 +67,7 @@ class Transport:
         self._learned: dict[str, str] = {}
         self.margin = DEFAULT_RATE_MARGIN  # share of Amazon's rate our bucket asks for; AmazonClient sets the setting
         self.seller_id = ""   # named in a missing-role refusal and its alert; AmazonClient sets it
+        self._refusals_seen: set[str] = set()   # refusal keys this process remembered (see _known_refusal)
 
     def call(self, op: str, method: str, path: str, *, params: dict | None = None, body: dict | None = None,
              shape: tuple[str, ...] = (), scope: str | None = None, role: str | None = None) -> ApiResponse:
@@ -83,15 +84,14 @@ class Transport:
             probe = breaker.before_call()   # '' to go, a probe token for the one trial; raises CircuitOpen
             try:
                 resp = self._send(op, method, path, params, body, token)
-                if attempt == 1 and _token_problem(resp) and self._known_refusal(op, resp, role, token):
-                    self._refused_again(op, resp, role, token)   # this very token was refused so: no new one
-                if attempt == 1 and _token_problem(resp):
+                if _token_problem(resp):
+                    # refused with a fresh token, or this very token met the refusal fresh: no new token helps
+                    if attempt == 2 or self._known_refusal(op, resp, role, token):
+                        self._refused_again(op, resp, role, token)
                     self.tokens.invalidate(token, scope)
                     log.info("spapi %s: access token refused (%s), refreshing once", op, resp.status_code)
                     breaker.record(probe, None)
                     continue
-                if attempt == 2 and _token_problem(resp):
-                    self._refused_again(op, resp, role, token)
                 result = self._outcome(op, resp, shape)
             except BaseException as exc:
                 breaker.record(probe, exc)
@@ -107,13 +107,15 @@ class Transport:
     REFUSAL_MEMORY = 600
     quiet = False   # True while probing (``slsync amazon check``): a refusal is the answer sought, not an alert
 
+    @property
+    def _redis(self):
+        return getattr(self.tokens, "r", None)
+
     def _refusal_key(self, op: str, role: str | None) -> str:
         from integration.amazon import roles
         from integration.guard import keys
 
         return keys.key("role-refused", self.seller_id or "-", op, role or roles.for_operation(op) or "-")
-
-    _refusals_seen: frozenset = frozenset()   # refusal keys this process remembered (a set per instance once used)
 
     def _forget_refusal(self, op: str, role: str | None) -> None:
         """The operation answered: the role was granted since. Forget the refusal so that an ambiguous 403 (Amazon's
@@ -121,15 +123,14 @@ class Transport:
         key = self._refusal_key(op, role)
         if key in self._refusals_seen:
             self._refusals_seen.discard(key)
-            r = getattr(self.tokens, "r", None)
             try:
-                r is not None and r.delete(key)
+                self._redis is not None and self._redis.delete(key)
             except Exception:   # noqa: BLE001 - it expires anyway
                 pass
 
     def _known_refusal(self, op: str, resp: requests.Response, role: str | None, token: str) -> bool:
         """A 403 that does not speak of the token, for a permission a fresh token was refused within REFUSAL_MEMORY."""
-        r = getattr(self.tokens, "r", None)
+        r = self._redis
         if r is None or resp.status_code != 403 or _speaks_of_token(_errors(resp)):
             return False
         try:
@@ -139,13 +140,8 @@ class Transport:
         except Exception:   # Redis gone: refresh as if unknown; the call fails over Redis soon anyway
             return False
         if known:
-            self._note_refusal(op, role)
+            self._refusals_seen.add(self._refusal_key(op, role))
         return known
-
-    def _note_refusal(self, op: str, role: str | None) -> None:
-        if "_refusals_seen" not in self.__dict__:
-            self._refusals_seen = set()
-        self._refusals_seen.add(self._refusal_key(op, role))
 
     def _refused_again(self, op: str, resp: requests.Response, role: str | None = None, token: str = ""):
         """A fresh token refused too. A 403 ``Unauthorized`` that no longer speaks of the token is a permission the
@@ -166,9 +162,9 @@ class Transport:
             message = (f"{op}: Amazon refused the call (403 Unauthorized) with a fresh access token: the application "
                        f"lacks {need} for seller {self.seller_id or '?'}; grant it (Seller Central, the app's "
                        "authorisation), then release the hold")
-            r = getattr(self.tokens, "r", None)
+            r = self._redis
             if r is not None:
-                self._note_refusal(op, role)
+                self._refusals_seen.add(self._refusal_key(op, role))
                 try:
                     r.set(self._refusal_key(op, role), _fingerprint(token), ex=self.REFUSAL_MEMORY)
                 except Exception:   # noqa: BLE001 - only a saving; the refusal below is what matters
@@ -178,7 +174,7 @@ class Transport:
                              dedup_key=f"role:{self.seller_id}:{role or op}", r=r,
                              operation=op, role=role, seller_id=self.seller_id, request_id=details["request_id"])
             raise Permanent(message, details={**details, "role": role, "reason": "missing_role"})
-        summary = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
+        summary = "; ".join(_described(e) for e in errors)
         raise Permanent(f"{op}: access token refused twice ({resp.status_code}) {summary}".rstrip(), details=details)
 
     # Amazon's clock as last read from a Date header: (their epoch seconds, our monotonic time then)
