@@ -116,7 +116,8 @@ def _retry_or_give_up(task, exc: Transient, kind: str, entity: str | None, key: 
     s, retries = settings(), task.request.retries
     waiting = isinstance(exc, LeaseBusy) or bool(exc.details.get("throttled"))
     waits = _waits(task, counting=waiting)
-    if exc.details.get("credentials_refused"):
+    refused = bool(exc.details.get("credentials_refused"))
+    if refused:
         twin = _waiter(task, entity, key)
         if twin:
             log.info("credentials refused; %s %s already waits in task %s: this duplicate ends", entity or task.name,
@@ -132,7 +133,7 @@ def _retry_or_give_up(task, exc: Transient, kind: str, entity: str | None, key: 
         give_up(task, exc, kind, entity, key)
         return exc
     countdown = countdown_for(retries - waits, exc.retry_after, exc=exc)
-    if exc.details.get("credentials_refused"):
+    if refused:
         countdown += random.uniform(0, min(30.0, countdown))   # spread the wake-ups when the re-check comes
     log.warning("transient failure (retry %d in %.2fs): %s", retries + 1, countdown, exc.message)
     # Celery reads max_retries=None as "the task's default": the limit is decided above, Celery's kept one ahead
