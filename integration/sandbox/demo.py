@@ -142,6 +142,8 @@ def _queues(endpoint: str) -> tuple[str, str, str]:
     """
     import boto3
 
+    from integration.sandbox.amazon.sqs import amazon_policy
+
     sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=endpoint,
                        aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
     dlq = sqs.create_queue(QueueName=DEAD_LETTERS)["QueueUrl"]
@@ -150,10 +152,7 @@ def _queues(endpoint: str) -> tuple[str, str, str]:
         "VisibilityTimeout": "10", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 10})})[
         "QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
-        "Version": "2012-10-17", "Statement": [{
-            "Sid": "AllowSellingPartnerAPI", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::437568002678:root"},
-            "Action": ["sqs:SendMessage", "sqs:GetQueueAttributes"], "Resource": arn}]})})
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": amazon_policy(arn)})
     return url, arn, dlq
 
 
