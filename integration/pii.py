@@ -72,7 +72,6 @@ def _blank(value):
 # "key": "string value" | number | true/false/null, and a string value cut off by the end of the text
 _KEY = r'"(?P<key>[A-Za-z_][A-Za-z0-9_-]{0,40})"\s*:\s*'
 _PAIR = re.compile(_KEY + r'(?P<value>"(?:[^"\\]|\\.)*(?:"|$)|-?[0-9][0-9.eE+-]*)', re.DOTALL)
-_LIST = re.compile(_KEY + r'\[(?P<items>[^\[\]{}]*)(?:\]|$)')
 
 
 def redact_text(text: str, limit: int | None = None) -> str:
@@ -89,12 +88,7 @@ def redact_text(text: str, limit: int | None = None) -> str:
             return m.group(0)
         return f'"{m.group("key")}": "{MARK}"'
 
-    def listed(m: re.Match) -> str:
-        if not is_personal(m.group("key")) or not m.group("items").strip():
-            return m.group(0)
-        return f'"{m.group("key")}": ["{MARK}"]'
-
-    out = _LIST.sub(listed, _PAIR.sub(pair, _containers(text)))
+    out = _PAIR.sub(pair, _containers(text))
     return out if limit is None else out[:limit]
 
 
@@ -103,17 +97,20 @@ _OPEN = re.compile(_KEY + r"(?P<open>[\[{])")
 
 def _containers(text: str) -> str:
     """A buyer field whose value is an object or a list (``buyerTaxInfo``, ``taxRegistrationAttributes: [{"key":
-    "CPF", "value": ...}]``) loses the whole value, nested parts and all, up to its closing bracket or the end of a
-    body cut short."""
+    "CPF", "value": ...}]``, an address's ``lines``) loses the whole value, nested parts and all, up to its closing
+    bracket or the end of a body cut short; an empty one stays."""
     out, at = [], 0
     for m in _OPEN.finditer(text):
         if m.start() < at or not is_personal(m.group("key")):
             continue
         if _norm(m.group("key")) == "lines" and text[m.end():].lstrip().startswith("{"):
             continue    # an order's lines (objects), not an address's (strings): see _personal
+        end = _close(text, m.end() - 1)
+        if not text[m.end():end].strip().rstrip("]}").strip():
+            continue    # an empty list or object stays as it is: a reader still sees which fields Amazon sent
         out.append(text[at:m.start()])
         out.append(f'"{m.group("key")}": "{MARK}"')
-        at = _close(text, m.end() - 1)
+        at = end
     out.append(text[at:])
     return "".join(out)
 
