@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
@@ -95,6 +95,8 @@ class Settings:
     token_encryption_key: str = field(default="", repr=False)
     # The day the LWA client secret expires (Seller Central / Solution Provider Portal shows it; 180 days) or None
     lwa_client_secret_expires: date | None = None
+    # GO_LIVE: orders Amazon shipped or cancelled before it (and SL never saw) are history, never conflicts (aware, UTC)
+    go_live: datetime | None = None
 
     @property
     def has_lwa_credentials(self) -> bool:
@@ -167,6 +169,18 @@ class _Reader:
             return date.fromisoformat(raw)
         except ValueError:
             raise ConfigError(f"{name} must be a date YYYY-MM-DD, got {raw!r}") from None
+
+    def moment(self, name: str) -> datetime | None:
+        """An ISO 8601 date (midnight UTC) or date and time (no offset = UTC), as an aware UTC datetime; None unset."""
+        raw = self.text(name, "")
+        if not raw:
+            return None
+        try:
+            value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigError(f"{name} must be an ISO 8601 date or date and time (2027-05-01, 2027-05-01T06:00Z or "
+                              f"2027-05-01T08:00+02:00), got {raw!r}") from None
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
 
     def fernet_key(self, name: str) -> str:
         """A Fernet key (32 url-safe base64-encoded bytes), or empty when unset; the value is never echoed."""
@@ -315,6 +329,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
         spapi_rate_margin=r.number("SPAPI_RATE_MARGIN", DEFAULT_RATE_MARGIN, minimum=0.1),
         token_encryption_key=r.fernet_key("TOKEN_ENCRYPTION_KEY"),
         lwa_client_secret_expires=r.day("LWA_CLIENT_SECRET_EXPIRES"),
+        go_live=r.moment("GO_LIVE"),
     )
     _check_amazon(settings)
     if settings.spapi_rate_margin > 1.0:
