@@ -54,6 +54,11 @@ class Mapping:
                 for status, channels in self.data["status_table"].items()
                 for channel, actions in channels.items() for state in SL_STATES]
 
+    @property
+    def history(self) -> str:
+        """What is done with an order Amazon shipped or cancelled before go-live that SL never saw (skip)."""
+        return self.data.get("history") or "skip"
+
     def action_for(self, status: str, channel: str, *, sl_state: str) -> str:
         """What to do in SL for an Amazon ``status`` on ``channel`` (MFN/AFN) given what SL has now."""
         key = _key(status)

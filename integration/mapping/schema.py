@@ -25,6 +25,9 @@ SL_STATES = ("none", "open_order", "invoiced", "cancelled")
 ACTIONS = ("wait", "skip", "nothing", "create_order", "create_and_invoice", "invoice", "cancel_order",
            "credit_memo", "review")
 SKU_LOOKUPS = ("invtid", "xref", "map")
+# What becomes of an order Amazon shipped or cancelled before go-live (GO_LIVE) that SL never saw; see default.yaml.
+HISTORY_MODES = ("skip", "closed")
+HISTORY_AVAILABLE = ("skip",)
 ORDER_ATTRIBUTES = {f.name for f in dataclasses.fields(Order)} | {"promotion_ids"}
 # The SOHeader columns order_fields may write, and the Inventory columns a listing attribute may be read from,
 # with SL's kinds and widths (integration/sl/sl_columns.py).
@@ -78,6 +81,7 @@ SCHEMA = {
                           "type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1,
                                                                      "maxLength": 10}}}}},
         "listing_attributes": {"type": "array", "items": _row},
+        "history": {"enum": list(HISTORY_MODES)},
     },
 }
 
@@ -135,6 +139,9 @@ def _rules(data: dict) -> list[tuple[tuple, str]]:
                 for ch in CHANNELS:
                     if ch not in channels:
                         out.append((("status_table", status), f"no row for channel {ch}"))
+    if data.get("history") in HISTORY_MODES and data["history"] not in HISTORY_AVAILABLE:
+        out.append((("history",), f"history: {data['history']} is not available yet; use "
+                                  f"{' or '.join(HISTORY_AVAILABLE)}"))
     sku = data.get("sku") or {}
     if sku.get("unknown_sku") == "ghost" and not sku.get("ghost_item"):
         out.append((("sku", "unknown_sku"), "unknown_sku: ghost needs a ghost_item (an InvtID)"))
