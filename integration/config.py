@@ -97,6 +97,9 @@ class Settings:
     lwa_client_secret_expires: date | None = None
     # GO_LIVE: orders Amazon shipped or cancelled before it (and SL never saw) are history, never conflicts (aware, UTC)
     go_live: datetime | None = None
+    # SL_CODEPAGE: the code page SL's CHAR and note columns hold (cp1252; utf-8 or none: no conversion). SQL Server
+    # reports its own from the column collation, which wins; this is the fallback there and the rule elsewhere.
+    sl_codepage: str = "cp1252"
 
     @property
     def has_lwa_credentials(self) -> bool:
@@ -201,6 +204,18 @@ class _Reader:
         if value not in choices:
             raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
         return value
+
+
+def _codepage(r: _Reader) -> str:
+    from integration.sl.text import codepage
+
+    value = r.text("SL_CODEPAGE", "cp1252").lower()
+    try:
+        codepage(value)
+    except ValueError:
+        raise ConfigError(f"SL_CODEPAGE must be a code page such as cp1252, cp1250, cp932 or utf-8 (none: no "
+                          f"conversion), got {value!r}") from None
+    return value
 
 
 def _environment(env_file: str | os.PathLike | None) -> dict[str, str]:
@@ -330,6 +345,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
         token_encryption_key=r.fernet_key("TOKEN_ENCRYPTION_KEY"),
         lwa_client_secret_expires=r.day("LWA_CLIENT_SECRET_EXPIRES"),
         go_live=r.moment("GO_LIVE"),
+        sl_codepage=_codepage(r),
     )
     _check_amazon(settings)
     if settings.spapi_rate_margin > 1.0:

@@ -8,12 +8,27 @@ length, and a value too long for its column follows the column's rule:
   (``wrap_lines``) so nothing is lost where a second line has room;
 - everything else is an identifier or a code (ids, numbers, references, states, countries, accounts):
   never truncated; a value that does not fit raises ``NeedsReview`` naming the table and column.
+
+The database's code page (``CodePage``): on SQL Server, CHAR and TEXT (Snote.sNoteText) are not Unicode; they hold
+the code page of their collation (SL installs: SQL_Latin1_General_CP1_CI_AS, code page 1252), and a character the
+code page lacks is stored as ``?``. So before a value is written (``fit``): characters of the code page are kept
+(é, ü, ß in 1252), others are transliterated (Ł -> L, “ -> ", Cyrillic, Greek and CJK to Latin: ``anyascii``), what
+is left becomes ``?``, and the original goes to the notes as ``Table.Column: original``. A code that would change
+is refused (``NeedsReview`` ``not_in_codepage``). In a note column (TEXT), which is where the originals are kept,
+such characters are written as XML character references (``&#321;``), so nothing is lost. On a double-byte code
+page (932 Japanese, 936 and 950 Chinese, 949 Korean) and on UTF-8 collations, CHAR(n) holds n bytes, not n
+characters: widths are checked in encoded bytes and free text is cut between characters, never inside one.
 """
 
 from __future__ import annotations
 
+import codecs
+import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+
+from anyascii import anyascii
 
 from integration.errors import NeedsReview
 
@@ -25,27 +40,138 @@ FREE_TEXT = frozenset({
 NO_DATE = datetime(1900, 1, 1)
 
 
+# Settings that mean "the database is Unicode: convert nothing" (SQLite, a PostgreSQL database in UTF8).
+UNICODE = ("none", "utf-8", "utf8", "unicode")
+
+
+@dataclass(frozen=True)
+class CodePage:
+    """How the SL database stores CHAR and TEXT: ``encoding`` is a Python codec (None: Unicode, nothing converted);
+    ``bytewise``: CHAR(n) counts encoded bytes (double-byte code pages, UTF-8 collations), not characters."""
+
+    encoding: str | None
+    bytewise: bool = False
+
+    def width(self, value: str) -> int:
+        """``value``'s length in the column's units."""
+        if self.bytewise and not value.isascii():
+            return len(value.encode(self.encoding, "replace"))
+        return len(value)
+
+    def convert(self, value: str, *, note: bool = False) -> str:
+        """``value`` in the code page's characters (see module docstring); ``note``: a note column, where
+        characters the code page lacks become character references instead (nothing lost)."""
+        if self.encoding is None or value.isascii():
+            return value
+        value = unicodedata.normalize("NFC", value)   # é as e + combining accent is the é of the code page
+        try:
+            value.encode(self.encoding)
+            return value
+        except UnicodeEncodeError:
+            pass
+        if note:
+            return value.encode(self.encoding, "xmlcharrefreplace").decode(self.encoding)
+        out = []
+        for ch in value:
+            try:
+                ch.encode(self.encoding)
+                out.append(ch)
+            except UnicodeEncodeError:
+                out.append(anyascii(ch) or "?")
+        return "".join(out)
+
+
+NO_CONVERSION = CodePage(None)
+
+
+def codepage(value: str | int) -> CodePage:
+    """A ``CodePage`` from the ``SL_CODEPAGE`` setting (``cp1252``, ``1252``, ``windows-1252``, ``cp932``;
+    ``utf-8`` / ``none``: no conversion) or a number SQL Server reports (``COLLATIONPROPERTY(.., 'CodePage')``:
+    65001 for a UTF-8 collation, where CHAR widths are bytes). ``ValueError`` names an unknown one."""
+    text = str(value).strip().lower()
+    if text in UNICODE:
+        return NO_CONVERSION
+    if text == "65001":
+        return CodePage("utf-8", bytewise=True)
+    name = f"cp{text}" if text.isdigit() else text
+    try:
+        encoding = codecs.lookup(name).name
+    except LookupError:
+        raise ValueError(f"{value!r} is not a code page Python knows (e.g. cp1252, cp932, utf-8)") from None
+    # A double-byte code page writes some characters as two bytes: CHAR(n) then holds n bytes.
+    bytewise = any(len(ch.encode(encoding, "ignore")) > 1 for ch in "\u3042\u4e2d\ud55c\u6587")
+    return CodePage(encoding, bytewise)
+
+
+def server_codepage(column: int | None, database: int | None, configured: CodePage) -> CodePage:
+    """The code page a SQL Server SL database writes CHAR in: the column collation's (SOHeader.ShipName: a
+    database whose collation was changed after SL created its tables keeps the old one on every column), else the
+    database's, else ``configured``. 0 is a Unicode-only collation, which a CHAR column cannot have."""
+    for number in (column, database):
+        if number:
+            try:
+                return codepage(int(number))
+            except ValueError:
+                continue
+    return configured
+
+
 def trim(value):
     """A CHAR value as read: trailing blanks removed (other values unchanged)."""
     return value.rstrip() if isinstance(value, str) else value
 
 
-def fit(table: str, column: str, value: str, length: int, notes: list[str] | None = None) -> str:
-    """``value`` made to fit ``CHAR(length)`` by the column's rule (see module docstring)."""
+def fit(table: str, column: str, value: str, length: int, notes: list[str] | None = None,
+        cp: CodePage = NO_CONVERSION) -> str:
+    """``value`` in code page ``cp`` made to fit ``CHAR(length)`` by the column's rule (see module docstring)."""
     value = "" if value is None else str(value)
     value = value.rstrip()
-    if len(value) <= length:
-        return value.ljust(length) if length <= 255 else value
+    original = value
+    if not value.isascii() and cp.encoding is not None:
+        value = cp.convert(value).rstrip()
+        if value != unicodedata.normalize("NFC", original):
+            if column not in FREE_TEXT:
+                # The message names the characters, never the value (it reaches the log; the value may be personal).
+                lacking = sorted({f"U+{ord(ch):04X}" for ch in original if cp.convert(ch) != ch})
+                raise NeedsReview(
+                    "not_in_codepage",
+                    f"{table}.{column} is stored in code page {cp.encoding}, which has no {', '.join(lacking)}; "
+                    "a code is not transliterated, so the value is not written",
+                    fields=(f"{table}.{column}",),
+                    details={"table": table, "column": column, "codepage": cp.encoding, "value": original},
+                )
+        else:
+            original = value
+    size = cp.width(value)
+    unit = "bytes" if cp.bytewise else "characters"
+    if size <= length:
+        if value != original and notes is not None:
+            notes.append(f"{table}.{column}: {original}")
+        return value + " " * (length - size) if length <= 255 else value
     if column in FREE_TEXT:
         if notes is not None:
-            notes.append(f"{table}.{column} cut to {length} characters; full text: {value}")
-        return value[:length]
+            notes.append(f"{table}.{column} cut to {length} {unit}; full text: {original}")
+        return _cut(value, length, cp)
     raise NeedsReview(
         "field_too_long",
-        f"{table}.{column} holds {length} characters; {value!r} has {len(value)} and is not cut",
+        f"{table}.{column} holds {length} {unit}; the value has {size} and is not cut",
         fields=(f"{table}.{column}",),
-        details={"table": table, "column": column, "length": length, "value": value},
+        details={"table": table, "column": column, "length": length, "value": original},
     )
+
+
+def _cut(value: str, length: int, cp: CodePage) -> str:
+    """The longest start of ``value`` within ``length`` units, ending between two characters: a double-byte
+    character that would straddle the limit is left out whole, and a blank fills the byte it leaves."""
+    if not cp.bytewise:
+        return value[:length]
+    used = end = 0
+    for ch in value:
+        w = 1 if ch.isascii() else len(ch.encode(cp.encoding, "replace"))
+        if used + w > length:
+            break
+        used, end = used + w, end + 1
+    return value[:end] + " " * (length - used)
 
 
 def wrap_lines(lines: list[str], width: int, count: int) -> tuple[list[str], str]:
