@@ -188,6 +188,31 @@ class SLGateway:
     def find_order_binding(self, ord_nbr: str) -> OrderBinding | None:
         return self._read(lambda r: state.find_order_binding(r, self.cpny_id, ord_nbr))
 
+    def record_order_history(self, binding: OrderBinding, event: Event) -> bool:
+        """Bind an Amazon order that is history (shipped or cancelled before go-live) to no SL document: an
+        xAMZOrder row with Status HISTORY and no OrdNbr, and ``event``, in one transaction. False (nothing
+        written) when the order is already bound, by this call or a concurrent one."""
+        oid = binding.amazon_order_id
+        fence = self._fence_for("order", oid)
+
+        def work(r: Rows) -> bool:
+            if state.lock_binding(r, "order", {"AmazonOrderId": oid}, fence) is not None:
+                return False
+            state.insert_order_binding(r, _with(binding, ord_nbr="", cpny_id=self.cpny_id, sl_status=state.HISTORY),
+                                       fence)
+            state.record_event(r, event)
+            return True
+        try:
+            return self._write(work, "order", oid)
+        except DuplicateKey as exc:
+            if exc.on_binding and self.get_order_binding(oid) is not None:
+                return False
+            raise
+
+    def order_counts(self) -> dict[str, int]:
+        """How many Amazon orders are bound per xAMZOrder.Status (OPEN, INVOICED, CANCELLED, HISTORY ...)."""
+        return self._read(state.order_counts)
+
     def update_order_binding(self, amazon_order_id: str, *, last_updated: str | None = None,
                              payload_hash: str | None = None, status: str | None = None,
                              event: Event | None = None) -> bool:

@@ -69,6 +69,8 @@ def next_fence_epoch(rows: Rows) -> int:
 
 
 # -- orders ----------------------------------------------------------------------------------------
+# xAMZOrder.Status of an order that was history at go-live (shipped or cancelled before it): bound to no SL document.
+HISTORY = "HISTORY"
 _ORDER_COLS = ('"AmazonOrderId", "LastUpdated", "PayloadHash", "AmazonStatus", "OrdNbr", "CpnyID", "Status", '
                '"InvcRefNbr", "CMRefNbr", "Fence"')
 
@@ -87,6 +89,11 @@ def order_bindings(rows: Rows, sl_status: str | None = None, limit: int = 10000)
     sql = f'SELECT {_ORDER_COLS} FROM "xAMZOrder"' + (' WHERE "Status" = ?' if sl_status else "")
     found = rows.all(sql + ' ORDER BY "OrdNbr"', [sl_status] if sl_status else [])
     return [OrderBinding(*row) for row in found[:limit]]
+
+
+def order_counts(rows: Rows) -> dict[str, int]:
+    return {(status or "").strip(): int(n) for status, n in
+            rows.all('SELECT "Status", COUNT(*) FROM "xAMZOrder" GROUP BY "Status"')}
 
 
 def insert_order_binding(rows: Rows, b: OrderBinding, fence: Fence | None = None) -> None:
