@@ -85,3 +85,49 @@ def check(dsn: str | None) -> None:
         click.echo(f"{name} lacks {', '.join(cols)} (an earlier version made it; run: slsync db init)")
     if missing_sl or missing_ours or outdated:
         raise SystemExit(1)
+
+
+@db.command("verify")
+@click.option("--dsn", help="sqlite:///path/sl.db, or an ODBC connection string (default: SL_DSN).")
+@click.option("--cpny", help="The SL company whose orders are checked (default: SL_CPNY_ID).")
+@click.option("--examples", default=3, show_default=True, type=click.IntRange(0, 100),
+              help="Example keys shown per failing rule.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def verify(dsn: str | None, cpny: str | None, examples: int, as_json: bool) -> None:
+    """Check what the product wrote against the invariants SL's own procedures rely on (read-only).
+
+    One line per rule with the rows checked, or how many break it with example keys; only rows the product
+    wrote (Crtd_Prog AMZSYNC, or reached from its xAMZ* bindings) are looked at. Exit code 1 on any failure.
+    """
+    from integration.sl import verify as checks
+    from integration.sl.db import Database
+
+    if not cpny:
+        from integration.config import settings
+
+        cpny = settings().sl_cpny_id
+    target = Database(_dsn(dsn), breaker=None)   # a person's one-off check: answered even while the fleet pauses
+    try:
+        results = checks.verify(target, cpny, ghost_items=_ghost_items(), examples=examples)
+    finally:
+        target.close()
+    if as_json:
+        click.echo(checks.report_json(results))
+    else:
+        click.echo(f"company {cpny}: {len(results)} rules on what the product wrote")
+        for line in checks.report_lines(results):
+            click.echo(line)
+    if checks.failed(results):
+        raise SystemExit(1)
+
+
+def _ghost_items() -> tuple[str, ...]:
+    """The mapping's ghost item (the InvtID an unknown SKU becomes under ``unknown_sku: ghost``)."""
+    from integration.errors import ConfigError
+    from integration.mapping import load_mapping
+
+    try:
+        item = load_mapping().data["sku"].get("ghost_item") or ""
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    return (item,) if item.strip() else ()

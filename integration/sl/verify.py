@@ -1,0 +1,372 @@
+"""``slsync db verify``: is what the product wrote into SL something SL's own processes accept?
+
+Each rule states one invariant that SL's stored procedures rely on, and finds, in one set-based query per part,
+the rows that break it. Only rows the product wrote are looked at: SL rows created by our program
+(``Crtd_Prog = 'AMZSYNC'``, ``rows.PROGRAM_ID``) and rows reached from our xAMZ* bindings, in one company, so
+orders typed in SL or written by other integrations never fail the check. Everything is read in read-only
+transactions (``Database.run(write=False)``), one per rule, at SL's default isolation: safe on a production
+database, and a rule that cannot run (a table or column the database lacks) is reported as ERROR without
+stopping the others.
+
+A rule is a name, the SL invariant it protects (one sentence naming the SL procedure), and one or more parts.
+A part is a query returning every row in the rule's scope with its key columns and the values the check needs,
+plus a condition on those values that marks a row as breaking the rule; the rule's count is the rows in scope,
+its failures the rows meeting the condition, and the first few (by key) are shown as examples. The next issues
+add theirs to ``RULES``.
+
+Amounts are compared with half a unit of the currency's last place (``Currncy.DecPl``; 0.005 for two places)
+as tolerance, since SL stores them as FLOAT.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from integration.errors import SyncError
+from integration.sl.rows import PROGRAM_ID, Rows
+from integration.sl.text import trim
+
+OURS = f"'{PROGRAM_ID}'"   # a constant of ours, inlined: Crtd_Prog = 'AMZSYNC'
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the queries are run with: the company, today's date (SL's ``@TodaysDate``: midnight), and the
+    mapping's ghost items (InvtIDs that stand in for an unknown SKU)."""
+
+    cpny_id: str
+    today: datetime
+    ghost_items: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Part:
+    """``query(ctx)``: (SQL, parameters) of every row in scope, or (None, why) when there is nothing to check;
+    ``bad``: a condition on its columns (as ``v."Col"``) true for a row that breaks the rule; ``keys``: the columns
+    that name a row (shown joined by ``/``); ``describe(row)``: what is wrong with it, e.g. ``TotOrd 26.58 vs 23.59``.
+    The query has no ORDER BY (it is used as a derived table); its columns are named with quoted aliases."""
+
+    query: Callable[[Context], tuple[str | None, object]]
+    bad: str
+    keys: tuple[str, ...]
+    describe: Callable[[dict], str]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    protects: str
+    parts: tuple[Part, ...]
+
+
+@dataclass
+class Result:
+    rule: str
+    protects: str
+    status: str = "OK"            # OK, FAIL (rows break the rule) or ERROR (the check could not run)
+    checked: int = 0
+    failed: int = 0
+    examples: list[dict] = field(default_factory=list)   # {"key": "SO000123", "detail": "..."}
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return {"rule": self.rule, "protects": self.protects, "status": self.status, "checked": self.checked,
+                "failed": self.failed, "examples": self.examples, **({"note": self.note} if self.note else {})}
+
+
+# -- helpers ----------------------------------------------------------------------------------------------
+def _tolerance(places: str) -> str:
+    """Half a unit of the last place for a ``DecPl`` expression (2 -> 0.005), plus a hair for FLOAT noise."""
+    cases = " ".join(f"WHEN {n} THEN {0.5 * 10 ** -n + 1e-7!r}" for n in range(0, 7))
+    return f"(CASE COALESCE({places}, 2) {cases} ELSE 0.0050001 END)"
+
+
+def _amount(value, places) -> str:
+    places = 2 if places is None else int(places)
+    return str(Decimal(repr(float(value or 0))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+def _off(a, b, places) -> bool:
+    """True when two amounts differ by more than the rule's tolerance (the same test as in SQL)."""
+    places = 2 if places is None else int(places)
+    return abs(float(a or 0) - float(b or 0)) > 0.5 * 10 ** -places + 1e-7
+
+
+def _date(value) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)[:10]
+
+
+# -- schedules_not_expired --------------------------------------------------------------------------------
+def _schedules(ctx: Context):
+    return ('SELECT s."OrdNbr" AS "OrdNbr", s."LineRef" AS "LineRef", s."SchedRef" AS "SchedRef", '
+            's."CancelDate" AS "CancelDate", CASE WHEN s."CancelDate" <= ? THEN 1 ELSE 0 END AS "Expired" '
+            f'FROM "SOSched" s WHERE s."CpnyID" = ? AND s."Crtd_Prog" = {OURS} AND s."Status" <> \'C\'',
+            [ctx.today, ctx.cpny_id])
+
+
+SCHEDULES_NOT_EXPIRED = Rule(
+    "schedules_not_expired",
+    "A schedule that is not closed has CancelDate after today: ADG_ProcessMgr_ExpiredSchedules and "
+    "ADG_UpdtShip_GetZeroScheds treat CancelDate <= today as expired, so planning and shipping skip it.",
+    (Part(_schedules, 'v."Expired" = 1', ("OrdNbr", "LineRef", "SchedRef"),
+          lambda r: f"CancelDate {_date(r['CancelDate'])}"),),
+)
+
+
+# -- line_money -------------------------------------------------------------------------------------------
+_LINE_TOL = _tolerance('c."DecPl"')
+
+
+def _lines(ctx: Context):
+    return ('SELECT l."OrdNbr" AS "OrdNbr", l."LineRef" AS "LineRef", l."QtyOrd" AS "QtyOrd", '
+            'l."SlsPrice" AS "SlsPrice", l."CurySlsPrice" AS "CurySlsPrice", l."DiscPct" AS "DiscPct", '
+            'l."TotOrd" AS "TotOrd", l."CuryTotOrd" AS "CuryTotOrd", '
+            'l."SlsPrice" * l."QtyOrd" * (1 - l."DiscPct" / 100) AS "Priced", '
+            'l."CurySlsPrice" * l."QtyOrd" * (1 - l."DiscPct" / 100) AS "CuryPriced", '
+            f'COALESCE(c."DecPl", 2) AS "DecPl", {_LINE_TOL} AS "Tol" '
+            'FROM "SOLine" l LEFT JOIN "SOHeader" h ON h."CpnyID" = l."CpnyID" AND h."OrdNbr" = l."OrdNbr" '
+            'LEFT JOIN "Currncy" c ON c."CuryId" = h."CuryID" '
+            f'WHERE l."CpnyID" = ? AND l."Crtd_Prog" = {OURS}', [ctx.cpny_id])
+
+
+def _line_detail(r: dict) -> str:
+    p = r["DecPl"]
+    out = []
+    if _off(r["TotOrd"], r["Priced"], p):
+        out.append(f"TotOrd {_amount(r['TotOrd'], p)} vs {_amount(r['Priced'], p)} = SlsPrice "
+                   f"{r['SlsPrice']:g} x QtyOrd {r['QtyOrd']:g} less DiscPct {r['DiscPct']:g}%")
+    if _off(r["CuryTotOrd"], r["CuryPriced"], p):
+        out.append(f"CuryTotOrd {_amount(r['CuryTotOrd'], p)} vs {_amount(r['CuryPriced'], p)}")
+    return "; ".join(out)
+
+
+LINE_MONEY = Rule(
+    "line_money",
+    "A line's TotOrd is round(SlsPrice x QtyOrd x (1 - DiscPct/100)) and CuryTotOrd the same of CurySlsPrice: "
+    "ADG_Book_Order prices a line that way, so a discount kept anywhere else is lost when SL books and bills it.",
+    (Part(_lines, 'ABS(v."TotOrd" - v."Priced") > v."Tol" OR ABS(v."CuryTotOrd" - v."CuryPriced") > v."Tol"',
+          ("OrdNbr", "LineRef"), _line_detail),),
+)
+
+
+# -- header_total -----------------------------------------------------------------------------------------
+_HEADER_TOL = _tolerance('c."DecPl"')
+_SUMS = (("Lines", "SOLine", "TotOrd"), ("Misc", "SOMisc", "MiscChrg"), ("Taxes", "SOTax", "TotTax"))
+_TWINS = ("TotMerch", "TotFrt", "TotMisc", "TotTax", "TotOrd")
+
+
+def _headers(ctx: Context):
+    sums = ", ".join(f'COALESCE((SELECT SUM(x."{col}") FROM "{table}" x WHERE x."CpnyID" = h."CpnyID" '
+                     f'AND x."OrdNbr" = h."OrdNbr"), 0) AS "{alias}"' for alias, table, col in _SUMS)
+    amounts = ", ".join(f'h."{c}" AS "{c}", h."Cury{c}" AS "Cury{c}"' for c in _TWINS)
+    return (f'SELECT h."OrdNbr" AS "OrdNbr", {amounts}, {sums}, '
+            'CASE WHEN h."CuryID" = (SELECT MAX(g."BaseCuryId") FROM "GLSetup" g) THEN 1 ELSE 0 END AS "Base", '
+            f'COALESCE(c."DecPl", 2) AS "DecPl", {_HEADER_TOL} AS "Tol" '
+            'FROM "SOHeader" h LEFT JOIN "Currncy" c ON c."CuryId" = h."CuryID" '
+            f'WHERE h."CpnyID" = ? AND h."Crtd_Prog" = {OURS}', [ctx.cpny_id])
+
+
+_HEADER_BAD = " OR ".join([
+    'ABS(v."TotMerch" - v."Lines") > v."Tol"',
+    'ABS(v."TotMisc" - v."Misc") > v."Tol"',
+    'ABS(v."TotTax" - v."Taxes") > v."Tol"',
+    'ABS(v."TotOrd" - (v."TotMerch" + v."TotFrt" + v."TotMisc" + v."TotTax")) > v."Tol"',
+    *(f'(v."Base" = 1 AND ABS(v."Cury{c}" - v."{c}") > v."Tol")' for c in _TWINS),
+])
+
+
+def _header_detail(r: dict) -> str:
+    p = r["DecPl"]
+    expected = [("TotMerch", r["Lines"], "sum of SOLine.TotOrd"), ("TotMisc", r["Misc"], "sum of SOMisc.MiscChrg"),
+                ("TotTax", r["Taxes"], "sum of SOTax.TotTax"),
+                ("TotOrd", sum(float(r[c] or 0) for c in ("TotMerch", "TotFrt", "TotMisc", "TotTax")),
+                 "TotMerch + TotFrt + TotMisc + TotTax")]
+    out = [f"{col} {_amount(r[col], p)} vs {_amount(want, p)} ({why})" for col, want, why in expected
+           if _off(r[col], want, p)]
+    if r["Base"]:
+        out += [f"Cury{c} {_amount(r['Cury' + c], p)} vs {c} {_amount(r[c], p)}" for c in _TWINS
+                if _off(r["Cury" + c], r[c], p)]
+    return "; ".join(out)
+
+
+HEADER_TOTAL = Rule(
+    "header_total",
+    "An order's TotMerch is the sum of its SOLine.TotOrd, TotMisc of its SOMisc.MiscChrg, TotTax of its SOTax.TotTax "
+    "(none: 0), and TotOrd = TotMerch + TotFrt + TotMisc + TotTax, with the Cury* twins equal in the base currency: "
+    "SL's credit check (ADG_CreditInfo_OrdShipBal), shippers and invoices start from these header totals.",
+    (Part(_headers, _HEADER_BAD, ("OrdNbr",), _header_detail),),
+)
+
+
+# -- bindings_documents ----------------------------------------------------------------------------------
+def _bound_orders(ctx: Context):
+    return ('SELECT b."AmazonOrderId" AS "AmazonOrderId", b."OrdNbr" AS "OrdNbr", '
+            'CASE WHEN h."OrdNbr" IS NULL THEN 0 ELSE 1 END AS "Found", h."CustOrdNbr" AS "CustOrdNbr" '
+            'FROM "xAMZOrder" b LEFT JOIN "SOHeader" h ON h."CpnyID" = b."CpnyID" AND h."OrdNbr" = b."OrdNbr" '
+            'WHERE b."CpnyID" = ? AND b."OrdNbr" <> \'\'', [ctx.cpny_id])
+
+
+def _our_headers(ctx: Context):
+    return ('SELECT h."OrdNbr" AS "OrdNbr", (SELECT COUNT(*) FROM "xAMZOrder" b WHERE b."CpnyID" = h."CpnyID" '
+            'AND b."OrdNbr" = h."OrdNbr") AS "Bindings" '
+            f'FROM "SOHeader" h WHERE h."CpnyID" = ? AND h."Crtd_Prog" = {OURS}', [ctx.cpny_id])
+
+
+def _documents(ctx: Context):
+    return ('SELECT x."DocType" AS "DocType", x."RefNbr" AS "RefNbr", x."AmazonOrderId" AS "AmazonOrderId", '
+            '(SELECT COUNT(*) FROM "ARDoc" d WHERE d."CpnyID" = x."CpnyID" AND d."DocType" = x."DocType" '
+            'AND d."RefNbr" = x."RefNbr") AS "Docs" '
+            'FROM "xAMZDocument" x WHERE x."CpnyID" = ?', [ctx.cpny_id])
+
+
+def _bound_detail(r: dict) -> str:
+    if not r["Found"]:
+        return f"bound to SOHeader {r['OrdNbr']}, which does not exist"
+    return f"SOHeader {r['OrdNbr']} has CustOrdNbr {trim(r['CustOrdNbr'])!r}"
+
+
+BINDINGS_DOCUMENTS = Rule(
+    "bindings_documents",
+    "Every xAMZOrder with an OrdNbr names an SOHeader whose CustOrdNbr is the Amazon order id, every SOHeader we "
+    "wrote has exactly one xAMZOrder, and every xAMZDocument names its ARDoc: the bindings are what keeps an "
+    "order from being written twice into SL (DMG_NextOrdNbr hands out a new number each time).",
+    (Part(_bound_orders, 'v."Found" = 0 OR v."CustOrdNbr" <> v."AmazonOrderId"', ("AmazonOrderId",), _bound_detail),
+     Part(_our_headers, 'v."Bindings" <> 1', ("OrdNbr",), lambda r: f"{r['Bindings']} xAMZOrder bindings"),
+     Part(_documents, 'v."Docs" = 0', ("DocType", "RefNbr"),
+          lambda r: f"no ARDoc for Amazon order {r['AmazonOrderId']}")),
+)
+
+
+# -- ghost_items_on_hold ---------------------------------------------------------------------------------
+def _ghost_orders(ctx: Context):
+    if not ctx.ghost_items:
+        return None, "the mapping names no ghost item"
+    marks = ", ".join("?" for _ in ctx.ghost_items)
+    return ('SELECT h."OrdNbr" AS "OrdNbr", h."AdminHold" AS "AdminHold", '
+            f'(SELECT MIN(l."InvtID") FROM "SOLine" l WHERE l."CpnyID" = h."CpnyID" AND l."OrdNbr" = h."OrdNbr" '
+            f'AND l."InvtID" IN ({marks})) AS "Ghost" '
+            f'FROM "SOHeader" h WHERE h."CpnyID" = ? AND h."Crtd_Prog" = {OURS} AND h."Status" = \'O\'',
+            [*ctx.ghost_items, ctx.cpny_id])
+
+
+GHOST_ITEMS_ON_HOLD = Rule(
+    "ghost_items_on_hold",
+    "An open order with a line on the mapping's ghost item has SOHeader.AdminHold = 1: the placeholder is not the "
+    "goods, and only an order off admin hold is planned and shipped by SL (ADG_ProcessMgr and the shipper steps "
+    "pass over held orders).",
+    (Part(_ghost_orders, 'v."Ghost" IS NOT NULL AND v."AdminHold" = 0', ("OrdNbr",),
+          lambda r: f"line on ghost item {trim(r['Ghost'])}, AdminHold 0"),),
+)
+
+
+# -- cancelled_consistent -------------------------------------------------------------------------------
+def _cancelled(ctx: Context):
+    open_rows = ", ".join(f'(SELECT COUNT(*) FROM "{t}" x WHERE x."CpnyID" = h."CpnyID" AND x."OrdNbr" = h."OrdNbr" '
+                          f'AND x."Status" <> \'C\') AS "Open{t}"' for t in ("SOLine", "SOSched"))
+    return (f'SELECT h."OrdNbr" AS "OrdNbr", h."Status" AS "Status", {open_rows} '
+            f'FROM "SOHeader" h WHERE h."CpnyID" = ? AND h."Crtd_Prog" = {OURS} AND h."Cancelled" = 1', [ctx.cpny_id])
+
+
+def _cancelled_detail(r: dict) -> str:
+    out = [f"Status {trim(r['Status'])!r}"] if trim(r["Status"]) != "C" else []
+    out += [f"{r['Open' + t]} {t} not closed" for t in ("SOLine", "SOSched") if r["Open" + t]]
+    return ", ".join(out)
+
+
+CANCELLED_CONSISTENT = Rule(
+    "cancelled_consistent",
+    "A cancelled order (Cancelled = 1) is closed with all its lines and schedules: WS_CANCELSALESORDER and "
+    "ADG_UpdtShip_CancelOrder set Status 'C' on SOHeader, SOLine and SOSched together.",
+    (Part(_cancelled, 'v."Status" <> \'C\' OR v."OpenSOLine" > 0 OR v."OpenSOSched" > 0', ("OrdNbr",),
+          _cancelled_detail),),
+)
+
+
+RULES: list[Rule] = [SCHEDULES_NOT_EXPIRED, LINE_MONEY, HEADER_TOTAL, BINDINGS_DOCUMENTS, GHOST_ITEMS_ON_HOLD,
+                     CANCELLED_CONSISTENT]
+
+
+# -- running ----------------------------------------------------------------------------------------------
+def _run_part(rows: Rows, part: Part, ctx: Context, examples: int) -> tuple[int, int, list[dict], str]:
+    sql, params = part.query(ctx)
+    if sql is None:
+        return 0, 0, [], str(params)
+    counts = rows.one(f'SELECT COUNT(*), COALESCE(SUM(CASE WHEN {part.bad} THEN 1 ELSE 0 END), 0) FROM ({sql}) v',
+                      params)
+    checked, failed = int(counts[0] or 0), int(counts[1] or 0)
+    found: list[dict] = []
+    if failed and examples > 0:
+        order = ", ".join(f'v."{k}"' for k in part.keys)
+        cur = rows.execute(f"SELECT * FROM ({sql}) v WHERE {part.bad} ORDER BY {order}", params)
+        names = [d[0] for d in cur.description]
+        for raw in cur.fetchmany(examples):
+            row = dict(zip(names, (trim(x) for x in raw), strict=True))
+            found.append({"key": "/".join(str(row[k]) for k in part.keys),
+                          "columns": {k: row[k] for k in part.keys}, "detail": part.describe(row)})
+    return checked, failed, found, ""
+
+
+def check(db, rule: Rule, ctx: Context, examples: int = 3) -> Result:
+    """Run one rule in its own read-only transaction."""
+    result = Result(rule.name, rule.protects)
+
+    def work(rows: Rows) -> None:
+        notes = []
+        for part in rule.parts:
+            checked, failed, found, note = _run_part(rows, part, ctx, examples - len(result.examples))
+            result.checked += checked
+            result.failed += failed
+            result.examples += found
+            notes += [note] if note else []
+        result.note = "; ".join(notes)
+
+    try:
+        db.run(work, write=False)
+    except SyncError as exc:
+        return Result(rule.name, rule.protects, status="ERROR", note=f"could not run: {exc.message}")
+    result.status = "FAIL" if result.failed else "OK"
+    return result
+
+
+def verify(db, cpny_id: str, *, ghost_items=(), today: datetime | None = None, examples: int = 3,
+           rules: list[Rule] | None = None) -> list[Result]:
+    """Every rule (default ``RULES``) on ``db`` (a ``Database``) for company ``cpny_id``; one ``Result`` each."""
+    today = today or datetime.now()
+    ctx = Context(cpny_id, datetime(today.year, today.month, today.day),
+                  tuple(sorted({g.strip() for g in ghost_items if g and g.strip()})))
+    return [check(db, rule, ctx, examples) for rule in (RULES if rules is None else rules)]
+
+
+def failed(results: list[Result]) -> bool:
+    return any(r.status != "OK" for r in results)
+
+
+def report_lines(results: list[Result]) -> list[str]:
+    """One line per rule: ``OK    schedules_not_expired  checked 1,234`` or
+    ``FAIL  header_total  3 of 1,234  e.g. SO000123 (TotOrd 26.58 vs 23.59 ...)``."""
+    width = max((len(r.rule) for r in results), default=0)
+    lines = []
+    for r in results:
+        head = f"{r.status:5} {r.rule:{width}}  "
+        if r.status == "ERROR":
+            lines.append(head + r.note)
+            continue
+        text = f"checked {r.checked:,}" if r.status == "OK" else f"{r.failed:,} of {r.checked:,}"
+        if r.examples:
+            text += "  e.g. " + "; ".join(f"{e['key']} ({e['detail']})" for e in r.examples)
+        if r.note:
+            text += f" ({r.note})"
+        lines.append(head + text)
+    return lines
+
+
+def report_json(results: list[Result]) -> str:
+    return json.dumps({"ok": not failed(results), "rules": [r.as_dict() for r in results]}, indent=2, default=str)
