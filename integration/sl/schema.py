@@ -96,6 +96,18 @@ XAMZ = {
         table("xAMZShipment", ("CpnyID", "ShipperID"),
               "CpnyID:c10 ShipperID:c15 OrdNbr:c15 AmazonOrderId:c25 Status:c20 Attempts:s PushedAt:dt "
               "Response:t " + _FENCE + _AUDIT, custom=True),
+        # A box's whole tracking number where SL's column cuts it (SOShipPack.TrackingNbr is CHAR(20),
+        # SOShipHeader.TrackingNbr CHAR(25); a USPS number has 22 digits, SL's own EDContainer_UpdateManifest keeps
+        # Right(TrackingNbr, 20) of the 30 characters EDContainer holds). Written by the warehouse's integration
+        # or a person; BoxRef is SOShipPack.BoxRef, blank for the number on SOShipHeader. Source: who wrote it.
+        table("xAMZTracking", ("CpnyID", "ShipperID", "BoxRef"),
+              "CpnyID:c10 ShipperID:c15 BoxRef:c5 TrackingNbr:c40 Source:c20 " + _AUDIT, custom=True),
+        # The packageReferenceId each box of a shipper was given at Amazon: chosen once (the next free number
+        # within the Amazon order) and reused on every retry, so a repeated confirmShipment edits the same
+        # package instead of adding one; the unique key makes two boxes of one order sharing a reference impossible.
+        table("xAMZPackage", ("CpnyID", "ShipperID", "BoxRef"),
+              "CpnyID:c10 ShipperID:c15 BoxRef:c5 AmazonOrderId:c25 PackageRef:c20 TrackingNbr:c40 " + _AUDIT,
+              custom=True, unique=(("xAMZPackage1", ("AmazonOrderId", "PackageRef")),)),
         table("xAMZStock", ("SKU", "SiteGroup"),
               "SKU:c40 SiteGroup:c30 InvtID:c30 Qty:f SentAt:dt FeedId:c40 " + _FENCE + _AUDIT, custom=True),
         table("xAMZSettlement", ("SettlementId",),
