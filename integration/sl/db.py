@@ -29,6 +29,7 @@ from integration.errors import Permanent, SyncError, Transient
 from integration.guard.breaker import CircuitOpen
 from integration.sl import dialect as dialects
 from integration.sl.rows import Rows
+from integration.sl.text import CodePage, codepage, server_codepage
 
 T = TypeVar("T")
 RETRIES = 8
@@ -48,8 +49,10 @@ class DuplicateKey(Permanent):
 class Database:
     """One connection (not shared between threads), opened lazily and re-opened after a loss."""
 
-    def __init__(self, dsn: str, *, timeout: float = 60.0, breaker=True):
-        """``breaker``: True for the ``sl`` breaker built from the settings, a ``Breaker``, or None for none."""
+    def __init__(self, dsn: str, *, timeout: float = 60.0, breaker=True, codepage_name: str | None = None):
+        """``breaker``: True for the ``sl`` breaker built from the settings, a ``Breaker``, or None for none.
+        ``codepage_name``: the code page CHAR values are written in (default: the ``SL_CODEPAGE`` setting); SQL
+        Server's own, read from its collation when connecting, wins (``text.server_codepage``)."""
         self.dsn = dsn
         self.timeout = timeout
         self._conn = None
@@ -57,6 +60,8 @@ class Database:
         self._redis_away_until = 0.0
         self.dialect = dialects.for_dsn(dsn)
         self.retries = 0  # transactions retried after a deadlock or lock time-out (for tests and metrics)
+        self.configured_codepage = codepage(codepage_name or _setting_codepage())
+        self.codepage: CodePage = self.configured_codepage
 
     # -- connection ------------------------------------------------------------------------------
     def connection(self):
@@ -79,6 +84,9 @@ class Database:
 
             conn = pyodbc.connect(self.dsn, autocommit=False, timeout=int(self.timeout))
             self.dialect = dialects.for_dsn(self.dsn, conn.getinfo(pyodbc.SQL_DBMS_NAME) or "")
+            if self.dialect.codepage_sql() is not None:
+                found = conn.execute(self.dialect.codepage_sql()).fetchone()
+                self.codepage = server_codepage(*(found or (None, None)), self.configured_codepage)
             # A lock nobody releases (a stuck session, a person's open transaction in SL) becomes a retry, never a
             # worker waiting forever: PostgreSQL 55P03 and SQL Server 1222 are retried like deadlocks.
             if self.dialect.name == "mssql":
@@ -166,7 +174,7 @@ class Database:
 
     def _once(self, work, write):
         conn = self.connection()
-        rows = Rows(conn, self.dialect, self.dsn)
+        rows = Rows(conn, self.dialect, self.dsn, self.codepage)
         try:
             if self.dialect.name == "sqlite":
                 conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -217,6 +225,16 @@ class Database:
 
     def now(self) -> datetime:
         return datetime.now().replace(microsecond=0)
+
+
+def _setting_codepage() -> str:
+    """``SL_CODEPAGE``; without valid settings (a tool run outside a configured environment) its default."""
+    try:
+        from integration.config import settings
+
+        return settings().sl_codepage
+    except Exception:  # noqa: BLE001 - the settings' own check reports a bad value where they are loaded
+        return "cp1252"
 
 
 def _sl_unreachable(exc: BaseException) -> bool:

@@ -113,6 +113,11 @@ class Dialect:
                 "FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME = ? AND TABLE_SCHEMA = current_schema() "
                 "ORDER BY ORDINAL_POSITION")
 
+    def codepage_sql(self) -> str | None:
+        """(column code page, database code page) of a server whose CHAR columns are not Unicode, or None: the
+        code page is then the ``SL_CODEPAGE`` setting (SQLite and PostgreSQL store Unicode)."""
+        return None
+
     # -- values ------------------------------------------------------------------------------------
     def to_db_datetime(self, value: datetime):
         return value
@@ -251,6 +256,16 @@ class SQLServerDialect(Dialect):
                 "COLUMN_NAME, 'IsIdentity') = 1 THEN 1 ELSE 0 END "
                 "FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME = ? AND TABLE_SCHEMA = SCHEMA_NAME() "
                 "ORDER BY ORDINAL_POSITION")
+
+    def codepage_sql(self) -> str:
+        # CHAR and TEXT hold the code page of their collation. The column's collation decides (SOHeader.ShipName,
+        # which SL created with the database's collation of the day: ALTER DATABASE COLLATE later leaves existing
+        # columns as they were); the database's default is the fallback (no SOHeader yet). One row, either may be NULL.
+        return ("SELECT (SELECT CONVERT(INT, COLLATIONPROPERTY(COLLATION_NAME, 'CodePage')) "
+                "FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = SCHEMA_NAME() AND TABLE_NAME = 'SOHeader' "
+                "AND COLUMN_NAME = 'ShipName'), "
+                "CONVERT(INT, COLLATIONPROPERTY(CONVERT(NVARCHAR(128), DATABASEPROPERTYEX(DB_NAME(), 'Collation')), "
+                "'CodePage'))")
 
     def insert_returning(self, table: str, cols: list[str], id_col: str) -> str:
         marks = ", ".join("?" for _ in cols)

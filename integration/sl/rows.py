@@ -24,7 +24,7 @@ from integration.sl.schema import (
     Column,
 )
 from integration.sl.schema import NO_DATE as NO_DATE_TEXT
-from integration.sl.text import NO_DATE, fit, sl_datetime, trim
+from integration.sl.text import NO_CONVERSION, NO_DATE, CodePage, fit, sl_datetime, trim
 
 PROGRAM_ID = "AMZSYNC"   # Crtd_Prog / LUpd_Prog (CHAR(8)) and Crtd_User / LUpd_User (CHAR(10))
 AUDIT = ("Crtd_DateTime", "Crtd_Prog", "Crtd_User", "LUpd_DateTime", "LUpd_Prog", "LUpd_User")
@@ -55,12 +55,13 @@ def forget_plans() -> None:
 
 
 class Rows:
-    def __init__(self, conn, dialect, db_key: str = ""):
+    def __init__(self, conn, dialect, db_key: str = "", codepage: CodePage = NO_CONVERSION):
         self.conn = conn
         self.dialect = dialect
         self.db_key = db_key          # plans are cached per database: a customer's SL may differ from ours
+        self.codepage = codepage      # what SL's CHAR and note columns hold (text.CodePage)
         self._cursor = None
-        self.notes: list[str] = []   # free text cut to fit during this transaction
+        self.notes: list[str] = []   # free text cut or transliterated during this transaction, with the original
         self.now = datetime.now().replace(microsecond=0)   # one audit time per transaction
         self._dates: dict = {}
 
@@ -167,9 +168,9 @@ class Rows:
 
     def _convert(self, table: str, col, value):
         if col.type == CHAR:
-            if type(value) is str and len(value) <= col.length:   # the common case, kept cheap
+            if type(value) is str and len(value) <= col.length and value.isascii():   # the common case, kept cheap
                 return value.ljust(col.length)
-            return fit(table, col.name, value, col.length, self.notes)
+            return fit(table, col.name, value, col.length, self.notes, self.codepage)
         if col.type == FLOAT:
             return float(value or 0)
         if col.type in (SMALLDATETIME, DATETIME):
@@ -182,7 +183,12 @@ class Rows:
                 cached = self._dates[(col.type, value)] = self.dialect.to_db_datetime(dt)
             return cached
         if col.type == TEXT:
-            return "" if value is None else str(value)
+            value = "" if value is None else str(value)
+            if value.isascii() or TABLES[table].custom:   # our xAMZ TEXT columns are Unicode (NVARCHAR) everywhere
+                return value
+            # SL's note text (Snote.sNoteText) is in the code page too, and it is where originals are kept: a
+            # character the code page lacks is written as a character reference (&#321;), never lost.
+            return self.codepage.convert(value, note=True)
         return int(value or 0)
 
     def _template(self, table: str) -> list:
@@ -216,7 +222,7 @@ class Rows:
         for (i, kind, length), value in zip(slots, values.values()):   # noqa: B905 - same length by construction
             if not value or i < 0:   # blank / 0 / None: the template's SL default stays; i < 0: no such column
                 continue
-            if kind == 0 and type(value) is str and len(value) <= length:   # CHAR, the common case
+            if kind == 0 and type(value) is str and len(value) <= length and value.isascii():   # CHAR, the common case
                 row[i] = value.ljust(length)
             elif kind == 1:
                 row[i] = float(value)

@@ -145,8 +145,8 @@ def fit(table: str, column: str, value: str, length: int, notes: list[str] | Non
     size = cp.width(value)
     unit = "bytes" if cp.bytewise else "characters"
     if size <= length:
-        if value != original and notes is not None:
-            notes.append(f"{table}.{column}: {original}")
+        if value != original and notes is not None and f"{table}.{column}: {original}" not in notes:
+            notes.append(f"{table}.{column}: {original}")   # once per column (SOSched.ShipName: once per order)
         return value + " " * (length - size) if length <= 255 else value
     if column in FREE_TEXT:
         if notes is not None:
