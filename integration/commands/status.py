@@ -19,7 +19,8 @@ CURSORS = ("orders.lastUpdated", "fulfillment.shippers", "orders.backfill.report
 
 
 def _from_sl(s) -> dict:
-    """Holds by reason and the watermarks, from SL's database (durable state lives there)."""
+    """Holds by reason, Amazon orders per binding status (HISTORY: shipped or cancelled before go-live, nothing
+    written) and the watermarks, from SL's database (durable state lives there)."""
     from collections import Counter
 
     from integration.sl import SLGateway
@@ -29,11 +30,13 @@ def _from_sl(s) -> dict:
         try:
             holds = Counter(h.reason for h in sl.list_holds(status="OPEN"))
             cursors = {name: sl.get_cursor(name) for name in CURSORS}
+            bound = sl.order_counts()
         finally:
             sl.close()
     except Exception as exc:  # SL unreachable is itself worth showing
-        return {"sl_error": f"{type(exc).__name__}: {exc}"[:200], "holds_by_reason": {}, "watermarks": {}}
-    return {"holds_by_reason": dict(holds), "watermarks": cursors}
+        return {"sl_error": f"{type(exc).__name__}: {exc}"[:200], "holds_by_reason": {}, "watermarks": {},
+                "orders_by_status": {}}
+    return {"holds_by_reason": dict(holds), "watermarks": cursors, "orders_by_status": bound}
 
 
 def collect() -> dict:
@@ -46,6 +49,7 @@ def collect() -> dict:
         failed[k.split(":", 2)[2]] = [json.loads(x) for x in r.lrange(k, 0, 4)]
     return {
         **_from_sl(s),
+        "go_live": s.go_live.isoformat() if s.go_live else None,
         "queues": {q: r.llen(q) for q in QUEUES},
         # "amazon" is the worst of its families; then each family (amazon.orders, amazon.shipments ...) and "sl"
         "breakers": all_states(r),
@@ -71,7 +75,8 @@ def _client_secret(s) -> dict:
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def status(as_json: bool) -> None:
-    """Queues, breakers, rate-limit tokens, heartbeat, failures and the days the LWA client secret has left."""
+    """Holds, Amazon orders per SL state (history included), queues, breakers, rate-limit tokens, heartbeat,
+    failures and the days the LWA client secret has left."""
     data = collect()
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
@@ -88,6 +93,9 @@ def status(as_json: bool) -> None:
         t.add_row("SL", "unreachable", data["sl_error"])
     for reason, n in sorted(data["holds_by_reason"].items()):
         t.add_row("holds", reason, str(n))
+    t.add_row("go-live", "GO_LIVE", data["go_live"] or "not set")
+    for name, n in sorted(data["orders_by_status"].items()):
+        t.add_row("orders", name or "-", str(n))
     for name, value in data["watermarks"].items():
         t.add_row("watermark", name, value or "-")
     for q, n in data["queues"].items():

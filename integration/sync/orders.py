@@ -4,6 +4,13 @@
 ``lastUpdatedTime`` and a payload hash); the mapping's status table says what to do in SL given what SL
 has now; the SL document, the binding and an event are written in one transaction (the gateway's).
 Problems a person must solve become holds (``xAMZHold``); the caller's task then succeeds.
+
+Go-live (``GO_LIVE``): an order Amazon had already shipped or cancelled before the product took over is history,
+not a conflict. Whether an order is history is read from its ``lastUpdatedTime``, not its purchase date: an order
+last changed before go-live reached its final state before it, whereas one bought before go-live and shipped after
+it left the warehouse while the product was responsible, without SL, which is the conflict a person must see.
+History is recorded as the mapping's ``history`` says (``skip``: an xAMZOrder row with Status HISTORY and no SL
+document, and an event), so a later update of that order is recognised, never a conflict nor a new order.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from integration.canonical import Order
 from integration.errors import NeedsReview
 from integration.guard import keys
 from integration.sl.models import Event, ItemPolicy, OrderBinding, SalesOrder, SalesOrderLine
+from integration.sl.state import HISTORY
 from integration.sync import paging
 from integration.sync.context import Context
 from integration.timeutil import parse_amazon_time as _ts
@@ -37,7 +45,8 @@ _ORDER_FIELDS = {f.name for f in dataclasses.fields(SalesOrder)} - {"lines", "Cu
 
 @dataclass(frozen=True)
 class Outcome:
-    value: str               # created, invoiced, cancelled, credited, updated, unchanged, stale, waiting, skipped, held
+    value: str               # created, invoiced, cancelled, credited, updated, unchanged, stale, waiting, skipped,
+    #                          history, held
     ord_nbr: str = ""
     hold_id: int | None = None
     detail: str = ""
@@ -79,6 +88,9 @@ def apply_order(payload: dict, ctx: Context) -> Outcome:
             return Outcome("stale", binding.ord_nbr)
         if binding.last_updated == last and binding.payload_hash == digest:
             return Outcome("unchanged", binding.ord_nbr)
+    new = OrderBinding(oid, last, digest, _amazon_state(payload)[0])
+    if is_history(ctx, payload, binding):
+        return _history(ctx, payload, binding, new)
     try:
         order = order_from_amazon(payload)
         sl_state = SL_STATES.get(binding.sl_status if binding else "", "none")
@@ -90,6 +102,50 @@ def apply_order(payload: dict, ctx: Context) -> Outcome:
         if role:
             _role_missing(ctx, role, oid, outcome.hold_id)
         return outcome
+
+
+def _amazon_state(payload: dict) -> tuple[str, str]:
+    """(fulfillmentStatus, MFN or AFN) of a v2026-01-01 order as Amazon sent it."""
+    fulfillment = payload.get("fulfillment") or {}
+    channel = "AFN" if str(fulfillment.get("fulfilledBy", "")).upper() == "AMAZON" else "MFN"
+    return str(fulfillment.get("fulfillmentStatus") or ""), channel
+
+
+HISTORY_STATUSES = ("SHIPPED", "CANCELLED")    # final states an order may have reached before go-live
+
+
+def is_history(ctx: Context, payload: dict, binding: OrderBinding | None) -> bool:
+    """True for an order recorded as history, or one SL never saw that Amazon shipped (MFN or AFN) or cancelled
+    before go-live: its ``lastUpdatedTime`` (the last change of any kind, so the shipment or cancellation too) is
+    earlier than ``GO_LIVE``. Unshipped orders are never history: they still have to be shipped."""
+    if binding is not None:
+        return binding.sl_status.strip() == HISTORY
+    go_live = ctx.settings.go_live
+    status, last = _amazon_state(payload)[0].upper(), str(payload.get("lastUpdatedTime") or "")
+    if go_live is None or status.replace("CANCELED", "CANCELLED") not in HISTORY_STATUSES or not last:
+        return False
+    try:
+        return _ts(last) < go_live
+    except ValueError:
+        return False   # an unreadable time is decided (and held) by the ordinary path
+
+
+def _history(ctx: Context, payload: dict, binding: OrderBinding | None, new: OrderBinding) -> Outcome:
+    """Record an order that was history at go-live (the mapping's ``history: skip``): no SL document, never a hold.
+    First sight: an xAMZOrder row with Status HISTORY and an event "history"; a later update of it: the binding
+    takes Amazon's new state and an event "history_updated", once per version (an equal one is "unchanged")."""
+    status, channel = _amazon_state(payload)
+    detail = {"status": status, "channel": channel, "last_updated": new.last_updated,
+              "go_live": ctx.settings.go_live.isoformat() if ctx.settings.go_live else None,
+              "mode": ctx.mapping.history}
+    oid = new.amazon_order_id
+    if binding is None:
+        ctx.sl.record_order_history(new, Event("order", oid, "history", ctx.task_id, detail))
+    else:
+        ctx.sl.update_order_binding(oid, last_updated=new.last_updated, payload_hash=new.payload_hash,
+                                    status=new.status, event=Event("order", oid, "history_updated", ctx.task_id,
+                                                                   detail))
+    return Outcome("history")
 
 
 def _role_missing(ctx: Context, role: str, oid: str, hold_id: int | None) -> None:
@@ -247,11 +303,14 @@ def _settled(ctx: Context, payload: dict, binding: OrderBinding | None, held: se
         return True
     if payload.get("orderId") in held:
         return True
+    if binding is not None and binding.sl_status.strip() == HISTORY:
+        return True    # history at go-live: SL will never write it, whatever Amazon changes later
     if binding is None:
-        fulfillment = payload.get("fulfillment") or {}
-        channel = "AFN" if str(fulfillment.get("fulfilledBy", "")).upper() == "AMAZON" else "MFN"
+        if is_history(ctx, payload, None):
+            return False   # queued once, so it is recorded (its binding then settles it for good)
+        status, channel = _amazon_state(payload)
         try:
-            action = ctx.mapping.action_for(str(fulfillment.get("fulfillmentStatus") or ""), channel, sl_state="none")
+            action = ctx.mapping.action_for(status, channel, sl_state="none")
         except NeedsReview:
             return False
         return action in ("wait", "skip")
@@ -322,8 +381,16 @@ def sweep(ctx: Context, enqueue, *, now: datetime | None = None, max_pages: int 
 
 
 def _next_window(ctx: Context, now: datetime | None) -> dict:
+    """From the watermark (less the overlap) to two minutes before Amazon's clock.
+
+    The first window (no watermark yet) looks back FIRST_LOOKBACK from go-live when GO_LIVE is earlier than now,
+    else from now: an order still open at go-live was last changed before it (when it became UNSHIPPED), so a
+    window starting at go-live would never see it; the look-back finds it as it does at any first start. What
+    that window finds shipped or cancelled before go-live is recorded as history (``is_history``)."""
     now = now or ctx.amazon.server_now(fresh=True)
     end = now - timedelta(seconds=SAFETY_SECONDS)
     saved = ctx.sl.get_cursor(SWEEP_CURSOR)
-    start = (_ts(saved) if saved else end - timedelta(seconds=FIRST_LOOKBACK_SECONDS)) - OVERLAP_DELTA
+    go_live = ctx.settings.go_live
+    first = min(end, go_live) if go_live is not None else end
+    start = (_ts(saved) if saved else first - timedelta(seconds=FIRST_LOOKBACK_SECONDS)) - OVERLAP_DELTA
     return {"after": amazon_time(start), "before": amazon_time(end)}
