@@ -208,6 +208,6 @@ def ship_order(target, ord_nbr: str, *, quantities: dict | None = None, tracking
 def _tracking(ship_via_id: str, rnd: random.Random) -> str:
     if ship_via_id.startswith("FEDEX"):
         return "".join(rnd.choice("0123456789") for _ in range(12))
-    if ship_via_id == "USPS":
-        return "9400" + "".join(rnd.choice("0123456789") for _ in range(16))
+    if ship_via_id == "USPS":   # 22 digits (USPS Tracking): longer than SOShipPack.TrackingNbr CHAR(20)
+        return "9400" + "".join(rnd.choice("0123456789") for _ in range(18))
     return "1Z" + "".join(rnd.choice("0123456789ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(16))

@@ -323,6 +323,18 @@ class SLGateway:
     def get_shipment_binding(self, shipper_id: str) -> dict | None:
         return self._read(lambda r: state.get_shipment_binding(r, self.cpny_id, shipper_id))
 
+    def package_refs(self, shipper_id: str, amazon_order_id: str, boxes: dict[str, str],
+                     taken: set[str] = frozenset()) -> dict[str, str]:
+        """Each box's packageReferenceId (BoxRef -> reference), given once per box and unique within the Amazon
+        order (``shippers.package_refs``); ``boxes`` maps BoxRef -> tracking number, ``taken``: references the
+        order already has at Amazon."""
+        def work(r: Rows) -> dict[str, str]:
+            return shippers.package_refs(r, self.cpny_id, shipper_id, amazon_order_id, boxes, set(taken))
+        try:
+            return self.db.run(work)
+        except DuplicateKey:   # drawn at the same moment by another writer without the order's binding row
+            return self.db.run(work)
+
     def fba_transfers_in_transit(self, fba_site: str) -> list[Transfer]:
         return self._read(lambda r: transfers.in_transit(r, self.cpny_id, fba_site))
 

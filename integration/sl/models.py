@@ -98,9 +98,19 @@ class ShipperLine:
 
 @dataclass
 class Package:
-    box_ref: str
-    tracking_nbr: str
+    """One box of a shipper (SOShipPack; a shipper without boxes has one, its SOShipHeader.TrackingNbr)."""
+
+    box_ref: str                 # SOShipPack.BoxRef; blank for the header's number
+    tracking_nbr: str            # the whole number: xAMZTracking's where one is recorded, else SL's
     weight: float = 0.0
+    sl_tracking_nbr: str = ""    # the number as SL's column holds it
+    sl_width: int = 0            # that column's width (SOShipPack 20, SOShipHeader 25)
+    recorded_by: str = ""        # xAMZTracking.Source when the whole number was recorded there
+
+    @property
+    def looks_cut(self) -> bool:
+        """SL's column is full to its width and nobody recorded the whole number: it may have been cut."""
+        return not self.recorded_by and self.sl_width > 0 and len(self.sl_tracking_nbr) >= self.sl_width
 
 
 @dataclass

@@ -77,11 +77,15 @@ def count(db: Database, table: str, where: dict | None = None) -> int:
 
 def create_confirmed_shipper(db: Database, cpny_id: str, ord_nbr: str, *, quantities: dict[str, Decimal] | None = None,
                              tracking_numbers: list[str] = (), ship_via_id: str = "", ship_date: datetime | None = None,
-                             header_tracking_only: bool = False) -> str:
+                             header_tracking_only: bool = False, record_whole: bool = True) -> str:
     """Simulate SL's warehouse: a shipper for ``ord_nbr`` (all open quantities, or ``quantities`` per
     LineRef), confirmed, with one SOShipPack box per tracking number; returns the ShipperID.
 
-    With ``header_tracking_only`` the tracking number goes on SOShipHeader only (no SOShipPack rows).
+    With ``header_tracking_only`` the tracking number goes on SOShipHeader only (no SOShipPack rows). A number
+    longer than SL's column (SOShipPack.TrackingNbr CHAR(20), SOShipHeader.TrackingNbr CHAR(25)) is written as a
+    manifest integration writes it: SL's column filled to its width with the number's start (what a VARCHAR(20)
+    parameter of ADG_APSS_InsertPack keeps), and the whole number in xAMZTracking (Source ``warehouse``); without
+    ``record_whole`` only SL's cut value is written (a warehouse whose integration does not know xAMZTracking).
     """
     def work(r: Rows) -> str:
         head = r.one('SELECT "CustID", "CustOrdNbr", "SOTypeID", "OrdDate", "ShipViaID", "ShipSiteID", "ShipName", '
@@ -104,11 +108,18 @@ def create_confirmed_shipper(db: Database, cpny_id: str, ord_nbr: str, *, quanti
                           "CurySlsPrice": line["SlsPrice"], "TotInvc": qty * float(line["SlsPrice"]),
                           "CuryTotInvc": qty * float(line["SlsPrice"]), "Status": "C"})
         trackings = list(tracking_numbers)
+        pack_width = schema.SL["SOShipPack"].column("TrackingNbr").length
+        head_width = schema.SL["SOShipHeader"].column("TrackingNbr").length
+        boxes = ([("", t, head_width) for t in trackings[:1]] if header_tracking_only else
+                 [(f"{n:05d}", t, pack_width) for n, t in enumerate(trackings, 1)])
+        whole = [{"CpnyID": cpny_id, "ShipperID": shipper_id, "BoxRef": box, "TrackingNbr": t, "Source": "warehouse"}
+                 for box, t, width in boxes if len(t) > width and record_whole]
         r.insert("SOShipHeader", {
             "CpnyID": cpny_id, "ShipperID": shipper_id, "OrdNbr": ord_nbr, "SOTypeID": head[2], "Status": "O",
             "CustID": head[0], "CustOrdNbr": head[1], "OrdDate": head[3], "SiteID": head[5],
             "ShipDatePlan": when, "ShipDateAct": when, "ShipViaID": ship_via_id or head[4],
-            "TrackingNbr": trackings[0] if trackings else "", "ShippingConfirmed": 1, "ShippingManifested": 1,
+            "TrackingNbr": trackings[0][:head_width] if trackings else "", "ShippingConfirmed": 1,
+            "ShippingManifested": 1,
             "TotBoxes": 0 if header_tracking_only else len(trackings), "ShipName": head[6], "ShipAddr1": head[7],
             "ShipCity": head[8], "ShipState": head[9], "ShipZip": head[10], "ShipCountry": head[11],
             "CuryID": head[12], "TotMerch": merch, "CuryTotMerch": merch, "TotInvc": merch, "CuryTotInvc": merch,
@@ -117,7 +128,9 @@ def create_confirmed_shipper(db: Database, cpny_id: str, ord_nbr: str, *, quanti
         r.insert_many("SOShipLine", lines)
         if not header_tracking_only:
             r.insert_many("SOShipPack", [{"CpnyID": cpny_id, "ShipperID": shipper_id, "BoxRef": f"{n:05d}",
-                                          "TrackingNbr": t, "Wght": 1.0} for n, t in enumerate(trackings, 1)])
+                                          "TrackingNbr": t[:pack_width], "Wght": 1.0}
+                                         for n, t in enumerate(trackings, 1)])
+        r.insert_many("xAMZTracking", whole)
         return shipper_id
     return db.run(work)
 

@@ -1,20 +1,38 @@
 """Fulfillment: SL shippers (carrier, tracking, ship date) go back to Amazon as shipment confirmations.
 
-One SL shipper becomes one ``confirmShipment`` per package (box), each naming the Amazon order items and
-quantities it carries; a partial shipment is simply a shipper with part of the order. ``xAMZShipment``
-binds the shipper to what was sent, so nothing is confirmed twice: before sending, Amazon's own view of
-the order (its packages and tracking numbers) is read, so a confirmation whose answer was lost in a crash
-is recognised instead of repeated. AFN orders are Amazon's to ship and are never confirmed by us.
+One SL shipper becomes one ``confirmShipment`` per box (SOShipPack row, or the shipper's SOShipHeader.TrackingNbr
+when it has none), each with that box's tracking number and the Amazon order items and quantities it carries; a
+partial shipment is simply a shipper with part of the order. ``xAMZShipment`` binds the shipper to what was sent,
+so nothing is confirmed twice: before sending, Amazon's own view of the order (its packages and tracking numbers)
+is read, so a confirmation whose answer was lost in a crash is recognised instead of repeated. AFN orders are
+Amazon's to ship and are never confirmed by us.
 
-SL keeps no record of which line went into which box (SOShipPack has no line key), so when a shipper has
-as many boxes as lines each line goes with its box; otherwise every line goes with the first box and the
-other boxes' tracking numbers are recorded on the binding and in an event.
+Package references: Amazon's packageReferenceId "uniquely identifies a package within the scope of an order" and
+must be a positive number (ordersV0.json); a second confirmShipment with the same reference *edits* that package
+(Amazon's "Confirm the shipment status" guide). Each box therefore gets the next free number of its Amazon order
+once, kept in ``xAMZPackage`` (``SLGateway.package_refs``): a retry sends the same reference (an edit of the same
+package, never a second one) and two shippers of one order never share one, whatever their ShipperIDs look like.
+
+Tracking numbers: SOShipPack.TrackingNbr is CHAR(20) and SOShipHeader.TrackingNbr CHAR(25); a 22-digit USPS
+number does not fit (SL's own EDContainer_UpdateManifest keeps only Right(TrackingNbr, 20)). The whole number,
+recorded by the warehouse or a person in ``xAMZTracking``, is sent instead of SL's; a number that fills its SL
+column to the width with nothing recorded may have been cut, and the shipper is held (``tracking_truncated``)
+rather than confirmed with a wrong number. A recorded number that neither begins nor ends with SL's value belongs
+to another box (``tracking_conflict``).
+
+Lines and boxes: each shipper line's Amazon order item is its own order line's (SOShipLine.OrdLineRef ->
+SOLine.User1), never found by position. Which line went into which box SL does not say: SOShipPack has no line
+key (SL links lines to boxes only in its EDI module, EDContainerDet by ContainerID and LineRef, and for lot or
+serial numbers in SOShipLot.BoxRef, neither of which this reads). So: one box carries every line; as many boxes as
+lines, one line each (both in LineRef / BoxRef order); otherwise the units are dealt out in line order, as evenly as
+they go, so every box carries at least one unit and Amazon has every box's tracking number. Per item, the packages
+add up to exactly what the shipper shipped. A box beyond the number of units carries nothing Amazon would accept
+(an order item with quantity 1 or more is required): its tracking number is recorded on the binding and in the event.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -66,30 +84,57 @@ def _key(cpny_id: str, shipper_id: str) -> str:
     return f"{cpny_id}:{shipper_id}"
 
 
-def _package_ref(shipper_id: str, index: int) -> str:
-    # Amazon: "a seller-supplied identifier ... Only positive numeric values are supported" (ordersV0.json)
-    digits = re.sub(r"\D", "", shipper_id) or "0"
-    return str(int(digits) * 100 + index + 1)
-
-
 def _assign(shipper) -> list[tuple[object, list[tuple[str, int]]]]:
+    """Each box with the (Amazon order item id, quantity) it carries, by the rule in the module docstring."""
     missing = [ln.line_ref for ln in shipper.lines if not ln.amazon_item_id]
     if missing:
         raise NeedsReview("missing_field", f"shipper {shipper.shipper_id} lines {', '.join(missing)} have no Amazon "
                           "order item id", fields=["amazon_item_id"])
-    items = [(ln.amazon_item_id, int(ln.qty)) for ln in shipper.lines if int(ln.qty) > 0]
-    if not shipper.packages:
+    lines = sorted((ln for ln in shipper.lines if int(ln.qty) > 0), key=lambda ln: ln.line_ref)
+    boxes = sorted(shipper.packages, key=lambda p: p.box_ref)
+    if not boxes:
         raise NeedsReview("missing_field", f"shipper {shipper.shipper_id} has no tracking number",
                           fields=["TrackingNbr"])
-    if len(shipper.packages) == len(items) > 1:
-        return [(pkg, [item]) for pkg, item in zip(shipper.packages, items, strict=True)]
-    return [(shipper.packages[0], items)] + [(pkg, []) for pkg in shipper.packages[1:]]
+    if len(boxes) == len(lines):
+        return [(box, [(ln.amazon_item_id, int(ln.qty))]) for box, ln in zip(boxes, lines, strict=True)]
+    units = [ln.amazon_item_id for ln in lines for _ in range(int(ln.qty))]
+    share, extra = divmod(len(units), len(boxes))
+    out, at = [], 0
+    for n, box in enumerate(boxes):
+        size = share + (1 if n < extra else 0)
+        carried: dict[str, int] = {}
+        for item in units[at:at + size]:
+            carried[item] = carried.get(item, 0) + 1
+        out.append((box, list(carried.items())))
+        at += size
+    return out
+
+
+def _whole_tracking(shipper, boxes) -> None:
+    """Hold a shipper whose tracking number may have been cut by SL's column, or whose recorded number is another's."""
+    for pkg, _ in boxes:
+        where = f"SOShipPack {pkg.box_ref}" if pkg.box_ref else "SOShipHeader"
+        if pkg.looks_cut:
+            raise NeedsReview(
+                "tracking_truncated",
+                f"shipper {shipper.shipper_id}: the tracking number in {where} fills its {pkg.sl_width} characters, "
+                "so it may have been cut; record the whole number in xAMZTracking (CpnyID, ShipperID, BoxRef "
+                f"{pkg.box_ref or 'blank'}, TrackingNbr) and release the hold", fields=["TrackingNbr"],
+                details={"box_ref": pkg.box_ref, "width": pkg.sl_width})
+        sl_value = pkg.sl_tracking_nbr
+        if pkg.recorded_by and sl_value and not (pkg.tracking_nbr.startswith(sl_value)
+                                                 or pkg.tracking_nbr.endswith(sl_value)):
+            raise NeedsReview(
+                "tracking_conflict",
+                f"shipper {shipper.shipper_id}: the number recorded in xAMZTracking for {where} neither begins nor "
+                "ends with the one SL holds; correct one of them and release the hold", fields=["TrackingNbr"],
+                details={"box_ref": pkg.box_ref})
 
 
 def confirm(ctx: Context, cpny_id: str, shipper_id: str) -> Outcome:
-    """Confirm one SL shipper at Amazon, once. What needs a person (no tracking number, an order line without its
-    Amazon item id, shipped after Amazon cancelled, the shipper gone) becomes a hold on the shipper, which
-    ``slsync holds release`` re-runs once it is fixed."""
+    """Confirm one SL shipper at Amazon, once. What needs a person (no tracking number, one SL may have cut, an
+    order line without its Amazon item id, shipped after Amazon cancelled, the shipper gone) becomes a hold on the
+    shipper, which ``slsync holds release`` re-runs once it is fixed."""
     try:
         return _confirm(ctx, cpny_id, shipper_id)
     except NeedsReview as exc:
@@ -126,21 +171,26 @@ def _confirm(ctx: Context, cpny_id: str, shipper_id: str) -> Outcome:
     carrier = ctx.mapping.carrier_for(shipper.ship_via_id)
     marketplace = (order.get("salesChannel") or {}).get("marketplaceId") or ctx.settings.marketplace_ids[0]
     ship_date = shipper.ship_date if shipper.ship_date.tzinfo else shipper.ship_date.replace(tzinfo=UTC)
-    sent, extra = [], []
-    for index, (pkg, items) in enumerate(_assign(shipper)):
-        if not items:
-            extra.append(pkg.tracking_nbr)
-            continue
+    boxes = _assign(shipper)
+    loaded = [(pkg, items) for pkg, items in boxes if items]
+    _whole_tracking(shipper, loaded)
+    refs = ctx.sl.package_refs(shipper_id, oid, {pkg.box_ref: pkg.tracking_nbr for pkg, _ in loaded},
+                               taken={str(p.get("packageReferenceId") or "") for p in order.get("packages") or []})
+    sent = []
+    extra = [pkg.tracking_nbr for pkg, items in boxes if not items]
+    for pkg, items in loaded:
+        ref = refs[pkg.box_ref]
         if pkg.tracking_nbr not in at_amazon:  # already there: our earlier answer was lost, not repeated
             ctx.sl.bind_shipment(shipper_id, ord_nbr=shipper.ord_nbr, amazon_order_id=oid, status="SENDING",
-                                 response={"package": pkg.tracking_nbr},
+                                 response={"package": pkg.tracking_nbr, "reference": ref},
                                  event=Event("shipment", shipper_id, "shipment_sending", ctx.task_id))
             ctx.amazon.orders.confirm_shipment(
-                oid, marketplace_id=marketplace, package_reference_id=_package_ref(shipper_id, index),
+                oid, marketplace_id=marketplace, package_reference_id=ref,
                 carrier_code=carrier.carrier_code, carrier_name=carrier.carrier_name or None,
                 shipping_method=carrier.shipping_method or None, tracking_number=pkg.tracking_nbr,
                 ship_date=ship_date, items=items)
-        sent.append({"tracking": pkg.tracking_nbr, "items": [{"orderItemId": i, "quantity": q} for i, q in items]})
+        sent.append({"box": pkg.box_ref, "reference": ref, "tracking": pkg.tracking_nbr,
+                     "items": [{"orderItemId": i, "quantity": q} for i, q in items]})
     ctx.sl.bind_shipment(shipper_id, ord_nbr=shipper.ord_nbr, amazon_order_id=oid, status="PUSHED",
                          response={"packages": sent, "unsent_tracking": extra},
                          event=Event("shipment", shipper_id, "shipment_confirmed", ctx.task_id,

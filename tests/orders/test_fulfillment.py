@@ -49,7 +49,7 @@ def test_partial_shipment_makes_two_confirmations_with_the_right_items_and_nothi
 
 def test_a_confirmation_whose_answer_was_lost_is_not_sent_again(ctx, sim):
     made, ord_nbr = _order(ctx, sim, [{"sku": sku_known(ctx), "quantity": 1}])
-    shipper = sl_seed.ship_order(ctx.sl, ord_nbr, tracking_numbers=["94001000000000000001"])
+    shipper = sl_seed.ship_order(ctx.sl, ord_nbr, tracking_numbers=["9400100000000000000017"])
     assert fulfillment.confirm(ctx, "AMZDEMO", shipper).value == "confirmed"
     # the worker died after Amazon accepted but before our binding said so
     ctx.sl.bind_shipment(shipper, ord_nbr=ord_nbr, amazon_order_id=made["orderId"], status="SENDING")

@@ -42,5 +42,7 @@ def test_the_sandbox_warehouse_ships_an_order_with_made_up_tracking(sqlite_dsn):
     shipper_id = sl_seed.ship_order(gw, ord_nbr, quantities={"00002": Decimal(1)}, ship_via_id="USPS")
     shipper = gw.shipper(shipper_id)
     assert [ln.ord_line_ref for ln in shipper.lines] == ["00002"]
-    assert shipper.packages[0].tracking_nbr.startswith("9400") and len(shipper.packages[0].tracking_nbr) == 20
+    box = shipper.packages[0]   # 22 digits: SOShipPack holds the first 20, xAMZTracking the whole number
+    assert box.tracking_nbr.startswith("9400") and len(box.tracking_nbr) == 22 and not box.looks_cut
+    assert box.sl_tracking_nbr == box.tracking_nbr[:20]
     gw.close()

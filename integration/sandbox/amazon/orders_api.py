@@ -232,23 +232,43 @@ def confirm_shipment(sim, req: Req) -> Reply:
     if order["status"] in ("PENDING", "CANCELLED"):
         raise invalid(f"Order {order['id']} is {order['status']} and cannot be confirmed.")
     items = {i["id"]: i for i in order["items"]}
+    wanted: dict[str, int] = {}
     for line in pkg["orderItems"]:
         item = items.get(str(line.get("orderItemId")))
         if item is None:
             raise invalid(f"Order item {line.get('orderItemId')} is not part of order {order['id']}.")
         qty = line.get("quantity")
-        if not isinstance(qty, int) or qty < 1 or qty > item["qty"] - item["shipped"]:
-            raise invalid(f"Quantity {qty} for order item {item['id']} exceeds the quantity not yet shipped "
-                          f"({item['qty'] - item['shipped']}).")
+        if not isinstance(qty, int) or isinstance(qty, bool) or qty < 1:
+            raise invalid(f"Quantity {qty} for order item {item['id']} must be a positive integer.")
+        wanted[item["id"]] = wanted.get(item["id"], 0) + qty
     now = state.now()
-    for line in pkg["orderItems"]:
-        orders.apply(state, order, "ship", {"item": str(line["orderItemId"]), "quantity": line["quantity"],
-                                            "reason": "Seller confirmed shipment"}, now)
-    order["packages"].append({"packageReferenceId": str(pkg["packageReferenceId"]), "createdTime": iso(now),
+    ref = str(pkg["packageReferenceId"])
+    same = next((p for p in order["packages"] if p["packageReferenceId"] == ref), None)
+    if same is not None:
+        # Amazon ("Confirm the shipment status"): another confirmShipment with the same packageReferenceId edits that
+        # package's details. Stricter here: the reference must name the same package (the same items and
+        # quantities), so two boxes given one reference are refused instead of the first silently replaced.
+        had: dict[str, int] = {}
+        for x in same["packageItems"]:
+            had[x["orderItemId"]] = had.get(x["orderItemId"], 0) + x["quantity"]
+        if had != wanted:
+            raise invalid(f"packageReferenceId {ref} already identifies another package of order {order['id']} "
+                          "(other items or quantities); a reference names one package within an order.")
+        same.update({"carrier": pkg["carrierCode"], "shipTime": pkg["shipDate"], "trackingNumber": pkg["trackingNumber"]})
+        state.confirmations.append({"orderId": order["id"], "receivedAt": iso(now), **body})
+        return Reply(204, None)
+    for item_id, qty in wanted.items():
+        item = items[item_id]
+        if qty > item["qty"] - item["shipped"]:
+            raise invalid(f"Quantity {qty} for order item {item_id} exceeds the quantity not yet shipped "
+                          f"({item['qty'] - item['shipped']}).")
+    for item_id, qty in wanted.items():
+        orders.apply(state, order, "ship", {"item": item_id, "quantity": qty, "reason": "Seller confirmed shipment"},
+                     now)
+    order["packages"].append({"packageReferenceId": ref, "createdTime": iso(now),
                               "packageStatus": {"status": "SHIPPED"}, "carrier": pkg["carrierCode"],
                               "shipTime": pkg["shipDate"], "trackingNumber": pkg["trackingNumber"],
                               "packageItems": [{"orderItemId": str(x["orderItemId"]), "quantity": x["quantity"]}
                                                for x in pkg["orderItems"]]})
     state.confirmations.append({"orderId": order["id"], "receivedAt": iso(now), **body})
     return Reply(204, None)
-
