@@ -299,7 +299,7 @@ def run_demo(cfg: DemoConfig, console=None) -> dict:
     from integration.mapping import load_mapping
     from integration.sandbox import sl_seed
     from integration.sandbox.amazon import Simulator
-    from integration.sl import SLGateway
+    from integration.sl import SLGateway, verify
 
     console = console or Console()
     base = Path(cfg.directory).resolve()
@@ -372,11 +372,28 @@ def run_demo(cfg: DemoConfig, console=None) -> dict:
     report = {**summary.as_dict(), "database": str(db), "orders_requested": cfg.orders,
               "simulated_days": cfg.days, "time_scale": cfg.time_scale,
               "notifications_sent_by_amazon": sim.outbox.counts()}   # delivered / undeliverable per transport:type
-    (base / "report.json").write_text(json.dumps(report, indent=2))
+    checked = _verify(dsn, s.sl_cpny_id, mapping)   # what `slsync db verify` says of the sandbox now
+    report["verify"] = [r.as_dict() for r in checked]
+    (base / "report.json").write_text(json.dumps(report, indent=2, default=str))
     (base / "report.txt").write_text(_text_report(report))
     print(_text_report(report))
     print(NEXT.format(db=db))
+    print(f"slsync db verify --dsn sqlite:///{db}")
+    print("\n".join(verify.report_lines(checked)))
     return report
+
+
+def _verify(dsn: str, cpny_id: str, mapping) -> list:
+    """The integrity rules of ``slsync db verify`` on the sandbox database (read-only)."""
+    from integration.sl import verify as checks
+    from integration.sl.db import Database
+
+    target = Database(dsn, breaker=None)
+    try:
+        ghost = (mapping.data.get("sku") or {}).get("ghost_item") or ""
+        return checks.verify(target, cpny_id, ghost_items=(ghost,) if ghost else ())
+    finally:
+        target.close()
 
 
 def _text_report(report: dict) -> str:

@@ -189,7 +189,7 @@ def _header_detail(r: dict) -> str:
                 ("TotTax", r["Taxes"], "sum of SOTax.TotTax"),
                 ("TotOrd", sum(float(r[c] or 0) for c in ("TotMerch", "TotFrt", "TotMisc", "TotTax")),
                  "TotMerch + TotFrt + TotMisc + TotTax")]
-    out = [f"{col} {_amount(r[col], p)} vs {_amount(want, p)} ({why})" for col, want, why in expected
+    out = [f"{col} {_amount(r[col], p)} vs {_amount(want, p)} = {why}" for col, want, why in expected
            if _off(r[col], want, p)]
     if r["Base"]:
         out += [f"Cury{c} {_amount(r['Cury' + c], p)} vs {c} {_amount(r[c], p)}" for c in _TWINS
@@ -200,8 +200,9 @@ def _header_detail(r: dict) -> str:
 HEADER_TOTAL = Rule(
     "header_total",
     "An order's TotMerch is the sum of its SOLine.TotOrd, TotMisc of its SOMisc.MiscChrg, TotTax of its SOTax.TotTax "
-    "(none: 0), and TotOrd = TotMerch + TotFrt + TotMisc + TotTax, with the Cury* twins equal in the base currency: "
-    "SL's credit check (ADG_CreditInfo_OrdShipBal), shippers and invoices start from these header totals.",
+    "(none: 0), TotOrd = TotMerch + TotFrt + TotMisc + TotTax, and the Cury* twins equal them in the base currency: "
+    "SL's order entry keeps the header as the sum of these detail tables (screen logic, no procedure) while shippers "
+    "and invoices are built from the details, so a header that disagrees shows one total and bills another.",
     (Part(_headers, _HEADER_BAD, ("OrdNbr",), _header_detail),),
 )
 
@@ -236,8 +237,9 @@ def _bound_detail(r: dict) -> str:
 BINDINGS_DOCUMENTS = Rule(
     "bindings_documents",
     "Every xAMZOrder with an OrdNbr names an SOHeader whose CustOrdNbr is the Amazon order id, every SOHeader we "
-    "wrote has exactly one xAMZOrder, and every xAMZDocument names its ARDoc: the bindings are what keeps an "
-    "order from being written twice into SL (DMG_NextOrdNbr hands out a new number each time).",
+    "wrote has exactly one xAMZOrder, and every xAMZDocument names its ARDoc: SL numbers a second import anew "
+    "(DMG_NextOrdNbr), so only the binding keeps an Amazon order from becoming two SL orders, and only a binding "
+    "naming a real SOHeader or ARDoc lets shipments, cancellations and refunds find the document.",
     (Part(_bound_orders, 'v."Found" = 0 OR v."CustOrdNbr" <> v."AmazonOrderId"', ("AmazonOrderId",), _bound_detail),
      Part(_our_headers, 'v."Bindings" <> 1', ("OrdNbr",), lambda r: f"{r['Bindings']} xAMZOrder bindings"),
      Part(_documents, 'v."Docs" = 0', ("DocType", "RefNbr"),
@@ -260,8 +262,7 @@ def _ghost_orders(ctx: Context):
 GHOST_ITEMS_ON_HOLD = Rule(
     "ghost_items_on_hold",
     "An open order with a line on the mapping's ghost item has SOHeader.AdminHold = 1: the placeholder is not the "
-    "goods, and only an order off admin hold is planned and shipped by SL (ADG_ProcessMgr and the shipper steps "
-    "pass over held orders).",
+    "goods, and ADG_ProcessMgr_CreateShippers makes shippers only for orders with AdminHold = 0.",
     (Part(_ghost_orders, 'v."Ghost" IS NOT NULL AND v."AdminHold" = 0', ("OrdNbr",),
           lambda r: f"line on ghost item {trim(r['Ghost'])}, AdminHold 0"),),
 )
