@@ -118,11 +118,11 @@ def test_note_text_keeps_characters_outside_the_code_page_as_references():
 # -- through the gateway, on SQLite and PostgreSQL --------------------------------------------------------------------
 def test_names_and_streets_in_other_scripts_are_written_transliterated_with_the_original_in_the_note(gateway):
     order = an_order(ShipName="Łukasz Żółć", ShipAttn="Иван Петров", ShipAddr1="ул. Ленина 5, кв. 12",
-                     ShipAddr2="Renée Müller", ShipCity="東京")
+                     ShipCity="東京", ShipCountry="RU", ShipState="")
     ord_nbr = gateway.create_sales_order(order, a_binding(order))
     head = gateway.sales_order(ord_nbr)
-    assert (head["ShipName"], head["ShipAttn"], head["ShipAddr1"], head["ShipAddr2"], head["ShipCity"]) == (
-        "Lukasz Zólc", "Ivan Petrov", "ul. Lenina 5, kv. 12", "Renée Müller", "DongJing")
+    assert (head["ShipName"], head["ShipAttn"], head["ShipAddr1"], head["ShipCity"]) == (
+        "Lukasz Zólc", "Ivan Petrov", "ul. Lenina 5, kv. 12", "DongJing")
     assert all(str(head[k]).encode("cp1252") for k in ("ShipName", "ShipAttn", "ShipAddr1", "ShipCity"))
     note = _note(gateway, ord_nbr)
     assert note.encode("cp1252")                      # the note itself fits the code page (Snote.sNoteText is TEXT)
@@ -130,7 +130,6 @@ def test_names_and_streets_in_other_scripts_are_written_transliterated_with_the_
     for line in ("SOHeader.ShipName: Łukasz Żółć", "SOHeader.ShipAttn: Иван Петров",
                  "SOHeader.ShipAddr1: ул. Ленина 5, кв. 12", "SOHeader.ShipCity: 東京", "SOSched.ShipName: Łukasz Żółć"):
         assert line in originals
-    assert not any("Renée" in x for x in originals)   # kept as it was: nothing to note
     event = gateway.events_for("order", order.CustOrdNbr)[0]
     assert "SOHeader.ShipName: Łukasz Żółć" in json.loads(event.detail)["notes"]   # and the event trail verbatim
 
