@@ -78,8 +78,15 @@ class OrderLine:
     item_tax: Money
     shipping_price: Money
     shipping_tax: Money
-    promotion_discount: Money  # a positive amount the buyer saved
+    promotion_discount: Money  # a positive amount the buyer saved on the item (DISCOUNT, subtypes other than SHIPPING)
     promotion_ids: tuple[str, ...] = ()
+    # Amazon's other proceeds of the item (v2026-01-01 ItemProceedsBreakdown types), None when absent:
+    shipping_discount: Money | None = None   # a positive amount saved on shipping (DISCOUNT, subtype SHIPPING)
+    gift_wrap_price: Money | None = None     # GIFT_WRAP
+    cod_fee: Money | None = None             # COD_FEE (cash on delivery, JP)
+    other_charge: Money | None = None        # OTHER
+    misc_tax: Money | None = None            # TAX on GIFT_WRAP, COD_FEE and OTHER
+    tax_total: Money | None = None           # the TAX subtotal as Amazon sent it (item + shipping + misc parts)
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,9 @@ class Order:
     gift_message: str | None = None
     shipping_service_level: str = ""
     marketplace_name: str = ""
+    ship_by: datetime | None = None          # fulfillment.shipByWindow.latestDateTime
+    deliver_by: datetime | None = None       # fulfillment.deliverByWindow.latestDateTime
+    order_charges: tuple[tuple[str, Money], ...] = ()   # order-level proceeds not on an item (DELIVERY_TIP)
 
     @property
     def promotion_ids(self) -> tuple[str, ...]:
@@ -236,6 +246,12 @@ class OrderLineSchema(_Base):
     shipping_tax = fields.Nested(MoneySchema, required=True)
     promotion_discount = fields.Nested(MoneySchema, required=True)
     promotion_ids = fields.List(fields.String(), load_default=list)
+    shipping_discount = fields.Nested(MoneySchema, allow_none=True, load_default=None)
+    gift_wrap_price = fields.Nested(MoneySchema, allow_none=True, load_default=None)
+    cod_fee = fields.Nested(MoneySchema, allow_none=True, load_default=None)
+    other_charge = fields.Nested(MoneySchema, allow_none=True, load_default=None)
+    misc_tax = fields.Nested(MoneySchema, allow_none=True, load_default=None)
+    tax_total = fields.Nested(MoneySchema, allow_none=True, load_default=None)
 
 
 class OrderSchema(_Base):
@@ -259,6 +275,9 @@ class OrderSchema(_Base):
     gift_message = fields.String(allow_none=True, load_default=None)
     shipping_service_level = fields.String(load_default="")
     marketplace_name = fields.String(load_default="")
+    ship_by = fields.AwareDateTime(allow_none=True, load_default=None)
+    deliver_by = fields.AwareDateTime(allow_none=True, load_default=None)
+    order_charges = fields.List(fields.Tuple((fields.String(), fields.Nested(MoneySchema))), load_default=list)
 
 
 class PackageLineSchema(_Base):

@@ -102,20 +102,53 @@ def _list(value) -> list:
     return value if isinstance(value, list) else []
 
 
-def _breakdown(proceeds, kind: str, subtype: str | None, r: _Reader) -> Money | None:
-    """The proceeds subtotal of ``kind`` (ITEM, SHIPPING, TAX, DISCOUNT), or one detailed subtype of it."""
-    for entry in _list(r.get(proceeds, "breakdowns")):
-        if not isinstance(entry, dict) or str(entry.get("type", "")).upper() != kind:
+# ItemProceedsBreakdown types and the canonical field each lands in; TAX and DISCOUNT are split by their
+# detailedBreakdowns subtypes (orders_2026-01-01.json: ItemProceedsBreakdown, ItemProceedsDetailedBreakdown).
+_CHARGES = {"ITEM": "item_price", "SHIPPING": "shipping_price", "GIFT_WRAP": "gift_wrap_price", "COD_FEE": "cod_fee",
+            "OTHER": "other_charge"}
+_TAX_PARTS = {"ITEM": "item_tax", "DISCOUNT": "item_tax", "SHIPPING": "shipping_tax", "GIFT_WRAP": "misc_tax",
+              "COD_FEE": "misc_tax", "OTHER": "misc_tax"}
+
+
+def _proceeds(proceeds, currency: str, r: _Reader, where: str) -> dict[str, Money]:
+    """The item's proceeds by canonical field. A TAX or DISCOUNT without details is all on the item (merchandise);
+    details that do not add up to their subtotal leave the difference on the item too, so nothing is dropped."""
+    out: dict[str, Money] = {}
+
+    def add(name: str, money: Money) -> None:
+        out[name] = out[name] + money if name in out else money
+
+    for n, entry in enumerate(_list(r.get(proceeds, "breakdowns"))):
+        if not isinstance(entry, dict):
             continue
-        if subtype is None:
-            return r.money(entry, "subtotal")
-        details = [d for d in _list(entry.get("detailedBreakdowns")) if isinstance(d, dict)]
-        if not details:
-            return r.money(entry, "subtotal") if subtype == "ITEM" else None
-        found = [r.money(d, "value") for d in details if str(d.get("subtype", "")).upper() == subtype]
-        found = [m for m in found if m is not None]
-        return sum(found[1:], found[0]) if found else None
-    return None
+        kind = str(entry.get("type", "")).upper()
+        subtotal = r.money(entry, "subtotal", f"{where}proceeds.breakdowns.{n}.")
+        if subtotal is None:
+            continue
+        if kind in _CHARGES:
+            add(_CHARGES[kind], subtotal)
+            continue
+        if kind not in ("TAX", "DISCOUNT"):
+            add("other_charge", subtotal)   # a type this version does not know is still money the buyer paid
+            continue
+        if kind == "TAX":
+            add("tax_total", subtotal)
+        rest = subtotal
+        for d in _list(entry.get("detailedBreakdowns")):
+            value = r.money(d, "value") if isinstance(d, dict) else None
+            if value is None:
+                continue
+            sub = str(d.get("subtype", "")).upper()
+            name = _TAX_PARTS.get(sub, "misc_tax") if kind == "TAX" else (
+                "shipping_discount" if sub == "SHIPPING" else "promotion_discount")
+            add(name, value)
+            rest = Money(rest.amount - value.amount, rest.currency)
+        if rest.amount:
+            add("item_tax" if kind == "TAX" else "promotion_discount", rest)
+    for name in ("promotion_discount", "shipping_discount"):   # Amazon sends discounts negative; kept positive
+        if name in out:
+            out[name] = Money(abs(out[name].amount), out[name].currency)
+    return out
 
 
 def _line(item: dict, index: int, currency: str, priced: bool, r: _Reader) -> OrderLine:
@@ -123,9 +156,7 @@ def _line(item: dict, index: int, currency: str, priced: bool, r: _Reader) -> Or
     zero = Money.zero(currency)
     qty = r.integer(item, "quantityOrdered", where, required=True)
     unit = r.money(item, "product.price.unitPrice", where, required=priced) or zero
-    proceeds = r.get(item, "proceeds")
-    item_price = _breakdown(proceeds, "ITEM", None, r) or Money(unit.amount * qty, unit.currency)
-    discount = _breakdown(proceeds, "DISCOUNT", None, r) or zero
+    parts = _proceeds(r.get(item, "proceeds"), currency, r, where)
     promos = [r.text(p, "promotionId") for p in _list(r.get(item, "promotion.breakdowns"))]
     return OrderLine(
         amazon_order_item_id=r.text(item, "orderItemId", where, required=True),
@@ -135,13 +166,42 @@ def _line(item: dict, index: int, currency: str, priced: bool, r: _Reader) -> Or
         quantity_ordered=qty,
         quantity_shipped=r.integer(item, "fulfillment.quantityFulfilled", where),
         unit_price=unit,
-        item_price=item_price,
-        item_tax=_breakdown(proceeds, "TAX", "ITEM", r) or zero,
-        shipping_price=_breakdown(proceeds, "SHIPPING", None, r) or zero,
-        shipping_tax=_breakdown(proceeds, "TAX", "SHIPPING", r) or zero,
-        promotion_discount=Money(abs(discount.amount), discount.currency),
+        item_price=parts.get("item_price") or Money(unit.amount * qty, unit.currency),
+        item_tax=parts.get("item_tax") or zero,
+        shipping_price=parts.get("shipping_price") or zero,
+        shipping_tax=parts.get("shipping_tax") or zero,
+        promotion_discount=parts.get("promotion_discount") or zero,
         promotion_ids=tuple(p for p in promos if p),
+        shipping_discount=parts.get("shipping_discount"),
+        gift_wrap_price=parts.get("gift_wrap_price"),
+        cod_fee=parts.get("cod_fee"),
+        other_charge=parts.get("other_charge"),
+        misc_tax=parts.get("misc_tax"),
+        tax_total=parts.get("tax_total"),
     )
+
+
+def _window_end(order: dict, path: str, r: _Reader) -> datetime | None:
+    raw = r.text(order, path)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None   # a promise we cannot read is not a reason to hold the order: dates fall back to the order date
+    return value if value.tzinfo is not None else None
+
+
+def _order_charges(order: dict, r: _Reader) -> tuple[tuple[str, Money], ...]:
+    """Order-level proceeds that no item carries (DELIVERY_TIP: "charged separately and not attributed to a
+    specific item", OrderProceedsBreakdown)."""
+    out = []
+    for entry in _list(r.get(order, "proceeds.breakdowns")):
+        if isinstance(entry, dict) and str(entry.get("type", "")).upper() == "DELIVERY_TIP":
+            money = r.money(entry, "subtotal")
+            if money is not None and money.amount:
+                out.append(("DELIVERY_TIP", money))
+    return tuple(out)
 
 
 def _address(order: dict, r: _Reader, required: bool) -> Address | None:
@@ -238,6 +298,9 @@ def order_from_amazon(payload: dict) -> Order:
         is_gift=bool(gifts),
         gift_message="\n".join(dict.fromkeys(messages)) or None,
         shipping_service_level=r.text(order, "fulfillment.fulfillmentServiceLevel").upper(),
+        ship_by=_window_end(order, "fulfillment.shipByWindow.latestDateTime", r),
+        deliver_by=_window_end(order, "fulfillment.deliverByWindow.latestDateTime", r),
+        order_charges=_order_charges(order, r),
         lines=tuple(lines),
         order_total=total,
         payload_hash=payload_hash(order),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from integration.canonical import Order
 from integration.errors import ConfigError, NeedsReview
@@ -23,6 +24,17 @@ from integration.mapping.schema import CHANNELS, INVENTORY, SL_STATES, SOHEADER,
 STATUS_ALIASES = {"PENDINGAVAILABILITY": "PENDING_AVAILABILITY", "PARTIALLYSHIPPED": "PARTIALLY_SHIPPED",
                   "CANCELED": "CANCELLED"}
 CHANNEL_ALIASES = {"MERCHANT": "MFN", "AMAZON": "AFN"}
+
+
+class Marketplace(NamedTuple):
+    zone: ZoneInfo
+    tax_mode: str            # facilitator | seller
+    tax_id: str              # SalesTax.TaxId
+    prices_include_tax: bool
+
+
+DEFAULT_MARKETPLACE = {"time_zone": "UTC", "tax_mode": "facilitator", "tax_id": "AMZMF"}
+DEFAULT_CHARGES = {"GIFT_WRAP": "GIFTWRAP", "COD_FEE": "CODFEE", "OTHER": "AMZOTHER", "DELIVERY_TIP": "AMZTIP"}
 
 
 class Carrier(NamedTuple):
@@ -71,6 +83,25 @@ class Mapping:
             raise ValueError(f"channel must be one of {CHANNELS}, sl_state one of {SL_STATES}")
         row = self.data["status_table"][key]
         return (row.get(ch) or row["any"])[sl_state]
+
+    def marketplace(self, marketplace_id: str) -> Marketplace:
+        """Time zone and tax treatment of a marketplace (the mapping's ``marketplaces``, else its ``default``)."""
+        table = self.data.get("marketplaces") or {}
+        entry = table.get(marketplace_id) or table.get("default") or DEFAULT_MARKETPLACE
+        return Marketplace(ZoneInfo(entry["time_zone"]), entry["tax_mode"], entry["tax_id"],
+                           bool(entry.get("prices_include_tax", False)))
+
+    def misc_charge_for(self, kind: str) -> str:
+        """The SL MiscChrgID an Amazon charge type (GIFT_WRAP, COD_FEE, OTHER, DELIVERY_TIP) is booked to."""
+        found = (self.data.get("charges") or DEFAULT_CHARGES).get(kind)
+        if not found:
+            raise NeedsReview("unmapped_charge", f"no SL misc charge for Amazon charge {kind} (mapping: charges)",
+                              fields=["charges"])
+        return found
+
+    @property
+    def cancel_days(self) -> int:
+        return int((self.data.get("schedules") or {}).get("cancel_days") or 90)
 
     def customer_for(self, marketplace_id: str) -> str:
         """The SL CustID that orders from ``marketplace_id`` are booked to."""

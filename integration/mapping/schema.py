@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from typing import NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jsonschema
 import yaml
@@ -81,6 +82,17 @@ SCHEMA = {
                           "type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1,
                                                                      "maxLength": 10}}}}},
         "listing_attributes": {"type": "array", "items": _row},
+        "marketplaces": {"type": "object", "additionalProperties": {
+            "type": "object", "required": ["time_zone", "tax_mode", "tax_id"], "additionalProperties": False,
+            "properties": {"time_zone": {"type": "string", "minLength": 1},
+                           "tax_mode": {"enum": ["facilitator", "seller"]},
+                           "tax_id": {"type": "string", "minLength": 1, "maxLength": 10},
+                           "prices_include_tax": {"type": "boolean"}}}},
+        "charges": {"type": "object", "additionalProperties": False,
+                    "properties": {k: {"type": "string", "minLength": 1, "maxLength": 10}
+                                   for k in ("GIFT_WRAP", "COD_FEE", "OTHER", "DELIVERY_TIP")}},
+        "schedules": {"type": "object", "additionalProperties": False,
+                      "properties": {"cancel_days": {"type": "integer", "minimum": 1, "maximum": 3650}}},
         "history": {"enum": list(HISTORY_MODES)},
     },
 }
@@ -142,6 +154,11 @@ def _rules(data: dict) -> list[tuple[tuple, str]]:
     if data.get("history") in HISTORY_MODES and data["history"] not in HISTORY_AVAILABLE:
         out.append((("history",), f"history: {data['history']} is not available yet; use "
                                   f"{' or '.join(HISTORY_AVAILABLE)}"))
+    for market, entry in (data.get("marketplaces") or {}).items():
+        zone = entry.get("time_zone") if isinstance(entry, dict) else None
+        if isinstance(zone, str) and not _known_zone(zone):
+            out.append((("marketplaces", market, "time_zone"), f"unknown time zone {zone!r} (an IANA name such as "
+                                                                "America/Los_Angeles)"))
     sku = data.get("sku") or {}
     if sku.get("unknown_sku") == "ghost" and not sku.get("ghost_item"):
         out.append((("sku", "unknown_sku"), "unknown_sku: ghost needs a ghost_item (an InvtID)"))
@@ -161,6 +178,14 @@ def _rules(data: dict) -> list[tuple[tuple, str]]:
     out += _field_rules(data.get("listing_attributes"), "listing_attributes", set(INVENTORY),
                         "an SL Inventory column", None, "", allow_note=False)
     return out
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _field_rules(rows, name, sources, source_kind, targets, target_kind, *, allow_note):

@@ -42,6 +42,7 @@ ACCOUNTS = [  # Acct, Descr, AcctType
     ("1200", "Accounts receivable", "1A"), ("1300", "Inventory", "1A"), ("1310", "Inventory at FBA", "1A"),
     ("2100", "Sales tax payable", "2L"), ("2150", "Marketplace tax withheld", "2L"),
     ("4000", "Sales - Amazon", "3I"), ("4010", "Shipping income", "3I"), ("4020", "Gift wrap income", "3I"),
+    ("4030", "Other Amazon charges", "3I"),
     ("4050", "Promotions and discounts", "3I"), ("4090", "Refunds", "3I"), ("4095", "Reimbursements", "3I"),
     ("5000", "Cost of goods sold", "4E"), ("6100", "Amazon referral fees", "4E"), ("6110", "FBA fulfilment fees", "4E"),
     ("6120", "Advertising", "4E"), ("6130", "Other Amazon fees", "4E"), ("6140", "FBA storage fees", "4E"),
@@ -59,6 +60,16 @@ SO_STEPS = [  # Seq, EventType, Descr, FunctionID, FunctionClass, Status (refere
     ("0810", "USHP", "Update Shipper", "4043000", "0200", "R"),
 ]
 FILLER_ITEMS = 220
+# SL tax ids the mapping's marketplaces name: Amazon collects and remits (marketplace facilitator), so each books to
+# the clearing account 2150 that the settlement clears; VAT / JCT ids say prices include the tax (PrcTaxIncl).
+SALES_TAXES = [  # TaxId, Descr, prices include tax
+    ("AMZMF", "Amazon marketplace facilitator tax", 0), ("AMZVAT", "Amazon-collected VAT (EU/UK)", 1),
+    ("AMZJCT", "Amazon-collected JCT (Japan)", 1),
+]
+MISC_CHARGES = [  # MiscChrgID, Descr, account (the mapping's charges)
+    ("GIFTWRAP", "Amazon gift wrap", "4020"), ("CODFEE", "Amazon COD fee", "4030"),
+    ("AMZOTHER", "Amazon other charge", "4030"), ("AMZTIP", "Amazon delivery tip", "4030"),
+]
 
 
 def _catalog(seed: int) -> list[dict]:
@@ -90,7 +101,7 @@ def seed_rows(seed: int = 1, catalog: list[dict] | None = None, now: datetime | 
     t["ARSetup"] = [{"SetupId": "AR", "LastBatNbr": "000200", "LastRefNbr": "010000", "LastCrMemoNbr": "",
                      "CurrPerNbr": period, "AutoRef": 1, "Init": 1}]
     t["INSetup"] = [{"SetupId": "IN", "LastBatNbr": "000300", "CurrPerNbr": period, "DecPlQty": 0, "NegQty": 1,
-                     "CPSOnOff": 1, "InclAllocQty": 1, "InclQtyOnBO": 1, "Init": 1}]
+                     "CPSOnOff": 1, "InclAllocQty": 1, "InclQtyOnBO": 1, "Init": 1, "DecPlPrcCst": 2}]
     t["Account"] = [{"Acct": a, "Descr": d, "AcctType": k, "Active": 1, "CuryId": "USD", "SummPost": "N"}
                     for a, d, k in ACCOUNTS]
     t["SubAcct"] = [{"Sub": SUB, "Descr": "Company", "Active": 1, "ConsolSub": SUB}]
@@ -99,7 +110,17 @@ def seed_rows(seed: int = 1, catalog: list[dict] | None = None, now: datetime | 
                     for v, d, c, s in SHIP_VIAS]
     t["Customer"] = [{"CustId": c, "Name": n, "ClassId": "AMAZON", "Status": "A", "Terms": "30", "CuryId": cur,
                       "Country": country, "ArAcct": "1050", "ArSub": SUB, "SlsAcct": "4000", "SlsSub": SUB,
-                      "DfltShipToId": "DEFAULT"} for c, n, cur, country in MARKETPLACES]
+                      "DfltShipToId": "DEFAULT", "BillName": n, "BillAttn": "Accounts payable",
+                      "BillAddr1": "410 Terry Ave N", "BillCity": "Seattle", "BillState": "WA", "BillZip": "98109",
+                      "BillCountry": "US"} for c, n, cur, country in MARKETPLACES]
+    t["Terms"] = [{"TermsId": "30", "Descr": "Net 30", "DueType": "D", "DueIntrv": 30, "ApplyTo": "B"},
+                  {"TermsId": "00", "Descr": "Due on receipt", "DueType": "D", "DueIntrv": 0, "ApplyTo": "B"}]
+    t["SalesTax"] = [{"TaxType": "T", "TaxId": tid, "Descr": d, "TaxRate": 0, "SlsTaxAcct": "2150",
+                      "SlsTaxSub": SUB, "PrcTaxIncl": "Y" if incl else "N", "InclFrt": "Y", "Inclmisc": "Y", "InclInDocTot": "Y",
+                      "TaxCalcType": "D", "TaxCalcLvl": "D"}
+                     for tid, d, incl in SALES_TAXES]
+    t["MiscCharge"] = [{"MiscChrgID": m, "Descr": d, "MiscAcct": a, "MiscSub": SUB, "TaxCat": "TAXABLE", "Taxable": 1}
+                       for m, d, a in MISC_CHARGES]
     t["SOAddress"] = [{"CustId": c, "ShipToId": "DEFAULT", "Descr": n, "Name": n, "Country": country,
                        "ShipViaID": "UPSGND", "SiteID": "MAIN", "Status": "A"} for c, n, _, country in MARKETPLACES]
     t["SOType"] = [_sotype("SO", "Sales Order", "SO", "O", "0000001", "S", "I"),
@@ -136,7 +157,8 @@ def _sotype(type_id, descr, behavior, prefix, last, ship_prefix, invc_prefix) ->
             "OrdNbrPrefix": prefix, "LastOrdNbr": last, "ShipperPrefix": ship_prefix, "LastShipperNbr": "0000001",
             "InvcNbrPrefix": invc_prefix, "LastInvcNbr": "0000001", "ShiptoType": "C", "ARAcct": "1050",
             "ARSub": SUB, "SlsAcct": "4090" if behavior == "CM" else "4000", "SlsSub": SUB, "COGSAcct": "5000",
-            "COGSSub": SUB, "FrtAcct": "4010", "FrtSub": SUB}
+            "COGSSub": SUB, "FrtAcct": "4010", "FrtSub": SUB, "MiscAcct": "4030", "MiscSub": SUB,
+            "DiscAcct": "4050", "DiscSub": SUB}
 
 
 def _item(t: dict, rnd: random.Random, invt_id: str, descr: str, price: float, fulfillment: str) -> None:

@@ -21,6 +21,15 @@ class OrderType:
     sls_sub: str
     next_function_id: str
     next_function_class: str
+    frt_acct: str = ""
+    frt_sub: str = ""
+    misc_acct: str = ""
+    misc_sub: str = ""
+    disc_acct: str = ""
+    disc_sub: str = ""
+    cogs_acct: str = ""
+    cogs_sub: str = ""
+    cancel_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,40 @@ class Item:
     tax_cat: str
     stk_item: int
     tran_status: str
+    cogs_acct: str = ""
+    cogs_sub: str = ""
+    invt_acct: str = ""
+    invt_sub: str = ""
+
+
+@dataclass(frozen=True)
+class Customer:
+    """What an order takes from its SL customer: terms, salesperson, the bill-to block and the default ship-to id
+    (SOHeader.ShiptoID with ShiptoType C names an SOAddress row; ShipAddrSpecial 1 says the order carries its own
+    one-time address, as every Amazon order does)."""
+
+    cust_id: str
+    terms: str
+    slsper_id: str
+    ship_to_id: str
+    name: str
+    attn: str
+    addr1: str
+    addr2: str
+    city: str
+    state: str
+    zip: str
+    country: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class MiscCharge:
+    misc_chrg_id: str
+    descr: str
+    acct: str
+    sub: str
+    tax_cat: str
 
 
 class Lookups:
@@ -42,6 +85,10 @@ class Lookups:
         self._items: dict[str, Item] = {}
         self._decimals: dict[str, int] = {}
         self._cps_off: int | None = None
+        self._customer_rows: dict[str, Customer] = {}
+        self._price_places: int | None = None
+        self._taxes: set[str] = set()
+        self._misc: dict[str, MiscCharge] = {}
 
     def gl(self, rows: Rows) -> tuple[str, str, str, str]:
         """(BaseCuryId, LedgerID, PerNbr, LastClosePerNbr) from GLSetup (periods are not cached)."""
@@ -72,15 +119,17 @@ class Lookups:
     def order_type(self, rows: Rows, cpny_id: str, sotype_id: str) -> OrderType:
         key = (cpny_id, sotype_id)
         if key not in self._types:
-            row = rows.one('SELECT "Behavior", "ARAcct", "ARSub", "SlsAcct", "SlsSub", "Active" FROM "SOType" '
-                           'WHERE "CpnyID" = ? AND "SOTypeID" = ?', [cpny_id, sotype_id])
+            row = rows.one('SELECT "Behavior", "ARAcct", "ARSub", "SlsAcct", "SlsSub", "Active", "FrtAcct", "FrtSub", '
+                           '"MiscAcct", "MiscSub", "DiscAcct", "DiscSub", "COGSAcct", "COGSSub", "CancelDays" '
+                           'FROM "SOType" WHERE "CpnyID" = ? AND "SOTypeID" = ?', [cpny_id, sotype_id])
             if row is None or not row[5]:
                 raise NeedsReview("unknown_order_type", f"SOType {sotype_id!r} is missing or inactive in {cpny_id}",
                                   fields=("SOTypeID",))
             # The order is entered (step ENT); its next step is the first enabled step after it (§3.3).
             step = rows.one('SELECT "FunctionID", "FunctionClass" FROM "SOStep" WHERE "CpnyID" = ? AND "SOTypeID" = ? '
                             'AND "Status" <> ? AND "EventType" <> ? ORDER BY "Seq"', [cpny_id, sotype_id, "D", "ENT"])
-            self._types[key] = OrderType(sotype_id, row[0], row[1], row[2], row[3], row[4], *(step or ("", "")))
+            self._types[key] = OrderType(sotype_id, row[0], row[1], row[2], row[3], row[4], *(step or ("", "")),
+                                         *row[6:14], int(row[14] or 0))
         return self._types[key]
 
     def require_customer(self, rows: Rows, cust_id: str) -> None:
@@ -102,7 +151,8 @@ class Lookups:
         missing = sorted({i for i in invt_ids if i not in self._items})
         if missing:
             marks = ", ".join("?" for _ in missing)
-            for row in rows.all('SELECT "InvtID", "Descr", "StkUnit", "TaxCat", "StkItem", "TranStatusCode" '
+            for row in rows.all('SELECT "InvtID", "Descr", "StkUnit", "TaxCat", "StkItem", "TranStatusCode", '
+                                '"COGSAcct", "COGSSub", "InvtAcct", "InvtSub" '
                                 f'FROM "Inventory" WHERE "InvtID" IN ({marks})', missing):
                 self._items[row[0]] = Item(*row)
         unknown = [i for i in invt_ids if i not in self._items]
@@ -110,3 +160,44 @@ class Lookups:
             raise NeedsReview("unknown_item", f"no SL item {', '.join(unknown)}", fields=("InvtID",),
                               details={"invt_ids": unknown})
         return {i: self._items[i] for i in invt_ids}
+
+    def customer(self, rows: Rows, cust_id: str) -> Customer:
+        """The customer's terms, bill-to block and default ship-to; NeedsReview when SL has no such customer."""
+        found = self._customer_rows.get(cust_id)
+        if found is None:
+            row = rows.one('SELECT "Terms", "SlsperId", "DfltShipToId", "BillName", "BillAttn", "BillAddr1", '
+                           '"BillAddr2", "BillCity", "BillState", "BillZip", "BillCountry", "BillPhone" '
+                           'FROM "Customer" WHERE "CustId" = ?', [cust_id])
+            if row is None:
+                raise NeedsReview("unknown_customer", f"customer {cust_id!r} does not exist in SL", fields=("CustID",))
+            found = self._customer_rows[cust_id] = Customer(cust_id, *(x or "" for x in row))
+            self._customers.add(cust_id)
+        return found
+
+    def price_places(self, rows: Rows) -> int:
+        """INSetup.DecPlPrcCst: the decimals SL keeps on unit prices and costs."""
+        if self._price_places is None:
+            self._price_places = int(rows.scalar('SELECT "DecPlPrcCst" FROM "INSetup"') or 2)
+        return self._price_places
+
+    def require_tax(self, rows: Rows, tax_id: str) -> str:
+        """A tax id the order's SOTax row may name: it must exist in SalesTax (SL's tax master, with its GL accounts)."""
+        if tax_id in self._taxes:
+            return tax_id
+        if not tax_id or rows.scalar('SELECT 1 FROM "SalesTax" WHERE "TaxId" = ?', [tax_id]) is None:
+            raise NeedsReview("unknown_tax_id", f"tax id {tax_id!r} (the mapping's marketplaces.*.tax_id) is not in "
+                              "SL's SalesTax", fields=("TaxID",))
+        self._taxes.add(tax_id)
+        return tax_id
+
+    def misc_charge(self, rows: Rows, chrg_id: str) -> MiscCharge:
+        """SL's MiscCharge master row (description, account, tax category) for an SOMisc line."""
+        found = self._misc.get(chrg_id)
+        if found is None:
+            row = rows.one('SELECT "Descr", "MiscAcct", "MiscSub", "TaxCat" FROM "MiscCharge" WHERE "MiscChrgID" = ?',
+                           [chrg_id])
+            if row is None:
+                raise NeedsReview("unknown_misc_charge", f"misc charge {chrg_id!r} (the mapping's charges) is not in "
+                                  "SL's MiscCharge", fields=("MiscChrgID",))
+            found = self._misc[chrg_id] = MiscCharge(chrg_id, *(x or "" for x in row))
+        return found

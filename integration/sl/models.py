@@ -23,6 +23,30 @@ class SalesOrderLine:
     alternate_id: str = ""       # the Amazon SKU when it differs from InvtID (SOLine.AlternateID)
     alt_id_type: str = ""        # SOLine.AltIDType of that alternate id
     discount: Decimal = Decimal(0)
+    net: Decimal | None = None   # the line's merchandise after its promotions, before tax (None: qty x price - discount)
+
+
+@dataclass
+class MiscCharge:
+    """One SOMisc row: an Amazon charge that is neither merchandise nor freight (gift wrap, COD fee, other)."""
+
+    misc_chrg_id: str            # SL MiscCharge.MiscChrgID (the mapping's ``charges``)
+    amount: Decimal              # before tax
+    descr: str = ""
+
+
+@dataclass
+class OrderTax:
+    """The order's tax as Amazon computed it, for one SOTax row under ``tax_id`` (SalesTax.TaxId)."""
+
+    tax_id: str
+    merch: Decimal = Decimal(0)
+    freight: Decimal = Decimal(0)
+    misc: Decimal = Decimal(0)
+
+    @property
+    def total(self) -> Decimal:
+        return self.merch + self.freight + self.misc
 
 
 @dataclass
@@ -46,7 +70,15 @@ class SalesOrder:
     ShipSiteID: str = ""
     CuryID: str = ""             # blank = GLSetup.BaseCuryId
     TotFrt: Decimal = Decimal(0)
-    TotTax: Decimal = Decimal(0)
+    TotTax: Decimal = Decimal(0)   # used only without ``tax``: tax with no SOTax detail (older callers, tests)
+    misc: list[MiscCharge] = field(default_factory=list)
+    tax: OrderTax | None = None
+    expected_total: Decimal | None = None   # Amazon's order total: SL's must equal it to the cent, else held
+    ReqDate: datetime | None = None         # blank = OrdDate
+    PromDate: datetime | None = None
+    ShipDate: datetime | None = None        # the date it must leave (Amazon's ship-by)
+    cancel_days: int = 0                    # SOSched.CancelDate = the later of ReqDate/PromDate + this (0: SOType)
+    AdminHold: int = 0
     User1: str = ""
     User2: str = ""
     User3: str = ""

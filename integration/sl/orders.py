@@ -9,17 +9,25 @@ Cancelling imitates ``WS_CANCELSALESORDER``: header, lines and schedules closed,
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
+from datetime import datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from integration.errors import NeedsReview
 from integration.sl import counters
 from integration.sl.lookups import Lookups
 from integration.sl.models import SalesOrder
 from integration.sl.rows import Rows
-from integration.sl.text import money, sl_datetime, wrap_lines
+from integration.sl.text import sl_datetime, wrap_lines
 
 LINE_STEP = 256   # SL grids number LineNbr from -32768 upward (reference §1.9)
+ADDR_WIDTH = 60   # SOHeader.ShipAddr1/2 CHAR(60)
+# SOSched.CancelDate: SL expires a schedule once it is on or before today (ADG_ProcessMgr_ExpiredSchedules,
+# ADG_ProcessMgr_SOReducedQty, ADG_UpdtShip_GetZeroScheds: "CancelDate <= today"), and plans and ships only
+# schedules cancelling after today. The order screen sets it from SOType.CancelDays; where the order type has none,
+# the mapping's ``schedules.cancel_days`` (default below) after the latest promised date. SMALLDATETIME ends
+# 2079-06-06, SL's own "never" in its procedures.
+DEFAULT_CANCEL_DAYS = 90
+LAST_SMALLDATETIME = datetime(2079, 6, 6)
 
 
 def check_required(order: SalesOrder) -> None:
@@ -37,10 +45,53 @@ def check_required(order: SalesOrder) -> None:
         raise NeedsReview("missing_field", f"sales order is missing {', '.join(missing)}", fields=missing)
 
 
+def _ceil(value: Decimal, places: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_CEILING)
+
+
+def line_money(price: Decimal, qty: Decimal, net: Decimal, places: int, price_places: int) -> tuple[float, float]:
+    """(SlsPrice, DiscPct) so that SL's own line price, ``SlsPrice x QtyOrd x (1 - DiscPct/100)`` rounded to the
+    currency (``ADG_Book_Order``), is exactly ``net``: a promotion becomes the line's discount percent, never a
+    lower TotOrd beside an unchanged price. SL has no discount-amount column on SOLine (DiscPct, DiscPrcType and
+    ChainDisc only), so a fixed promotion is stated as the percent that gives the same cents. The price is rounded
+    up to SL's price places so the percent is never negative."""
+    sls_price = _ceil(price, price_places)
+    if qty and sls_price * qty < net:
+        sls_price = _ceil(net / qty, price_places)
+    gross = sls_price * qty
+    pct = 0.0 if not gross or gross == net else float((1 - net / gross) * 100)
+    check = Decimal(repr(float(sls_price) * float(qty) * (1 - pct / 100))).quantize(
+        Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if check != net:
+        raise NeedsReview("total_mismatch", f"line price {sls_price} x {qty} cannot be discounted to {net} in SL",
+                          fields=("DiscPct",), details={"price": str(sls_price), "qty": str(qty), "net": str(net)})
+    return float(sls_price), pct
+
+
+def _spread(total: Decimal, weights: list[Decimal], places: int) -> list[Decimal]:
+    """``total`` split over ``weights`` in proportion, rounded, the last part taking the remainder (sums exactly)."""
+    whole = sum(weights, Decimal(0))
+    quantum = Decimal(1).scaleb(-places)
+    out, left = [], total
+    for i, w in enumerate(weights):
+        part = left if i == len(weights) - 1 else ((total * w / whole) if whole else Decimal(0)).quantize(quantum)
+        out.append(part)
+        left -= part
+    return out
+
+
 def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder) -> tuple[str, list[str]]:
-    """Write the order; returns (OrdNbr, notes about text that had to be cut or wrapped)."""
+    """Write the order; returns (OrdNbr, notes about text that had to be cut).
+
+    Money is composed the SL way (``ADG_Book_Order``, SOHeader/SOMisc/SOTax): each line's merchandise is its price
+    less its discount percent; shipping less shipping promotions is the header's freight (``TotFrt``, on the order
+    type's freight account); gift wrap, COD and other charges are SOMisc rows (``TotMisc``); Amazon's tax is one
+    SOTax row under the marketplace's TaxID with its merchandise / freight / misc parts (``TotTax``), spread over
+    the schedules' TaxAmt00 for merchandise. ``TotOrd = TotMerch + TotFrt + TotMisc + TotTax``; when the caller
+    states Amazon's total (``expected_total``) a difference of a cent holds the order before anything is written.
+    """
     otype = look.order_type(rows, cpny_id, order.SOTypeID)
-    look.require_customer(rows, order.CustID)
+    cust = look.customer(rows, order.CustID)
     look.require_ship_via(rows, cpny_id, order.ShipViaID)
     items = look.items(rows, [line.invt_id for line in order.lines])
     base = look.base_currency(rows)
@@ -49,74 +100,145 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder) -> tuple[
         raise NeedsReview("foreign_currency", f"order currency {cury} is not the base currency {base}",
                           fields=("CuryID",))
     places = look.decimals(rows, cury)
+    price_places = max(places, look.price_places(rows))
     cps_off = look.cps_off(rows)
+    quantum = Decimal(1).scaleb(-places)
 
+    def rnd(x) -> Decimal:
+        return Decimal(str(x or 0)).quantize(quantum, rounding=ROUND_HALF_UP)
+
+    # -- money, all of it decided before a row is written -------------------------------------------------------
+    priced = []
+    for line in order.lines:
+        qty, price = Decimal(str(line.qty)), Decimal(str(line.unit_price))
+        net = rnd(line.net if line.net is not None else qty * price - Decimal(str(line.discount or 0)))
+        if net < 0:
+            raise NeedsReview("total_mismatch", f"line {line.invt_id}: promotions exceed the price ({net})",
+                              fields=("DiscPct",))
+        sls_price, pct = line_money(price, qty, net, places, price_places)
+        priced.append((qty, net, sls_price, pct))
+    merch = sum((p[1] for p in priced), Decimal(0))
+    freight = rnd(order.TotFrt)
+    misc = [(m, rnd(m.amount)) for m in order.misc if rnd(m.amount)]
+    misc_total = sum((a for _, a in misc), Decimal(0))
+    tax = order.tax
+    if tax is not None:
+        t_merch, t_frt, t_misc = rnd(tax.merch), rnd(tax.freight), rnd(tax.misc)
+        tax_total = t_merch + t_frt + t_misc
+        tax_id = look.require_tax(rows, tax.tax_id)
+    else:
+        t_merch, t_frt, t_misc, tax_id = Decimal(0), Decimal(0), Decimal(0), ""
+        tax_total = rnd(order.TotTax)
+    total = merch + freight + misc_total + tax_total
+    if order.expected_total is not None and total != rnd(order.expected_total):
+        diff = rnd(order.expected_total) - total
+        raise NeedsReview("total_mismatch", f"SL total {total} differs from Amazon's {rnd(order.expected_total)} "
+                          f"by {diff}", fields=("TotOrd",),
+                          details={"sl_total": str(total), "amazon_total": str(rnd(order.expected_total)),
+                                   "difference": str(diff), "merchandise": str(merch), "freight": str(freight),
+                                   "misc": str(misc_total), "tax": str(tax_total)})
+    line_tax = _spread(t_merch, [p[1] for p in priced], places) if tax_id else [Decimal(0)] * len(priced)
+
+    # -- dates: SL plans and ships only schedules whose CancelDate is after today -------------------------------
     notes: list[str] = []
-    (addr1, addr2), overflow = wrap_lines([order.ShipAddr1, order.ShipAddr2, order.ShipAddr3], 60, 2)
-    if overflow:
-        notes.append(f"ship-to address did not fit SOHeader.ShipAddr1/2; rest: {overflow}")
     date = sl_datetime(order.OrdDate)
+    req = sl_datetime(order.ReqDate) if order.ReqDate else date
+    prom = sl_datetime(order.PromDate) if order.PromDate else req
+    ship = sl_datetime(order.ShipDate) if order.ShipDate else prom
+    cancel_days = otype.cancel_days or order.cancel_days or DEFAULT_CANCEL_DAYS
+    cancel = min(max(req, prom, ship, datetime.now()) + timedelta(days=cancel_days), LAST_SMALLDATETIME)
     now = datetime.now()
 
     ord_nbr = counters.next_order_number(rows, cpny_id, order.SOTypeID, order.CustID, date)
-
+    ship_to_id = cust.ship_to_id
     lines, scheds, queue = [], [], []
-    merch = Decimal(0)
-    for i, line in enumerate(order.lines, 1):
+    for i, (line, (qty, net, sls_price, pct), ltax) in enumerate(zip(order.lines, priced, line_tax, strict=True), 1):
         ref = line.line_ref or f"{i:05d}"
-        qty = Decimal(str(line.qty))
-        price = Decimal(str(line.unit_price))
-        ext = qty * price - Decimal(str(line.discount or 0))
-        merch += ext
         item = items[line.invt_id]
         alternate = line.alternate_id
         if len(alternate) > 30:   # informational only (InvtID is resolved): noted, not a reason to hold
             notes.append(f"line {ref}: Amazon SKU {alternate} is longer than SOLine.AlternateID (30)")
             alternate = ""
-        sls_price, tot = money(price, places), money(ext, places)
+        m_net = float(net)
         lines.append({
             "CpnyID": cpny_id, "OrdNbr": ord_nbr, "LineRef": ref, "LineNbr": -32768 + (i - 1) * LINE_STEP,
             "InvtID": line.invt_id, "AlternateID": alternate, "AltIDType": line.alt_id_type if alternate else "",
             "Descr": line.description or item.descr, "SiteID": line.site_id, "UnitDesc": item.stk_unit,
             "UnitMultDiv": "M", "CnvFact": 1, "QtyOrd": qty, "QtyOpenShip": qty,
-            "SlsPrice": sls_price, "CurySlsPrice": sls_price, "ListPrice": sls_price, "CuryListPrice": sls_price,
-            "TotOrd": tot, "CuryTotOrd": tot,
-            "SlsAcct": otype.sls_acct, "SlsSub": otype.sls_sub, "TaxCat": item.tax_cat, "Taxable": 1,
-            "Status": "O", "ReqDate": date, "PromDate": date, "SchedCntr": 1, "User1": line.amazon_item_id,
+            "SlsPrice": sls_price, "CurySlsPrice": sls_price, "SlsPriceOrig": sls_price, "CurySlsPriceOrig": sls_price,
+            "ListPrice": sls_price, "CuryListPrice": sls_price, "DiscPct": pct, "ManualPrice": 1,
+            "TotOrd": m_net, "CuryTotOrd": m_net,
+            "SlsAcct": otype.sls_acct, "SlsSub": otype.sls_sub, "COGSAcct": item.cogs_acct or otype.cogs_acct,
+            "COGSSub": item.cogs_sub or otype.cogs_sub, "InvAcct": item.invt_acct, "InvSub": item.invt_sub,
+            "DiscAcct": otype.disc_acct, "DiscSub": otype.disc_sub, "TaxCat": item.tax_cat,
+            "Taxable": 1 if tax_id else 0, "Status": "O", "ReqDate": req, "PromDate": prom, "CancelDate": cancel,
+            "SchedCntr": 1, "User1": line.amazon_item_id,
         })
         scheds.append({
             "CpnyID": cpny_id, "OrdNbr": ord_nbr, "LineRef": ref, "SchedRef": "00001", "SiteID": line.site_id,
-            "ShipSiteID": line.site_id, "Status": "O", "QtyOrd": qty, "QtyOpenShip": qty, "ReqDate": date,
-            "PromDate": date, "ShipViaID": order.ShipViaID, "ShiptoType": "C", "ShipCustID": order.CustID,
+            "ShipSiteID": line.site_id, "Status": "O", "QtyOrd": qty, "QtyOpenShip": qty, "ReqDate": req,
+            "PromDate": prom, "ShipDate": ship, "ReqPickDate": ship, "PriorityDate": date, "CancelDate": cancel,
+            "ShipViaID": order.ShipViaID, "ShiptoType": "C", "ShiptoID": ship_to_id, "ShipCustID": order.CustID,
             "ShipName": order.ShipName, "ShipZip": order.ShipZip, "TaxCat": item.tax_cat,
+            "TaxID00": tax_id, "TaxAmt00": float(ltax), "CuryTaxAmt00": float(ltax),
+            "TxblAmt00": m_net if tax_id else 0, "CuryTxblAmt00": m_net if tax_id else 0,
             "User1": line.amazon_item_id,
         })
         queue.append(_queue_row("PLNSO", 150, now, cps_off, cpny_id, ord_nbr, order.CustID, ref, "00001",
                                 line.invt_id, line.site_id))
     queue.append(_queue_row("PRCSO", 155, now, cps_off, cpny_id, ord_nbr, order.CustID))
 
-    freight, tax = Decimal(str(order.TotFrt or 0)), Decimal(str(order.TotTax or 0))
-    total = merch + freight + tax
+    misc_rows = [{"CpnyID": cpny_id, "OrdNbr": ord_nbr, "MiscChrgRef": f"{n:05d}", "MiscChrgID": m.misc_chrg_id,
+                  "Descr": m.descr or look.misc_charge(rows, m.misc_chrg_id).descr, "MiscChrg": float(amount),
+                  "CuryMiscChrg": float(amount), "MiscAcct": look.misc_charge(rows, m.misc_chrg_id).acct or otype.misc_acct,
+                  "MiscSub": look.misc_charge(rows, m.misc_chrg_id).sub or otype.misc_sub,
+                  "TaxCat": look.misc_charge(rows, m.misc_chrg_id).tax_cat}
+                 for n, (m, amount) in enumerate(misc, 1)]
+    tax_rows = []
+    if tax_id:
+        taxable = merch + (freight if t_frt else 0) + (misc_total if t_misc else 0)
+        amounts = {"MerchTxbl": merch, "MerchTax": t_merch, "FrtTxbl": freight if t_frt else 0, "FrtTax": t_frt,
+                   "MiscTxbl": misc_total if t_misc else 0, "MiscTax": t_misc, "TotTxbl": taxable,
+                   "TotTax": tax_total}
+        rate = float((tax_total / taxable * 100).quantize(Decimal("0.0001"))) if taxable else 0.0
+        tax_rows.append({"CpnyID": cpny_id, "OrdNbr": ord_nbr, "TaxID": tax_id, "TaxCat": "", "TaxRate": rate,
+                         **{k: float(v) for k, v in amounts.items()},
+                         **{"Cury" + k: float(v) for k, v in amounts.items()}})
+
+    (addr1, addr2), overflow = _ship_lines(order)
+    if overflow:
+        notes.append(f"ship-to address did not fit SOHeader.ShipAddr1/2; rest: {overflow}")
     note_text = "\n".join(x for x in [order.note, *notes] if x)
-    m_merch, m_frt, m_tax, m_total = (money(x, places) for x in (merch, freight, tax, total))
+    m_merch, m_frt, m_misc, m_tax, m_total = (float(x) for x in (merch, freight, misc_total, tax_total, total))
+    line_disc = float(sum((Decimal(str(p[2])) * p[0] - p[1] for p in priced), Decimal(0)).quantize(quantum))
     header = {
         "CpnyID": cpny_id, "OrdNbr": ord_nbr, "SOTypeID": order.SOTypeID, "Status": "O", "CustID": order.CustID,
         "CustOrdNbr": order.CustOrdNbr, "OrdDate": date, "ShipCustID": order.CustID, "ShiptoType": "C",
-        "ShipAddrSpecial": 1, "ShipName": order.ShipName, "ShipAttn": order.ShipAttn, "ShipAddr1": addr1,
-        "ShipAddr2": addr2, "ShipCity": order.ShipCity, "ShipState": order.ShipState, "ShipZip": order.ShipZip,
-        "ShipCountry": order.ShipCountry, "ShipPhone": order.ShipPhone, "ShipViaID": order.ShipViaID,
-        "ShipSiteID": order.ShipSiteID or order.lines[0].site_id, "CuryID": cury, "CuryMultDiv": "M",
-        "CuryRate": 1, "CuryEffDate": date, "TotMerch": m_merch, "CuryTotMerch": m_merch, "TotFrt": m_frt,
-        "CuryTotFrt": m_frt, "TotTax": m_tax, "CuryTotTax": m_tax, "TotOrd": m_total, "CuryTotOrd": m_total,
-        "UnshippedBalance": m_total, "CuryUnshippedBalance": m_total,
+        "ShiptoID": ship_to_id, "ShipAddrSpecial": 1, "ShipName": order.ShipName, "ShipAttn": order.ShipAttn,
+        "ShipAddr1": addr1, "ShipAddr2": addr2, "ShipCity": order.ShipCity, "ShipState": order.ShipState,
+        "ShipZip": order.ShipZip, "ShipCountry": order.ShipCountry, "ShipPhone": order.ShipPhone,
+        "ShipViaID": order.ShipViaID, "ShipSiteID": order.ShipSiteID or order.lines[0].site_id,
+        "BillName": cust.name, "BillAttn": cust.attn, "BillAddr1": cust.addr1, "BillAddr2": cust.addr2,
+        "BillCity": cust.city, "BillState": cust.state, "BillZip": cust.zip, "BillCountry": cust.country,
+        "BillPhone": cust.phone, "TermsID": cust.terms, "CuryID": cury, "CuryMultDiv": "M",
+        "CuryRate": 1, "CuryEffDate": date, "CuryRateType": "",
+        "TotMerch": m_merch, "CuryTotMerch": m_merch, "TotFrt": m_frt, "CuryTotFrt": m_frt, "FrtAcct": otype.frt_acct,
+        "FrtSub": otype.frt_sub, "TotMisc": m_misc, "CuryTotMisc": m_misc, "MiscChrgCntr": len(misc_rows),
+        "TotTax": m_tax, "CuryTotTax": m_tax, "TotTxbl": float(merch) if tax_id else 0,
+        "CuryTotTxbl": float(merch) if tax_id else 0, "TaxID00": tax_id, "TotLineDisc": line_disc,
+        "CuryTotLineDisc": line_disc, "TotOrd": m_total, "CuryTotOrd": m_total,
+        "UnshippedBalance": m_total, "CuryUnshippedBalance": m_total, "AdminHold": 1 if order.AdminHold else 0,
         "LineCntr": len(lines), "NextFunctionID": otype.next_function_id,
         "NextFunctionClass": otype.next_function_class, "ARAcct": otype.ar_acct, "ARSub": otype.ar_sub,
+        "SlsperID": cust.slsper_id,
         **{f"User{n}": getattr(order, f"User{n}") for n in range(1, 11)},
     }
     rows.notes.clear()
     rows.insert("SOHeader", header)
     rows.insert_many("SOLine", lines)
     rows.insert_many("SOSched", scheds)
+    rows.insert_many("SOMisc", misc_rows)
+    rows.insert_many("SOTax", tax_rows)
     rows.insert_many("ProcessQueue", queue)
     notes += rows.notes
     if note_text or rows.notes:
@@ -125,6 +247,18 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder) -> tuple[
             "sNoteText": "\n".join(x for x in [note_text, *rows.notes] if x)}, "nID")
         rows.update("SOHeader", {"NoteId": note_id}, {"CpnyID": cpny_id, "OrdNbr": ord_nbr})
     return ord_nbr, notes
+
+
+def _ship_lines(order: SalesOrder) -> tuple[tuple[str, str], str]:
+    """ShipAddr1/2 as the mapping fitted them: never wrapped again (a fitted Addr2 stays Addr2, a street is not
+    cut mid-word). Only a third line (SL has two) is folded in, at word boundaries, the rest returned for the note."""
+    a1, a2, a3 = (" ".join((x or "").split()) for x in (order.ShipAddr1, order.ShipAddr2, order.ShipAddr3))
+    if not a3 and len(a1) <= ADDR_WIDTH and len(a2) <= ADDR_WIDTH:
+        return (a1, a2), ""
+    if a3 and len(a1) <= ADDR_WIDTH and len(f"{a2}, {a3}".strip(", ")) <= ADDR_WIDTH:
+        return (a1, f"{a2}, {a3}".strip(", ")), ""
+    (x1, x2), overflow = wrap_lines([a1, a2, a3], ADDR_WIDTH, 2)
+    return (x1, x2), overflow
 
 
 def _queue_row(ptype, priority, now, cps_off, cpny_id, ord_nbr, cust_id, line_ref="", sched_ref="",

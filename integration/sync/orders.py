@@ -28,7 +28,15 @@ from integration.amazon.orders import amazon_time
 from integration.canonical import Order
 from integration.errors import NeedsReview
 from integration.guard import keys
-from integration.sl.models import Event, ItemPolicy, OrderBinding, SalesOrder, SalesOrderLine
+from integration.sl.models import (
+    Event,
+    ItemPolicy,
+    MiscCharge,
+    OrderBinding,
+    OrderTax,
+    SalesOrder,
+    SalesOrderLine,
+)
 from integration.sl.state import HISTORY
 from integration.sync import paging
 from integration.sync.context import Context
@@ -170,10 +178,20 @@ def _hold(ctx: Context, entity: str, key: str, exc: NeedsReview, payload: dict, 
 
 
 def build_sales_order(ctx: Context, order: Order) -> tuple[SalesOrder, list[str]]:
-    """The SL sales order for a canonical order; the second value lists ghost-item SKUs (flagged)."""
+    """The SL sales order for a canonical order; the second value lists ghost-item SKUs (flagged, on admin hold).
+
+    Money the SL way (see ``integration.sl.orders.create``): each line's merchandise after its promotions, shipping
+    less shipping promotions as freight, gift wrap / COD / other charges as misc charges, Amazon's tax as the
+    marketplace's SOTax row; where prices include VAT (the mapping's ``prices_include_tax``) the tax Amazon states
+    is taken out of each amount. Amazon's order total goes along, and SL's must equal it to the cent.
+    """
     fields = ctx.mapping.sl_order_fields(order)
     site = ctx.mapping.site_for(order.fulfillment_channel)
+    market = ctx.mapping.marketplace(order.marketplace_id)
+    incl = market.prices_include_tax
     lines, ghosts, notes = [], [], [fields.pop("note", "")]
+    misc: dict[str, Decimal] = {}
+    freight = tax_merch = tax_frt = tax_misc = Decimal(0)
     for line in order.lines:
         invt_id, how = ctx.mapping.resolve_sku(
             line.seller_sku, find_invtid=lambda s: ctx.sl.find_item_for_sku(s, BY_INVTID),
@@ -181,18 +199,55 @@ def build_sales_order(ctx: Context, order: Order) -> tuple[SalesOrder, list[str]
         if how == "ghost":
             ghosts.append(line.seller_sku)
             notes.append(f"GHOST ITEM: Amazon SKU {line.seller_sku} is not an SL item; booked as {invt_id}")
+        after_promo = line.item_price.amount - line.promotion_discount.amount
+        net = after_promo - (line.item_tax.amount if incl else 0)
+        unit = line.unit_price.amount
+        if incl and after_promo:
+            unit = unit * net / after_promo   # the price without the VAT it contains
         lines.append(SalesOrderLine(
-            invt_id=invt_id, qty=Decimal(line.quantity_ordered), unit_price=line.unit_price.amount, site_id=site,
+            invt_id=invt_id, qty=Decimal(line.quantity_ordered), unit_price=unit, site_id=site,
             description=line.title, amazon_item_id=line.amazon_order_item_id,
             alternate_id=line.seller_sku if line.seller_sku != invt_id else "",
-            discount=line.promotion_discount.amount))
-    freight = sum((ln.shipping_price.amount for ln in order.lines), Decimal(0))
-    tax = sum((ln.item_tax.amount + ln.shipping_tax.amount for ln in order.lines), Decimal(0))
+            discount=line.promotion_discount.amount, net=net))
+        ship_disc = line.shipping_discount.amount if line.shipping_discount else Decimal(0)
+        freight += line.shipping_price.amount - ship_disc - (line.shipping_tax.amount if incl else 0)
+        for kind, charge in (("GIFT_WRAP", line.gift_wrap_price), ("COD_FEE", line.cod_fee),
+                             ("OTHER", line.other_charge)):
+            if charge is not None and charge.amount:
+                misc[kind] = misc.get(kind, Decimal(0)) + charge.amount
+        tax_merch += line.item_tax.amount
+        tax_frt += line.shipping_tax.amount
+        tax_misc += line.misc_tax.amount if line.misc_tax else Decimal(0)
+    if incl and tax_misc and misc:   # VAT inside gift wrap / COD: taken out of the charges, largest first
+        kinds = sorted(misc, key=lambda k: -misc[k])
+        left = tax_misc
+        for i, kind in enumerate(kinds):
+            part = left if i == len(kinds) - 1 else (tax_misc * misc[kind] / sum(misc.values())).quantize(Decimal("0.01"))
+            misc[kind] -= part
+            left -= part
+    for kind, charge in order.order_charges:
+        misc[kind] = misc.get(kind, Decimal(0)) + charge.amount
     header = {k: v for k, v in fields.items() if k in _ORDER_FIELDS}
-    so = SalesOrder(CustOrdNbr=order.amazon_order_id, OrdDate=order.purchase_date.replace(tzinfo=None),
-                    lines=lines, ShipSiteID=site, CuryID=order.order_total.currency, TotFrt=freight, TotTax=tax,
-                    note="\n".join(n for n in notes if n), **header)
+    local = order.purchase_date.astimezone(market.zone)
+
+    def day(moment):
+        return moment.astimezone(market.zone).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None) \
+            if moment else None
+
+    so = SalesOrder(CustOrdNbr=order.amazon_order_id, OrdDate=local.replace(hour=0, minute=0, second=0, microsecond=0,
+                                                                               tzinfo=None),
+                    lines=lines, ShipSiteID=site, CuryID=order.order_total.currency, TotFrt=freight,
+                    misc=[MiscCharge(ctx.mapping.misc_charge_for(kind), amount, _CHARGE_NAMES.get(kind, kind))
+                          for kind, amount in misc.items()],
+                    tax=OrderTax(market.tax_id, tax_merch, tax_frt, tax_misc),
+                    expected_total=order.order_total.amount, ReqDate=day(order.deliver_by),
+                    PromDate=day(order.deliver_by), ShipDate=day(order.ship_by), cancel_days=ctx.mapping.cancel_days,
+                    AdminHold=1 if ghosts else 0, note="\n".join(n for n in notes if n), **header)
     return so, ghosts
+
+
+_CHARGE_NAMES = {"GIFT_WRAP": "Amazon gift wrap", "COD_FEE": "Amazon COD fee", "OTHER": "Amazon other charge",
+                 "DELIVERY_TIP": "Amazon delivery tip"}
 
 
 def _event(ctx: Context, order: Order, action: str, **detail) -> Event:

@@ -19,6 +19,35 @@ INCLUDED = {"BUYER", "RECIPIENT", "PROCEEDS", "EXPENSE", "PROMOTION", "CANCELLAT
 TOKEN_LIFE = timedelta(hours=24)
 
 
+def proceeds(item: dict, cur: str) -> dict:
+    """The item's ``proceeds`` (ItemProceeds): every part rounded to the currency first, then summed, so Amazon's
+    totals are the sums of the parts it shows. Where prices include VAT (orders.VAT_INCLUSIVE) the TAX breakdown
+    states the tax the gross amounts contain and the item's total does not add it again."""
+    def r(x: Decimal) -> Decimal:
+        return orders.round_money(x, cur)
+
+    rate, inclusive = item["tax_rate"], item.get("vat_inclusive", False)
+    share = rate / (1 + rate) if inclusive else rate
+    principal, ship = r(item["unit"] * item["qty"]), r(item["ship_price"])
+    gift, cod = r(item.get("gift_wrap", 0)), r(item.get("cod_fee", 0))
+    disc_item, disc_ship = r(item["discount"]), r(item.get("ship_discount", 0))
+    taxes = [("ITEM", r((principal - disc_item) * share)), ("SHIPPING", r((ship - disc_ship) * share)),
+             ("GIFT_WRAP", r(gift * share)), ("COD_FEE", r(cod * share) if inclusive else Decimal(0))]
+    breakdowns = [{"type": kind, "subtotal": money(amount, cur)}
+                  for kind, amount in (("ITEM", principal), ("SHIPPING", ship), ("GIFT_WRAP", gift), ("COD_FEE", cod))
+                  if amount or kind == "ITEM"]
+    tax = sum((t for _, t in taxes), Decimal(0))
+    breakdowns.append({"type": "TAX", "subtotal": money(tax, cur),
+                       "detailedBreakdowns": [{"subtype": k, "value": money(v, cur)} for k, v in taxes
+                                              if v or k in ("ITEM", "SHIPPING")]})
+    if disc_item or disc_ship:
+        breakdowns.append({"type": "DISCOUNT", "subtotal": money(-(disc_item + disc_ship), cur),
+                           "detailedBreakdowns": [{"subtype": k, "value": money(-v, cur)}
+                                                  for k, v in (("ITEM", disc_item), ("SHIPPING", disc_ship)) if v]})
+    total = principal + ship + gift + cod - disc_item - disc_ship + (Decimal(0) if inclusive else tax)
+    return {"proceedsTotal": money(total, cur), "breakdowns": breakdowns}
+
+
 def _item(order: dict, item: dict, inc: set[str]) -> dict:
     cur, pending = order["currency"], order["status"] == "PENDING"
     out = {"orderItemId": item["id"], "quantityOrdered": item["qty"],
@@ -29,22 +58,7 @@ def _item(order: dict, item: dict, inc: set[str]) -> dict:
         if order["business"]:
             out["product"]["price"]["priceDesignation"] = "BUSINESS_PRICE"
     if "PROCEEDS" in inc and not pending:
-        principal = item["unit"] * item["qty"]
-        tax_item = (principal - item["discount"]) * item["tax_rate"]
-        tax_ship = item["ship_price"] * item["tax_rate"]
-        parts = [("ITEM", principal), ("SHIPPING", item["ship_price"]), ("TAX", tax_item + tax_ship),
-                 ("DISCOUNT", -item["discount"])]
-        breakdowns = []
-        for kind, amount in parts:
-            if kind in ("SHIPPING", "DISCOUNT") and not amount:
-                continue
-            row = {"type": kind, "subtotal": money(amount, cur)}
-            if kind == "TAX":
-                row["detailedBreakdowns"] = [{"subtype": "ITEM", "value": money(tax_item, cur)},
-                                             {"subtype": "SHIPPING", "value": money(tax_ship, cur)}]
-            breakdowns.append(row)
-        total = sum((Decimal(b["subtotal"]["amount"]) for b in breakdowns), Decimal(0))
-        out["proceeds"] = {"proceedsTotal": money(total, cur), "breakdowns": breakdowns}
+        out["proceeds"] = proceeds(item, cur)
     if "PROMOTION" in inc and item["promo"] and not pending:
         out["promotion"] = {"breakdowns": [{"promotionId": item["promo"]}]}
     if "CANCELLATION" in inc and order["cancel"]:
@@ -106,7 +120,8 @@ def render(order: dict, included: set[str], granted=None) -> dict:
         for item in items:
             for b in item.get("proceeds", {}).get("breakdowns", []):
                 totals[b["type"]] = totals.get(b["type"], Decimal(0)) + Decimal(b["subtotal"]["amount"])
-        out["proceeds"] = {"grandTotal": money(sum(totals.values(), Decimal(0)), cur),
+        grand = sum((Decimal(i["proceeds"]["proceedsTotal"]["amount"]) for i in items if "proceeds" in i), Decimal(0))
+        out["proceeds"] = {"grandTotal": money(grand, cur),
                            "breakdowns": [{"type": k, "subtotal": money(v, cur)} for k, v in totals.items()]}
     if "FULFILLMENT" in included:
         ship_by = order["created"] + timedelta(days=2)
@@ -272,3 +287,4 @@ def confirm_shipment(sim, req: Req) -> Reply:
                                                for x in pkg["orderItems"]]})
     state.confirmations.append({"orderId": order["id"], "receivedAt": iso(now), **body})
     return Reply(204, None)
+
