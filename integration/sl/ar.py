@@ -38,7 +38,7 @@ def create_document(rows: Rows, look: Lookups, cpny_id: str, ord_nbr: str, doc_t
     lines = orders.order_lines(rows, cpny_id, ord_nbr)
     base = look.base_currency(rows)
     places = look.decimals(rows, header["CuryID"] or base)
-    frt = rows.one('SELECT "FrtAcct", "FrtSub" FROM "SOType" t JOIN "SOHeader" h ON h."CpnyID" = t."CpnyID" '
+    frt = rows.one('SELECT t."FrtAcct", t."FrtSub" FROM "SOType" t JOIN "SOHeader" h ON h."CpnyID" = t."CpnyID" '
                    'AND h."SOTypeID" = t."SOTypeID" WHERE h."CpnyID" = ? AND h."OrdNbr" = ?', [cpny_id, ord_nbr])
     head_frt = rows.scalar('SELECT "TotFrt" FROM "SOHeader" WHERE "CpnyID" = ? AND "OrdNbr" = ?', [cpny_id, ord_nbr])
     per_post = rows.scalar('SELECT "CurrPerNbr" FROM "ARSetup"') or ""

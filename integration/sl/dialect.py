@@ -62,7 +62,10 @@ class Dialect:
     def column_sql(self, col: Column, table: Table) -> str:
         if col.identity:
             return self.identity_sql(col, table)
-        return f"{q(col.name)} {self.type_sql(col)} NOT NULL DEFAULT {self.default_sql(col)}"
+        null = "NULL" if col.nullable else "NOT NULL"
+        if col.default is None:   # as SL's script: no DEFAULT (GLTran, ARDoc, ...); every insert supplies it
+            return f"{q(col.name)} {self.type_sql(col)} {null}"
+        return f"{q(col.name)} {self.type_sql(col)} {null} DEFAULT {self.default_sql(col)}"
 
     def create_table(self, t: Table) -> list[str]:
         cols = [self.column_sql(c, t) for c in t.columns]

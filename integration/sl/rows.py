@@ -130,17 +130,25 @@ class Rows:
                 known = {c.name.lower() for c in t.columns}
                 cols += [Column(name, kind, length, _BLANK[kind]) for low, (name, kind, length, needed) in live.items()
                          if needed and low not in known]
+            # The default row is what SL's DEFAULT constraints give a column an insert leaves out; where SL's script
+            # has none (GLTran, ARDoc, ...), SL's own blank / 0 / 1900-01-01. Crtd_DateTime (getdate()) is the
+            # transaction's audit time, filled in by _template.
             to_db = self.dialect.to_db_datetime
-            defaults = []
+            defaults, special = [], set()
             for c in cols:
+                default = _BLANK[c.type] if c.default is None else c.default
+                if default != _BLANK[c.type] and default != NOW:
+                    special.add(c.name)   # e.g. Inventory.CountStatus 'A', ItemSite.LeadTime 999
                 if c.type in (SMALLDATETIME, DATETIME):
-                    defaults.append(to_db(NO_DATE) if c.default != NOW else None)
+                    defaults.append(None if default == NOW else
+                                    to_db(NO_DATE if default == NO_DATE_TEXT else datetime.fromisoformat(default)))
                 elif c.type == CHAR:
-                    defaults.append(" " * c.length)
+                    defaults.append(str(default).ljust(c.length))
                 else:
-                    defaults.append(c.default)
-            index = {c.name: (i, 0 if c.type == CHAR else 1 if c.type == FLOAT else 2, c.length or 0)
-                     for i, c in enumerate(cols)}
+                    defaults.append(default)
+            # kind 3: SL's default is not blank / 0, so a blank or 0 the caller gives is written, not defaulted.
+            index = {c.name: (i, 3 if c.name in special else 0 if c.type == CHAR else 1 if c.type == FLOAT else 2,
+                              c.length or 0) for i, c in enumerate(cols)}
             # Values for columns this database does not have are dropped (slot -1).
             index.update({c.name: (-1, -1, 0) for c in t.columns if c.name not in index})
             sql = (f"INSERT INTO {q(table)} ({', '.join(q(c.name) for c in cols)}) "
@@ -220,8 +228,8 @@ class Rows:
                 raise KeyError(f"{table} has no column {', '.join(missing)}")
             slots = _SLOTS[(self.db_key, table, names)] = tuple(index[n] for n in names)
         for (i, kind, length), value in zip(slots, values.values()):   # noqa: B905 - same length by construction
-            if not value or i < 0:   # blank / 0 / None: the template's SL default stays; i < 0: no such column
-                continue
+            if i < 0 or (not value and (kind != 3 or value is None)):
+                continue   # i < 0: no such column; blank / 0 / None: the template's SL default stays (kind 3: None)
             if kind == 0 and type(value) is str and len(value) <= length and value.isascii():   # CHAR, the common case
                 row[i] = value.ljust(length)
             elif kind == 1:

@@ -1,15 +1,18 @@
 """One schema definition for SL and our xAMZ* tables, rendered per dialect.
 
-A table is a list of ``Column(name, type, length, default)`` plus its primary key. SL's tables come
-from ``sl_columns.py``; ours (DESIGN §4) are written below in the same notation. ``render(dialect)``
-turns a set of tables into CREATE statements for SQLite, PostgreSQL or SQL Server.
+A table is a list of ``Column(name, type, length, default)`` plus its primary key. SL's tables come whole
+from SL's own table scripts through ``sl_columns.py`` (``sl_tables.tsv``): every column, SL's DEFAULT constraint
+or none where SL's script has none (GLTran, ARDoc, ...), SL's key and identities. Ours (DESIGN §4) are written
+below as ``Name:code`` tokens with SL's conventions. ``render(dialect)`` turns a set of tables into CREATE
+statements for SQLite, PostgreSQL or SQL Server.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from integration.sl.sl_columns import SL_TABLES
+from integration.sl.sl_columns import SL_TABLES, SLColumn, primary_key
 
 CHAR, FLOAT, SMALLINT, INTEGER, BIGINT, SMALLDATETIME, DATETIME, TEXT = (
     "CHAR", "FLOAT", "SMALLINT", "INTEGER", "BIGINT", "SMALLDATETIME", "DATETIME", "TEXT",
@@ -23,8 +26,9 @@ class Column:
     name: str
     type: str
     length: int | None = None
-    default: object = None
+    default: object = None   # None: no DEFAULT (SL's GLTran, ARDoc, ...: every insert supplies the column)
     identity: bool = False
+    nullable: bool = False
 
     @property
     def sql_type(self) -> str:
@@ -68,6 +72,34 @@ def table(name: str, pk: tuple[str, ...], spec: str, indexes=(), custom: bool = 
     return Table(name, tuple(_column(t) for t in spec.split()), tuple(pk), tuple(indexes), custom, tuple(unique))
 
 
+# SL's declared types -> ours (what SL's scripts for these tables use, and their close kin).
+_SL_TYPES = {"CHAR": CHAR, "VARCHAR": CHAR, "NCHAR": CHAR, "NVARCHAR": CHAR, "FLOAT": FLOAT, "REAL": FLOAT,
+             "DECIMAL": FLOAT, "NUMERIC": FLOAT, "MONEY": FLOAT, "SMALLINT": SMALLINT, "TINYINT": SMALLINT,
+             "BIT": SMALLINT, "INT": INTEGER, "BIGINT": BIGINT, "SMALLDATETIME": SMALLDATETIME, "DATETIME": DATETIME,
+             "TEXT": TEXT, "NTEXT": TEXT}
+
+
+def _sl_default(default: str | None, kind: str):
+    """SL's DEFAULT literal as our value: ``' '`` -> ``" "``, ``'01/01/1900'`` -> ``1900-01-01``, ``getdate()``
+    -> NOW, ``0`` -> 0; None where SL's script declares no default."""
+    if default is None:
+        return None
+    if default.lower() == "getdate()":
+        return NOW
+    if default.startswith("'"):
+        text = default[1:-1].replace("''", "'")
+        if kind in (SMALLDATETIME, DATETIME):
+            return datetime.strptime(text, "%m/%d/%Y").date().isoformat()
+        return text
+    return int(default) if default.lstrip("-").isdigit() else float(default)
+
+
+def _sl_column(c: SLColumn) -> Column:
+    kind = _SL_TYPES[c.type]
+    return Column(c.name, kind, c.length if kind == CHAR else None,
+                  None if c.identity else _sl_default(c.default, kind), identity=c.identity, nullable=c.nullable)
+
+
 _AUDIT = "Crtd_DateTime:d Crtd_Prog:c8 Crtd_User:c10 LUpd_DateTime:d LUpd_Prog:c8 LUpd_User:c10"
 
 # Secondary indexes SL has and our reads use (names as in SL).
@@ -78,7 +110,8 @@ _SL_INDEXES = {
     "INTran": (("INTran_BatNbr", ("BatNbr", "CpnyID")),),
 }
 
-SL = {name: table(name, pk, spec, _SL_INDEXES.get(name, ())) for name, (pk, spec) in SL_TABLES.items()}
+SL = {name: Table(name, tuple(_sl_column(c) for c in columns), primary_key(name), _SL_INDEXES.get(name, ()))
+      for name, columns in SL_TABLES.items()}
 
 # The fencing columns every binding carries (DESIGN §5): the fencing number of the last lease holder that wrote
 # the entity and that holder's owner token. A write locks the binding row, refuses a lower number (or the same
@@ -136,11 +169,12 @@ XAMZ = {
 
 TABLES: dict[str, Table] = {**SL, **XAMZ}
 
-# The SL tables the issue lists (the sandbox also has SOStep, Ledger, INTran and Snote, which they need).
+# The SL tables the product reads or writes (the sandbox also has SOStep, Ledger, INTran and Snote, which they need).
 REQUIRED_SL = (
     "SOHeader", "SOLine", "SOSched", "SOType", "SOShipHeader", "SOShipLine", "SOShipPack", "ShipVia",
     "Inventory", "ItemSite", "ItemXRef", "Site", "INSetup", "Customer", "SOAddress", "Batch", "GLTran",
     "GLSetup", "Account", "SubAcct", "Currncy", "ARDoc", "ARTran", "ARSetup", "TrnsfrDoc", "ProcessQueue",
+    "SOTax", "SOMisc", "MiscCharge", "SalesTax", "Terms",
 )
 
 

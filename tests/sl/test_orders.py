@@ -172,23 +172,23 @@ def test_a_sku_too_long_for_alternate_id_is_noted_not_held(gateway):
 
 
 def test_the_customers_sl_version_decides_the_columns_written(pg_database):
-    """Real SL tables have columns we do not define (S4Future*, no defaults in GLTran / ARDoc) and older
-    versions lack some of ours: the gateway reads the live column list and fills SL's blanks."""
+    """Another SL version's tables have columns our definition (SL's scripts) lacks, without defaults as in GLTran /
+    ARDoc, and older versions lack some of ours: the gateway reads the live column list and fills SL's blanks."""
     import pyodbc
 
     from integration.sl import open_gateway
 
     dsn = pg_database[0]
     admin = pyodbc.connect(dsn, autocommit=True)
-    admin.execute('ALTER TABLE "SOHeader" ADD COLUMN "S4Future01" CHAR(30) NOT NULL')
-    admin.execute('ALTER TABLE "SOLine" ADD COLUMN "S4Future09" TIMESTAMP(0) NOT NULL')
-    admin.execute('ALTER TABLE "SOLine" ADD COLUMN "S4Future03" DOUBLE PRECISION NOT NULL')
+    admin.execute('ALTER TABLE "SOHeader" ADD COLUMN "S4Future13" CHAR(30) NOT NULL')
+    admin.execute('ALTER TABLE "SOLine" ADD COLUMN "S4Future19" TIMESTAMP(0) NOT NULL')
+    admin.execute('ALTER TABLE "SOLine" ADD COLUMN "S4Future13" DOUBLE PRECISION NOT NULL')
     admin.execute('ALTER TABLE "SOHeader" DROP COLUMN "EDIPOID"')
     admin.close()
     gw = open_gateway(dsn, "AMZDEMO")
     order = an_order(lines=2)
     ord_nbr = gw.create_sales_order(order, a_binding(order))
-    row = gw.db.run(lambda r: r.one('SELECT h."S4Future01", l."S4Future09", l."S4Future03" FROM "SOHeader" h '
+    row = gw.db.run(lambda r: r.one('SELECT h."S4Future13", l."S4Future19", l."S4Future13" FROM "SOHeader" h '
                                     'JOIN "SOLine" l ON l."OrdNbr" = h."OrdNbr" WHERE h."OrdNbr" = ?', [ord_nbr]))
     assert row[0] == "" and row[1].year == 1900 and row[2] == 0
     gw.close()

@@ -25,6 +25,8 @@ KEYS = {
     "Currncy": ("CuryId",), "ARDoc": ("CustId", "DocType", "RefNbr", "BatNbr", "BatSeq"),
     "ARTran": ("CustId", "TranType", "RefNbr", "LineNbr", "RecordID"), "ARSetup": ("SetupId",),
     "TrnsfrDoc": ("TrnsfrDocNbr", "CpnyID"), "ProcessQueue": ("ProcessQueueID",),
+    "SOTax": ("CpnyID", "OrdNbr", "TaxID", "TaxCat"), "SOMisc": ("CpnyID", "OrdNbr", "MiscChrgRef"),
+    "MiscCharge": ("MiscChrgID",), "SalesTax": ("TaxType", "TaxId"), "Terms": ("TermsId",),
 }
 F, S, INT, D = "FLOAT", "SMALLINT", "INTEGER", "SMALLDATETIME"
 
@@ -48,7 +50,16 @@ COLUMNS = {
                "QtyShip": F, "QtyBO": F, "SlsPrice": F, "CurySlsPrice": F, "DiscPct": F, "SlsAcct": C(10),
                "SlsSub": C(24), "TaxCat": C(10), "Taxable": S, "Status": C(1), "ReqDate": D, "SchedCntr": S},
     "SOSched": {"SchedRef": C(5), "SiteID": C(10), "ShipSiteID": C(10), "Status": C(1), "Hold": S, "QtyOrd": F,
-                "ReqDate": D, "ShipViaID": C(15)},
+                "ReqDate": D, "PromDate": D, "CancelDate": D, "ShipViaID": C(15)},
+    "SOTax": {"TaxID": C(10), "TaxCat": C(10), "TaxRate": F, "MerchTxbl": F, "MerchTax": F, "FrtTxbl": F, "FrtTax": F,
+              "MiscTxbl": F, "MiscTax": F, "TotTxbl": F, "TotTax": F, "CuryTotTax": F},
+    "SOMisc": {"MiscChrgRef": C(5), "MiscChrgID": C(10), "Descr": C(30), "MiscChrg": F, "CuryMiscChrg": F,
+               "MiscAcct": C(10), "MiscSub": C(24), "Taxable": S, "TaxCat": C(10)},
+    "SalesTax": {"TaxType": C(1), "TaxId": C(10), "Descr": C(30), "TaxRate": F, "SlsTaxAcct": C(10),
+                 "SlsTaxSub": C(24), "PrcTaxIncl": C(1)},
+    "MiscCharge": {"MiscChrgID": C(10), "Descr": C(30), "MiscAcct": C(10), "MiscSub": C(31), "TaxCat": C(10),
+                   "Taxable": S},
+    "Terms": {"TermsId": C(2), "Descr": C(30), "DueType": C(1), "DueIntrv": S, "DiscPct": F, "COD": S},
     "SOType": {"Behavior": C(4), "Descr": C(30), "Active": S, "OrdNbrPrefix": C(15), "OrdNbrType": C(4),
                "LastOrdNbr": C(10), "ARSub": C(31), "SlsSub": C(31)},
     "SOShipHeader": {"ShipperID": C(15), "OrdNbr": C(15), "Status": C(1), "Cancelled": S, "CustID": C(15),
@@ -142,18 +153,33 @@ def test_every_sl_table_has_the_audit_columns_and_its_user_field_layout():
     assert "Addr3" not in _types("SOHeader") and "ShipAddr3" not in _types("SOHeader")
 
 
-def test_sl_columns_are_not_null_with_blank_zero_1900_defaults_and_only_sls_identities():
+# SL's DEFAULT constraints that are not blank / 0 / 1900-01-01, and tables whose scripts declare no default at all
+# (SL's procedures write their rows whole), as SL's table scripts have them.
+SPECIAL_DEFAULTS = {("Customer", "DocPublishingFlag"): "Y", ("Inventory", "CountStatus"): "A",
+                    ("ItemSite", "CountStatus"): "A", ("ItemSite", "LeadTime"): 999, ("GLSetup", "AllowPostOpt"): "A"}
+NO_DEFAULTS = ("GLTran", "ARDoc", "ARTran", "ARSetup", "Account", "SubAcct", "Ledger", "Currncy", "ShipVia",
+               "SalesTax", "Terms", "Snote", "SOShipHeader", "GLSetup")   # but SOShipHeader.BIInvoice, 2 of GLSetup
+
+
+def test_sl_columns_are_not_null_with_sls_defaults_and_only_sls_identities():
     expected = {"CHAR": " ", "FLOAT": 0, "SMALLINT": 0, "INTEGER": 0, "SMALLDATETIME": schema.NO_DATE, "TEXT": ""}
     identities = set()
     for name, table in schema.SL.items():
         for col in table.columns:
+            assert not col.nullable, (name, col.name)
             if col.identity:
                 identities.add((name, col.name))
                 assert col.type == "INTEGER" and col.name in table.pk, (name, col.name)
+            elif (name, col.name) in SPECIAL_DEFAULTS:
+                assert col.default == SPECIAL_DEFAULTS[name, col.name], (name, col.name)
+            elif (name, col.name) in (("SOShipHeader", "BIInvoice"), ("GLSetup", "PriorYearPost")):
+                assert col.default == expected[col.type], (name, col.name)
+            elif name in NO_DEFAULTS:
+                assert col.default is None, (name, col.name)
             elif col.name == "Crtd_DateTime":
                 assert col.default == schema.NOW, name
             else:
-                assert col.default == expected[col.type], (name, col.name)
+                assert col.default == expected[col.type], (name, col.name, col.default)
     assert identities == IDENTITY
 
 
@@ -185,12 +211,18 @@ def test_the_sandbox_database_has_every_table_and_column(dsn):
     db.close()
 
 
-def test_sl_defaults_are_blank_zero_and_1900(sqlite_dsn):
+def test_sl_defaults_are_blank_zero_and_1900_and_absent_where_sl_has_none(sqlite_dsn):
+    import pytest
+
+    from integration.errors import Permanent
+
     db = Database(sqlite_dsn)
-    db.run(lambda r: r.execute('INSERT INTO "SubAcct" ("Sub") VALUES (?)', ["99"]))
-    row = db.run(lambda r: r.one('SELECT "Descr", "Active", "LUpd_DateTime", "Crtd_DateTime" FROM "SubAcct" '
-                                 'WHERE "Sub" = ?', ["99"]))
+    db.run(lambda r: r.execute('INSERT INTO "Site" ("SiteId") VALUES (?)', ["99"]))
+    row = db.run(lambda r: r.one('SELECT "Name", "NoteID", "LUpd_DateTime", "Crtd_DateTime" FROM "Site" '
+                                 'WHERE "SiteId" = ?', ["99"]))
     assert row[0] == "" and row[1] == 0 and row[2].startswith("1900-01-01") and not row[3].startswith("1900")
+    with pytest.raises(Permanent, match="NOT NULL"):   # SubAcct's script has no defaults
+        db.run(lambda r: r.execute('INSERT INTO "SubAcct" ("Sub") VALUES (?)', ["99"]))
     db.close()
 
 
@@ -239,7 +271,7 @@ def test_db_init_sandbox_seeds_the_demo_company_once(tmp_path):
     assert first.exit_code == 0 and "seeded demo company AMZDEMO" in first.output
     assert "already seeded" in CliRunner().invoke(db_command, ["init", "--dsn", dsn, "--sandbox"]).output
     check = CliRunner().invoke(db_command, ["check", "--dsn", dsn])
-    assert check.exit_code == 0 and "26/26" in check.output
+    assert check.exit_code == 0 and f"{len(KEYS)}/{len(KEYS)}" in check.output
 
 
 def _as_before_fencing(table):
