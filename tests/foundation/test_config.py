@@ -27,6 +27,7 @@ BASE = {"SLSYNC_SANDBOX": "true"}
         ("SLSYNC_SANDBOX", "maybe", "SLSYNC_SANDBOX must be true or false"),
         ("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem", "REQUESTS_CA_BUNDLE must be a file or folder that exists"),
         ("SPAPI_MODELS_DIR", "/nonexistent/models", "SPAPI_MODELS_DIR must be a folder that exists"),
+        ("GO_LIVE", "next monday", "GO_LIVE must be an ISO 8601 date or date and time"),
     ],
 )
 def test_a_bad_value_names_the_variable(name, value, expected):
@@ -47,6 +48,15 @@ def test_the_amazon_session_trusts_the_ca_bundle_of_the_settings(tmp_path, r):
     s = load_settings({**BASE, "REQUESTS_CA_BUNDLE": str(bundle)})
     session = AmazonClient.from_settings(s, r, session=requests.Session()).transport.session
     assert session.verify == str(bundle) and session.trust_env is False
+
+
+def test_go_live_is_a_moment_in_utc():
+    """A date is midnight UTC, a time without an offset is UTC, an offset is honoured; unset is None."""
+    assert load_settings(BASE).go_live is None
+    assert load_settings({**BASE, "GO_LIVE": "2027-05-01"}).go_live.isoformat() == "2027-05-01T00:00:00+00:00"
+    assert load_settings({**BASE, "GO_LIVE": "2027-05-01T08:00"}).go_live.isoformat() == "2027-05-01T08:00:00+00:00"
+    assert load_settings({**BASE, "GO_LIVE": "2027-05-01T08:00+02:00"}).go_live.isoformat() == \
+        "2027-05-01T06:00:00+00:00"
 
 
 def test_production_requires_credentials_and_seller():
