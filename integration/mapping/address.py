@@ -10,8 +10,10 @@ to three lines and free-text state names. The rules, in order:
   to the note with the field left blank;
 - any field whose text had to be shortened keeps the part that fits, and the full text goes in the note.
 
-Characters are kept verbatim (no transliteration): SL's CHAR columns hold them and the buyer's
-spelling is what the carrier needs.
+Characters are kept verbatim here: the SL writer converts them to the database's code page
+(``integration/sl/text.py``: transliterated, the original in the order's note). A state is a key of SL's
+State table (``StateProvId`` CHAR(3), codes such as WA or QC): an unknown region name in another script (東京都)
+is never one, and a code page would turn it into ``???``, so it goes to the note with the field blank.
 """
 
 from __future__ import annotations
@@ -80,7 +82,12 @@ def split_address(addr: Address, *, widths: dict[str, int] = SHIP_TO_WIDTHS) -> 
     country = country_code(addr.country_code) or addr.country_code
     _fit("ShipCountry", country, widths, out, note, partial=False)
     code = state_code(out["ShipCountry"] or addr.country_code, addr.state_or_region)
-    _fit("ShipState", code or addr.state_or_region, widths, out, note, partial=False)
+    state = code or addr.state_or_region
+    if not code and not state.isascii():
+        out["ShipState"] = ""
+        note.append(f"{LABELS['ShipState']}: {' '.join(state.split())}")
+    else:
+        _fit("ShipState", state, widths, out, note, partial=False)
     _fit("ShipZip", addr.postal_code, widths, out, note, partial=False)
     if "ShipPhone" in widths:
         _fit("ShipPhone", addr.phone or "", widths, out, note)

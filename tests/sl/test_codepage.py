@@ -164,3 +164,14 @@ def test_a_cp932_database_gets_a_japanese_name_cut_at_its_byte_width(dsn, monkey
         stored = gw.sales_order(ord_nbr)["ShipName"]
         assert len(stored.encode("cp932")) == width - 1 and f"A{name}".startswith(stored)
         assert f"SOHeader.ShipName cut to {width} bytes; full text: A{name}" in _note(gw, ord_nbr)
+
+
+def test_a_region_name_in_another_script_is_noted_not_written_as_a_state_code():
+    """SOHeader.ShipState is a key of SL's State table (StateProvId CHAR(3)); 東京都 fits three characters but is
+    no state code, and cp1252 would hold the order over it: it goes to the note and the field stays blank."""
+    from integration.canonical import Address
+    from integration.mapping.address import split_address
+
+    out = split_address(Address("山田 太郎", ("東京都千代田区丸の内1-9-1",), "千代田区", "東京都", "100-6610", "JP"))
+    assert out["ShipState"] == "" and "State: 東京都" in out["note"].splitlines()
+    assert split_address(Address("Jane", ("1 Main St",), "Seattle", "Washington", "98101", "US"))["ShipState"] == "WA"
