@@ -17,7 +17,9 @@ from integration.sl.models import (
     GLLine,
     Hold,
     ItemPolicy,
+    MiscCharge,
     OrderBinding,
+    OrderTax,
     Package,
     SalesOrder,
     SalesOrderLine,
@@ -28,7 +30,7 @@ from integration.sl.models import (
 )
 
 __all__ = [
-    "Event", "GLLine", "Hold", "ItemPolicy", "OrderBinding", "Package", "SalesOrder", "SalesOrderLine",
+    "Event", "GLLine", "Hold", "ItemPolicy", "MiscCharge", "OrderBinding", "OrderTax", "Package", "SalesOrder", "SalesOrderLine",
     "SettlementBinding", "Shipper", "ShipperLine", "SLGateway", "SLPort", "Transfer", "open_gateway",
 ]
 
