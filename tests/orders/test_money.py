@@ -122,3 +122,37 @@ def test_an_order_whose_parts_do_not_add_up_to_amazons_total_is_held_with_the_di
     assert out.value == "held" and out.detail == "total_mismatch"
     hold = ctx.sl.get_hold(out.hold_id)
     assert "by 2.99" in hold.message and ctx.sl.get_order_binding(made["orderId"]) is None
+
+
+def test_order_dates_are_the_marketplaces_and_the_schedule_follows_amazons_promise(ctx, sim):
+    """OrdDate is the purchase date where the marketplace is (Amazon.com: Pacific time), not the UTC date; the
+    schedule's dates are Amazon's ship-by (ShipDate) and deliver-by (ReqDate/PromDate) in that zone."""
+    from datetime import datetime
+
+    from integration.amazon.order_shape import order_from_amazon
+
+    made = sim.create_order([{"sku": sku_known(ctx), "quantity": 1}])
+    payload = ctx.amazon.orders.get(made["orderId"])
+    payload = payload.get("order", payload)
+    payload["createdTime"] = "2026-03-15T05:30:00Z"          # still the 14th in Seattle
+    payload["fulfillment"]["shipByWindow"] = {"earliestDateTime": "2026-03-15T05:30:00Z",
+                                              "latestDateTime": "2026-03-17T06:59:59Z"}
+    payload["fulfillment"]["deliverByWindow"] = {"earliestDateTime": "2026-03-18T07:00:00Z",
+                                                 "latestDateTime": "2026-03-21T06:59:59Z"}
+    so, _ = orders.build_sales_order(ctx, order_from_amazon(payload))
+    assert so.OrdDate == datetime(2026, 3, 14)
+    assert (so.ShipDate, so.ReqDate, so.PromDate) == (datetime(2026, 3, 16), datetime(2026, 3, 20),
+                                                      datetime(2026, 3, 20))
+
+
+def test_a_three_line_address_with_a_long_street_loses_nothing(ctx, sim):
+    """SL has two street lines of 60: a third line is folded in at a word boundary, nothing is cut mid-word, and
+    whatever does not fit is in the order's note."""
+    street = "Building 7, Harborview Residential Complex, North Tower Unit"   # 60 characters
+    address = {"name": "Ana Souza", "addressLine1": street, "addressLine2": "Floor 12, Apartment 1204",
+               "addressLine3": "c/o Reception Desk", "city": "Seattle", "stateOrRegion": "WA",
+               "postalCode": "98101", "countryCode": "US"}
+    made = sim.create_order([{"sku": sku_known(ctx), "quantity": 1}], address=address)
+    out = orders.import_order(made["orderId"], ctx, fresh=True)
+    head = ctx.sl.sales_order(out.ord_nbr)
+    assert head["ShipAddr1"] == street and head["ShipAddr2"] == "Floor 12, Apartment 1204, c/o Reception Desk"
