@@ -1,8 +1,9 @@
 """Sales orders with 3 lines created per second through the SL gateway, against a raw executemany of the
 same rows in the same run, on SQLite and on PostgreSQL through psqlODBC (goal: ratio >= 0.5).
 
-Both sides write the same rows per order (SOHeader, 3 SOLine, 3 SOSched, 4 ProcessQueue, xAMZOrder,
-xAMZEvent) and commit once per order, as the gateway must (one order = one transaction). The baseline's
+Both sides write the same rows per order (SOHeader, 3 SOLine, 3 SOSched, an SOMisc gift-wrap charge, an SOTax
+row, 4 ProcessQueue, xAMZOrder, xAMZEvent: the richer order of issue 12, money checked against Amazon's total)
+and commit once per order, as the gateway must (one order = one transaction). The baseline's
 rows are built before the clock starts and written with ``executemany`` per table: no binding check, no
 counter lock, no validation. The gateway does all of those.
 """
@@ -21,11 +22,16 @@ PG_DRIVER = os.environ.get("SLSYNC_TEST_PG_DRIVER", "PostgreSQL Unicode")
 
 
 def _orders(prefix: str, count: int):
+    from decimal import Decimal
+
+    from integration.sl import MiscCharge, OrderTax
     from tests.sl.builders import a_binding, an_order
 
     made = []
     for i in range(count):
-        order = an_order(lines=3, order_id=f"{prefix}-{i:07d}-0000000")
+        order = an_order(lines=3, order_id=f"{prefix}-{i:07d}-0000000", misc=[MiscCharge("GIFTWRAP", Decimal("3.99"))],
+                         tax=OrderTax("AMZMF", Decimal("6.13"), Decimal("0.41"), Decimal("0.33")),
+                         expected_total=Decimal("95.15"))   # 74.30 + 4.99 freight + 3.99 gift wrap + 6.87 tax
         made.append((order, a_binding(order)))
     return made
 
@@ -43,8 +49,13 @@ def _baseline_rows(db, count: int) -> list[dict[str, list[list]]]:
                              "CustID": order.CustID, "CustOrdNbr": order.CustOrdNbr, "OrdDate": order.OrdDate,
                              "ShipName": order.ShipName, "ShipAddr1": order.ShipAddr1, "ShipCity": order.ShipCity,
                              "ShipState": order.ShipState, "ShipZip": order.ShipZip, "ShipViaID": order.ShipViaID,
-                             "TotOrd": 79.29, "LineCntr": 3}],
+                             "TotMerch": 74.30, "TotFrt": 4.99, "TotMisc": 3.99, "TotTax": 6.87, "TotOrd": 95.15,
+                             "LineCntr": 3, "TaxID00": "AMZMF", "TermsID": "30", "MiscChrgCntr": 1}],
                "SOLine": [], "SOSched": [], "ProcessQueue": [],
+               "SOMisc": [{"CpnyID": "AMZDEMO", "OrdNbr": nbr, "MiscChrgRef": "00001", "MiscChrgID": "GIFTWRAP",
+                           "MiscChrg": 3.99, "CuryMiscChrg": 3.99, "MiscAcct": "4020", "MiscSub": "000000"}],
+               "SOTax": [{"CpnyID": "AMZDEMO", "OrdNbr": nbr, "TaxID": "AMZMF", "MerchTxbl": 74.30, "MerchTax": 6.13,
+                          "FrtTax": 0.41, "MiscTax": 0.33, "TotTax": 6.87, "CuryTotTax": 6.87}],
                "xAMZOrder": [{"AmazonOrderId": binding.amazon_order_id, "CpnyID": "AMZDEMO", "OrdNbr": nbr,
                               "PayloadHash": binding.payload_hash, "Status": "OPEN"}],
                "xAMZEvent": [{"At": now, "Entity": "order", "EntityKey": binding.amazon_order_id,
@@ -52,8 +63,10 @@ def _baseline_rows(db, count: int) -> list[dict[str, list[list]]]:
         for i, line in enumerate(order.lines, 1):
             key = {"CpnyID": "AMZDEMO", "OrdNbr": nbr, "LineRef": f"{i:05d}"}
             per["SOLine"].append({**key, "InvtID": line.invt_id, "SiteID": line.site_id, "QtyOrd": line.qty,
-                                  "SlsPrice": line.unit_price, "Status": "O", "User1": line.amazon_item_id})
-            per["SOSched"].append({**key, "SchedRef": "00001", "SiteID": line.site_id, "QtyOrd": line.qty})
+                                  "SlsPrice": line.unit_price, "Status": "O", "User1": line.amazon_item_id,
+                                  "ManualPrice": 1, "CancelDate": now, "TaxCat": "TAXABLE", "Taxable": 1})
+            per["SOSched"].append({**key, "SchedRef": "00001", "SiteID": line.site_id, "QtyOrd": line.qty,
+                                   "CancelDate": now, "TaxID00": "AMZMF", "TaxAmt00": 2.04})
             per["ProcessQueue"].append({"ProcessType": "PLNSO", "CpnyID": "AMZDEMO", "SOOrdNbr": nbr,
                                         "SOLineRef": key["LineRef"], "InvtID": line.invt_id})
         per["ProcessQueue"].append({"ProcessType": "PRCSO", "CpnyID": "AMZDEMO", "SOOrdNbr": nbr})
