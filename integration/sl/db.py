@@ -85,8 +85,7 @@ class Database:
             conn = pyodbc.connect(self.dsn, autocommit=False, timeout=int(self.timeout))
             self.dialect = dialects.for_dsn(self.dsn, conn.getinfo(pyodbc.SQL_DBMS_NAME) or "")
             if self.dialect.codepage_sql() is not None:
-                found = conn.execute(self.dialect.codepage_sql()).fetchone()
-                self.codepage = server_codepage(*(found or (None, None)), self.configured_codepage)
+                self.codepage = self._server_codepage(conn)
             # A lock nobody releases (a stuck session, a person's open transaction in SL) becomes a retry, never a
             # worker waiting forever: PostgreSQL 55P03 and SQL Server 1222 are retried like deadlocks.
             if self.dialect.name == "mssql":
@@ -105,6 +104,19 @@ class Database:
                                 details={"dsn": _redact(self.dsn), "sqlstate": state}) from exc
             raise Transient(f"cannot connect to the SL database: {exc}", retry_after=5,
                             details={"dsn": _redact(self.dsn), "connection": True}) from exc
+
+    def _server_codepage(self, conn) -> CodePage:
+        """The code page the server's CHAR columns hold (``text.server_codepage``); unreadable: SL_CODEPAGE."""
+        try:
+            found = conn.execute(self.dialect.codepage_sql()).fetchone()
+        except Exception as exc:  # noqa: BLE001 - a login that cannot read the catalog still writes, in the setting's
+            import logging
+
+            logging.getLogger("slsync.sl").warning("SL code page not readable (%s: %s); SL_CODEPAGE %s is used",
+                                                   type(exc).__name__, exc, self.configured_codepage.encoding)
+            conn.rollback()
+            return self.configured_codepage
+        return server_codepage(*(found or (None, None)), self.configured_codepage)
 
     def close(self) -> None:
         if self._conn is not None:

@@ -67,6 +67,12 @@ def test_the_code_page_a_server_reports_is_the_one_written(pg_database, monkeypa
     db.connection()
     assert db.codepage == CP932 and db.configured_codepage == CP1252
     db.close()
+    # A login that cannot read the catalog: the setting's code page, and the connection still works.
+    monkeypatch.setattr(PostgresDialect, "codepage_sql", lambda self: 'SELECT "NoSuchColumn" FROM "SOHeader"')
+    db = Database(pg_database[0], codepage_name="cp1250")
+    assert db.run(lambda r: r.scalar('SELECT COUNT(*) FROM "SOType"'), write=False) > 0
+    assert db.codepage == codepage("cp1250")
+    db.close()
 
 
 # -- fit: kept, transliterated, refused, cut in bytes ----------------------------------------------------------------
