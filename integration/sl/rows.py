@@ -32,6 +32,7 @@ AUDIT = ("Crtd_DateTime", "Crtd_Prog", "Crtd_User", "LUpd_DateTime", "LUpd_Prog"
 _PLANS: dict[tuple[str, str, str], tuple] = {}
 _SLOTS: dict[tuple[str, str, tuple[str, ...]], tuple] = {}
 _TEMPLATES: dict[tuple[str, str, str], tuple[datetime, list]] = {}
+_DATES: dict[str, dict] = {}
 # Database type names (SQL Server and PostgreSQL) -> our column types, for columns we did not define.
 _TYPE_OF = {"char": CHAR, "character": CHAR, "nchar": CHAR, "varchar": CHAR, "nvarchar": CHAR,
             "character varying": CHAR, "float": FLOAT, "real": FLOAT, "double precision": FLOAT, "money": FLOAT,
@@ -45,6 +46,38 @@ _BLANK = {CHAR: " ", FLOAT: 0, SMALLINT: 0, INTEGER: 0, BIGINT: 0, SMALLDATETIME
 
 def q(name: str) -> str:
     return f'"{name}"'
+
+
+def _filler(slots: list[tuple[int, int, int]]):
+    """Straight-line code that puts one row's values into its default row, one statement per column given (a row
+    of SOHeader sets ~90 columns; a loop over them cost more than SQLite's own insert). The rules per column kind:
+    blank / 0 / None keep SL's default (kind 3, a column whose SL default is not blank or 0: only None does); a CHAR
+    that fits and is ASCII is padded (anything else goes through ``_convert``: code page, fitting, notes); floats,
+    ints and dates seen before in this engine are set directly; the rest is ``_convert``ed."""
+    body = ["def fill(row, vals, dates, conv):"]
+    for k, (i, kind, length) in enumerate(slots):
+        if i < 0:
+            continue   # a column this database does not have
+        v = f"vals[{k}]"
+        body.append(f"    v = {v}")
+        if kind == 0:
+            body.append(f"    if v:\n        if type(v) is str and len(v) <= {length} and v.isascii(): row[{i}] = "
+                        f"v.ljust({length})\n        else: row[{i}] = conv({i}, v)")
+        elif kind == 1:
+            body.append(f"    if v: row[{i}] = float(v)")
+        elif kind == 3:
+            body.append(f"    if v is not None: row[{i}] = conv({i}, v)")
+        elif kind == 5:
+            body.append(f"    if v: row[{i}] = v if type(v) is int else conv({i}, v)")
+        elif kind == 4:
+            body.append(f"    if v:\n        d = dates.get((SMALLDATETIME, v))\n        row[{i}] = d if d is not None "
+                        f"else conv({i}, v)")
+        else:
+            body.append(f"    if v: row[{i}] = conv({i}, v)")
+    body.append("    return row")
+    scope = {"SMALLDATETIME": SMALLDATETIME}
+    exec("\n".join(body), scope)   # noqa: S102 - our own generated code from column indexes and kinds only
+    return scope["fill"]
 
 
 def forget_plans() -> None:
@@ -63,7 +96,11 @@ class Rows:
         self._cursor = None
         self.notes: list[str] = []   # free text cut or transliterated during this transaction, with the original
         self.now = datetime.now().replace(microsecond=0)   # one audit time per transaction
-        self._dates: dict = {}
+        # Dates as the database takes them, shared by every transaction on this engine (orders of one day repeat
+        # the same few dates); bounded, so a long-running worker does not grow it without end.
+        self._dates: dict = _DATES.setdefault(dialect.name, {})
+        if len(self._dates) > 20000:
+            self._dates.clear()
 
     def close(self) -> None:
         if self._cursor is not None:
@@ -147,7 +184,9 @@ class Rows:
                 else:
                     defaults.append(default)
             # kind 3: SL's default is not blank / 0, so a blank or 0 the caller gives is written, not defaulted.
-            index = {c.name: (i, 3 if c.name in special else 0 if c.type == CHAR else 1 if c.type == FLOAT else 2,
+            # kinds 4 (SMALLDATETIME) and 5 (integers) have fast paths in _row; 2 is everything else.
+            index = {c.name: (i, 3 if c.name in special else 0 if c.type == CHAR else 1 if c.type == FLOAT else
+                              4 if c.type == SMALLDATETIME else 5 if c.type in (SMALLINT, INTEGER, BIGINT) else 2,
                               c.length or 0) for i, c in enumerate(cols)}
             # Values for columns this database does not have are dropped (slot -1).
             index.update({c.name: (-1, -1, 0) for c in t.columns if c.name not in index})
@@ -221,21 +260,13 @@ class Rows:
         cols, _, index, _ = self._plan(table)
         row = list(self._template(table))
         names = tuple(values)
-        slots = _SLOTS.get((self.db_key, table, names))
-        if slots is None:
+        fill = _SLOTS.get((self.db_key, self.dialect.name, table, names))
+        if fill is None:
             missing = [n for n in names if n not in index]
             if missing:
                 raise KeyError(f"{table} has no column {', '.join(missing)}")
-            slots = _SLOTS[(self.db_key, table, names)] = tuple(index[n] for n in names)
-        for (i, kind, length), value in zip(slots, values.values()):   # noqa: B905 - same length by construction
-            if i < 0 or (not value and (kind != 3 or value is None)):
-                continue   # i < 0: no such column; blank / 0 / None: the template's SL default stays (kind 3: None)
-            if kind == 0 and type(value) is str and len(value) <= length and value.isascii():   # CHAR, the common case
-                row[i] = value.ljust(length)
-            elif kind == 1:
-                row[i] = float(value)
-            else:
-                row[i] = self._convert(table, cols[i], value)
+            fill = _SLOTS[(self.db_key, self.dialect.name, table, names)] = _filler([index[n] for n in names])
+        fill(row, tuple(values.values()), self._dates, lambda i, v: self._convert(table, cols[i], v))
         return row
 
     def insert(self, table: str, values: dict) -> None:
