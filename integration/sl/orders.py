@@ -156,8 +156,10 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder) -> tuple[
         ref = line.line_ref or f"{i:05d}"
         item = items[line.invt_id]
         alternate = line.alternate_id
-        if len(alternate) > 30:   # informational only (InvtID is resolved): noted, not a reason to hold
-            notes.append(f"line {ref}: Amazon SKU {alternate} is longer than SOLine.AlternateID (30)")
+        if len(alternate) > 30 or rows.codepage.convert(alternate) != alternate:
+            # informational only (InvtID is resolved): noted, never a reason to hold nor a SKU changed by the code page
+            notes.append(f"line {ref}: Amazon SKU {alternate} does not fit SOLine.AlternateID (30 characters of the "
+                         "database's code page)")
             alternate = ""
         m_net = float(net)
         lines.append({
