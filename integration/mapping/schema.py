@@ -28,7 +28,6 @@ ACTIONS = ("wait", "skip", "nothing", "create_order", "create_and_invoice", "inv
 SKU_LOOKUPS = ("invtid", "xref", "map")
 # What becomes of an order Amazon shipped or cancelled before go-live (GO_LIVE) that SL never saw; see default.yaml.
 HISTORY_MODES = ("skip", "closed")
-HISTORY_AVAILABLE = ("skip",)
 ORDER_ATTRIBUTES = {f.name for f in dataclasses.fields(Order)} | {"promotion_ids"}
 # The SOHeader columns order_fields may write, and the Inventory columns a listing attribute may be read from,
 # with SL's kinds and widths (integration/sl/sl_columns.py).
@@ -151,9 +150,6 @@ def _rules(data: dict) -> list[tuple[tuple, str]]:
                 for ch in CHANNELS:
                     if ch not in channels:
                         out.append((("status_table", status), f"no row for channel {ch}"))
-    if data.get("history") in HISTORY_MODES and data["history"] not in HISTORY_AVAILABLE:
-        out.append((("history",), f"history: {data['history']} is not available yet; use "
-                                  f"{' or '.join(HISTORY_AVAILABLE)}"))
     for market, entry in (data.get("marketplaces") or {}).items():
         zone = entry.get("time_zone") if isinstance(entry, dict) else None
         if isinstance(zone, str) and not _known_zone(zone):

@@ -134,7 +134,8 @@ class SLGateway:
         return self._read(lambda r: availability.available(r, list(invt_ids), list(site_group)))
 
     # -- sales orders ----------------------------------------------------------------------------------
-    def create_sales_order(self, order: SalesOrder, binding: OrderBinding, event: Event | None = None) -> str:
+    def create_sales_order(self, order: SalesOrder, binding: OrderBinding, event: Event | None = None,
+                           closed: str = "") -> str:
         """Write SOHeader/SOLine/SOSched/ProcessQueue + xAMZOrder + xAMZEvent in one transaction; the OrdNbr.
 
         Already bound (this call or a concurrent one): returns the bound OrdNbr, writes nothing.
@@ -150,9 +151,9 @@ class SLGateway:
         def work(r: Rows) -> str:
             if state.lock_binding(r, "order", {"AmazonOrderId": oid}, fence) is not None:
                 return state.get_order_binding(r, oid).ord_nbr
-            ord_nbr, notes = orders.create(r, self.look, self.cpny_id, order)
-            state.insert_order_binding(r, _with(binding, ord_nbr=ord_nbr, cpny_id=self.cpny_id, sl_status="OPEN"),
-                                       fence)
+            ord_nbr, notes = orders.create(r, self.look, self.cpny_id, order, closed)
+            state.insert_order_binding(r, _with(binding, ord_nbr=ord_nbr, cpny_id=self.cpny_id,
+                                                sl_status=state.HISTORY if closed else "OPEN"), fence)
             detail = {"ord_nbr": ord_nbr, "lines": len(order.lines), **({"notes": notes} if notes else {})}
             ev = event or Event("order", binding.amazon_order_id, "sl_order_created")
             if not ev.detail:

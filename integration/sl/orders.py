@@ -80,8 +80,13 @@ def _spread(total: Decimal, weights: list[Decimal], places: int) -> list[Decimal
     return out
 
 
-def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder) -> tuple[str, list[str]]:
+def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder, closed: str = "") -> tuple[str, list[str]]:
     """Write the order; returns (OrdNbr, notes about text that had to be cut).
+
+    ``closed`` (``shipped`` or ``cancelled``) writes a history document instead (an order Amazon shipped or cancelled
+    before go-live, the mapping's ``history: closed``): header, lines and schedules closed (Status C; Cancelled for a
+    cancelled one; shipped quantities as Amazon shipped them), nothing open to plan, ship or bill (no Process
+    Manager entries, no next step, no unshipped balance).
 
     Money is composed the SL way (``ADG_Book_Order``, SOHeader/SOMisc/SOTax): each line's merchandise is its price
     less its discount percent; shipping less shipping promotions is the header's freight (``TotFrt``, on the order
@@ -151,6 +156,14 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder) -> tuple[
 
     ord_nbr = counters.next_order_number(rows, cpny_id, order.SOTypeID, order.CustID, date)
     ship_to_id = cust.ship_to_id
+    status = "C" if closed else "O"
+
+    def open_qty(qty):
+        return 0 if closed else qty
+
+    def shipped(qty):
+        return qty if closed == "shipped" else 0
+
     lines, scheds, queue = [], [], []
     for i, (line, (qty, net, sls_price, pct), ltax) in enumerate(zip(order.lines, priced, line_tax, strict=True), 1):
         ref = line.line_ref or f"{i:05d}"
@@ -166,19 +179,20 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder) -> tuple[
             "CpnyID": cpny_id, "OrdNbr": ord_nbr, "LineRef": ref, "LineNbr": -32768 + (i - 1) * LINE_STEP,
             "InvtID": line.invt_id, "AlternateID": alternate, "AltIDType": line.alt_id_type if alternate else "",
             "Descr": line.description or item.descr, "SiteID": line.site_id, "UnitDesc": item.stk_unit,
-            "UnitMultDiv": "M", "CnvFact": 1, "QtyOrd": qty, "QtyOpenShip": qty,
+            "UnitMultDiv": "M", "CnvFact": 1, "QtyOrd": qty, "QtyOpenShip": open_qty(qty), "QtyShip": shipped(qty),
             "SlsPrice": sls_price, "CurySlsPrice": sls_price, "SlsPriceOrig": sls_price, "CurySlsPriceOrig": sls_price,
             "ListPrice": sls_price, "CuryListPrice": sls_price, "DiscPct": pct, "ManualPrice": 1,
             "TotOrd": m_net, "CuryTotOrd": m_net,
             "SlsAcct": otype.sls_acct, "SlsSub": otype.sls_sub, "COGSAcct": item.cogs_acct or otype.cogs_acct,
             "COGSSub": item.cogs_sub or otype.cogs_sub, "InvAcct": item.invt_acct, "InvSub": item.invt_sub,
             "DiscAcct": otype.disc_acct, "DiscSub": otype.disc_sub, "TaxCat": item.tax_cat,
-            "Taxable": 1 if tax_id else 0, "Status": "O", "ReqDate": req, "PromDate": prom, "CancelDate": cancel,
+            "Taxable": 1 if tax_id else 0, "Status": status, "ReqDate": req, "PromDate": prom, "CancelDate": cancel,
             "SchedCntr": 1, "User1": line.amazon_item_id,
         })
         scheds.append({
             "CpnyID": cpny_id, "OrdNbr": ord_nbr, "LineRef": ref, "SchedRef": "00001", "SiteID": line.site_id,
-            "ShipSiteID": line.site_id, "Status": "O", "QtyOrd": qty, "QtyOpenShip": qty, "ReqDate": req,
+            "ShipSiteID": line.site_id, "Status": status, "QtyOrd": qty, "QtyOpenShip": open_qty(qty),
+            "QtyShip": shipped(qty), "ReqDate": req,
             "PromDate": prom, "ShipDate": ship, "ReqPickDate": ship, "PriorityDate": date, "CancelDate": cancel,
             "ShipViaID": order.ShipViaID, "ShiptoType": "C", "ShiptoID": ship_to_id, "ShipCustID": order.CustID,
             "ShipName": order.ShipName, "ShipZip": order.ShipZip, "TaxCat": item.tax_cat,
@@ -186,9 +200,11 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder) -> tuple[
             "TxblAmt00": m_net if tax_id else 0, "CuryTxblAmt00": m_net if tax_id else 0,
             "User1": line.amazon_item_id,
         })
-        queue.append(_queue_row("PLNSO", 150, now, cps_off, cpny_id, ord_nbr, order.CustID, ref, "00001",
-                                line.invt_id, line.site_id))
-    queue.append(_queue_row("PRCSO", 155, now, cps_off, cpny_id, ord_nbr, order.CustID))
+        if not closed:
+            queue.append(_queue_row("PLNSO", 150, now, cps_off, cpny_id, ord_nbr, order.CustID, ref, "00001",
+                                    line.invt_id, line.site_id))
+    if not closed:
+        queue.append(_queue_row("PRCSO", 155, now, cps_off, cpny_id, ord_nbr, order.CustID))
 
     misc_rows = [{"CpnyID": cpny_id, "OrdNbr": ord_nbr, "MiscChrgRef": f"{n:05d}", "MiscChrgID": m.misc_chrg_id,
                   "Descr": m.descr or look.misc_charge(rows, m.misc_chrg_id).descr, "MiscChrg": float(amount),
@@ -214,9 +230,10 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder) -> tuple[
     m_merch, m_frt, m_misc, m_tax, m_total = (float(x) for x in (merch, freight, misc_total, tax_total, total))
     line_disc = float(sum((Decimal(str(p[2])) * p[0] - p[1] for p in priced), Decimal(0)).quantize(quantum))
     header = {
-        "CpnyID": cpny_id, "OrdNbr": ord_nbr, "SOTypeID": order.SOTypeID, "Status": "O", "CustID": order.CustID,
+        "CpnyID": cpny_id, "OrdNbr": ord_nbr, "SOTypeID": order.SOTypeID, "CustID": order.CustID,
         "CustOrdNbr": order.CustOrdNbr, "OrdDate": date, "ShipCustID": order.CustID, "ShiptoType": "C",
-        "ShiptoID": ship_to_id, "ShipAddrSpecial": 1, "ShipName": order.ShipName, "ShipAttn": order.ShipAttn,
+        "ShiptoID": ship_to_id, "Status": status, "Cancelled": 1 if closed == "cancelled" else 0,
+        "ShipAddrSpecial": 1, "ShipName": order.ShipName, "ShipAttn": order.ShipAttn,
         "ShipAddr1": addr1, "ShipAddr2": addr2, "ShipCity": order.ShipCity, "ShipState": order.ShipState,
         "ShipZip": order.ShipZip, "ShipCountry": order.ShipCountry, "ShipPhone": order.ShipPhone,
         "ShipViaID": order.ShipViaID, "ShipSiteID": order.ShipSiteID or order.lines[0].site_id,
@@ -229,9 +246,10 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder) -> tuple[
         "TotTax": m_tax, "CuryTotTax": m_tax, "TotTxbl": float(merch) if tax_id else 0,
         "CuryTotTxbl": float(merch) if tax_id else 0, "TaxID00": tax_id, "TotLineDisc": line_disc,
         "CuryTotLineDisc": line_disc, "TotOrd": m_total, "CuryTotOrd": m_total,
-        "UnshippedBalance": m_total, "CuryUnshippedBalance": m_total, "AdminHold": 1 if order.AdminHold else 0,
-        "LineCntr": len(lines), "NextFunctionID": otype.next_function_id,
-        "NextFunctionClass": otype.next_function_class, "ARAcct": otype.ar_acct, "ARSub": otype.ar_sub,
+        "UnshippedBalance": 0 if closed else m_total, "CuryUnshippedBalance": 0 if closed else m_total,
+        "AdminHold": 1 if order.AdminHold and not closed else 0,
+        "LineCntr": len(lines), "NextFunctionID": "" if closed else otype.next_function_id,
+        "NextFunctionClass": "" if closed else otype.next_function_class, "ARAcct": otype.ar_acct, "ARSub": otype.ar_sub,
         "SlsperID": cust.slsper_id,
         **{f"User{n}": getattr(order, f"User{n}") for n in range(1, 11)},
     }

@@ -139,7 +139,9 @@ def is_history(ctx: Context, payload: dict, binding: OrderBinding | None) -> boo
 
 
 def _history(ctx: Context, payload: dict, binding: OrderBinding | None, new: OrderBinding) -> Outcome:
-    """Record an order that was history at go-live (the mapping's ``history: skip``): no SL document, never a hold.
+    """Record an order that was history at go-live, never a hold. ``history: skip``: no SL document; ``closed``: the
+    sales order written closed (``integration.sl.orders.create``), or, when it cannot be written (an unknown SKU ...),
+    recorded as with skip, the reason in the event.
     First sight: an xAMZOrder row with Status HISTORY and an event "history"; a later update of it: the binding
     takes Amazon's new state and an event "history_updated", once per version (an equal one is "unchanged")."""
     status, channel = _amazon_state(payload)
@@ -147,6 +149,18 @@ def _history(ctx: Context, payload: dict, binding: OrderBinding | None, new: Ord
               "go_live": ctx.settings.go_live.isoformat() if ctx.settings.go_live else None,
               "mode": ctx.mapping.history}
     oid = new.amazon_order_id
+    if binding is None and ctx.mapping.history == "closed":
+        try:
+            order = order_from_amazon(payload)
+            so, _ = build_sales_order(ctx, order)
+            so.AdminHold = 0
+            so.expected_total = None   # history is recorded as it was, never held (Amazon prices no cancelled order)
+            ord_nbr = ctx.sl.create_sales_order(
+                so, new, Event("order", oid, "history", ctx.task_id, detail),
+                closed="cancelled" if status.upper().startswith("CANCEL") else "shipped")
+            return Outcome("history", ord_nbr)
+        except NeedsReview as exc:   # e.g. an SKU SL does not have: recorded without a document, still never held
+            detail["not_written"] = f"{exc.reason}: {exc.message}"
     if binding is None:
         ctx.sl.record_order_history(new, Event("order", oid, "history", ctx.task_id, detail))
     else:

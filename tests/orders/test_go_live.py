@@ -10,6 +10,7 @@ change of a history order neither holds nor writes anything, the second time not
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -145,3 +146,45 @@ def test_without_go_live_a_shipped_order_sl_never_saw_is_a_conflict(ctx, sim):
     outcome = orders.import_order(oid, ctx, fresh=True)
     assert (outcome.value, outcome.detail) == ("held", "status_conflict")
     assert ctx.sl.get_order_binding(oid) is None
+
+
+def test_history_closed_writes_each_order_as_a_closed_sales_order_nothing_open(ctx, sim):
+    """``history: closed``: an order shipped or cancelled before go-live becomes a closed SL document for reference
+    (Status C, Cancelled for a cancelled one, shipped quantities as Amazon shipped them) that nothing plans, ships
+    or bills: no Process Manager entry, no next step, no unshipped balance, no hold."""
+    from dataclasses import replace
+
+    ctx = replace(ctx, mapping=replace(ctx.mapping, data={**ctx.mapping.data, "history": "closed"}))
+    go_live, start = ctx.settings.go_live, sim.sim.state.clock.start
+    ctx.sl.set_cursor(orders.SWEEP_CURSOR, iso(start - timedelta(days=15) + orders.OVERLAP_DELTA))
+    _, queued = _sweep_and_import(ctx)
+    truth = sim.orders()
+    history = [oid for oid in queued if truth[oid]["status"] in ("SHIPPED", "CANCELLED")
+               and parse_amazon_time(truth[oid]["lastUpdatedTime"]) < go_live]
+    assert {truth[o]["status"] for o in history} == {"SHIPPED", "CANCELLED"}
+    held = {h.key for h in ctx.sl.list_holds(status=None)}
+
+    def head(ord_nbr):
+        return ctx.sl.db.run(lambda r: r.one('SELECT "Status", "Cancelled", "UnshippedBalance", "NextFunctionID" '
+                                             'FROM "SOHeader" WHERE "OrdNbr" = ?', [ord_nbr]), write=False)
+
+    written = set()
+    for oid in history:
+        binding = ctx.sl.get_order_binding(oid)
+        assert binding.sl_status == "HISTORY" and oid not in held
+        if not binding.ord_nbr:   # an SKU SL lacks: recorded as with skip, the reason in the event, never held
+            assert json.loads(ctx.sl.events_for("order", oid)[0].detail)["not_written"].startswith("unknown_sku")
+            continue
+        written.add(truth[oid]["status"])
+        status, cancelled, unshipped, next_step = head(binding.ord_nbr)
+        assert (status, cancelled, unshipped, next_step) == ("C", int(truth[oid]["status"] == "CANCELLED"), 0, "")
+        assert count(ctx.sl.db, "ProcessQueue", {"SOOrdNbr": binding.ord_nbr}) == 0
+        assert count(ctx.sl.db, "SOSched", {"OrdNbr": binding.ord_nbr, "Status": "O"}) == 0
+    assert written == {"SHIPPED", "CANCELLED"}
+    # a later change of a closed history order writes nothing more
+    oid = next(o for o in history if truth[o]["status"] == "SHIPPED" and ctx.sl.get_order_binding(o).ord_nbr)
+    with sim.sim.state.lock:
+        sim.sim.state.orders[oid]["updated"] = sim.sim.state.now()
+    sim.advance(180)
+    assert orders.import_order(oid, ctx, fresh=True).value == "history"
+    assert count(ctx.sl.db, "SOHeader", {"CustOrdNbr": oid}) == 1
