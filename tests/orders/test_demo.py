@@ -47,3 +47,6 @@ def test_the_sandbox_runs_end_to_end_and_leaves_a_report(tmp_path, redis_url, r)
     assert "notifications by SQS" in out.stdout
     assert "slsync holds list" in out.stdout
     assert (tmp_path / "sl.db").exists() and (tmp_path / "report.txt").exists()
+    # the demo ends with `slsync db verify`: what the product wrote is what SL's own processes accept
+    assert report["verify"] and all(rule["status"] == "OK" for rule in report["verify"]), report["verify"]
+    assert not report["holds_by_reason"].get("total_mismatch"), report["holds_by_reason"]   # every total is Amazon's
