@@ -23,7 +23,7 @@ def _dsn(dsn: str | None) -> str:
 @db.command("init")
 @click.option("--dsn", help="sqlite:///path/sl.db, or an ODBC connection string (default: SL_DSN).")
 @click.option("--sandbox", is_flag=True,
-              help="Create the whole SL subset and seed the demo company (never on a real SL database).")
+              help="Create SL's tables and seed the demo company (never on a real SL database).")
 @click.option("--seed", default=1, show_default=True, help="Seed of the demo data (with --sandbox).")
 def init(dsn: str | None, sandbox: bool, seed: int) -> None:
     """Create the xAMZ* tables in an existing SL database; SL's own tables are never created or altered.

@@ -198,7 +198,8 @@ def _fba_transfer(afn: list[str], now: datetime) -> tuple[list[dict], list[dict]
 
 
 def seed(dsn_or_db, *, seed: int = 1, catalog: list[dict] | None = None) -> dict[str, int]:
-    """Create the whole SL subset and our tables, and seed the demo company once; table -> rows written.
+    """Create SL's tables (whole, as SL's scripts define them) and ours, and seed the demo company once; table ->
+    rows written.
 
     Seeding is skipped when the company already has its GLSetup (running it twice changes nothing).
     """

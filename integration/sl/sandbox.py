@@ -1,8 +1,9 @@
 """Database set-up and the warehouse simulation for the sandbox. Not used by production paths.
 
 ``create_tables`` is what ``slsync db init`` runs: our xAMZ* tables only (an SL table is never created or
-altered in a customer's database), or with ``sl=True`` the whole SL subset for a sandbox. The other
-functions write rows SL itself would write (seed data, a confirmed shipper) so the demo can run end to end.
+altered in a customer's database), or with ``sl=True`` SL's tables, whole as SL's own scripts define them
+(``schema.SL``), for a sandbox. The other functions write rows SL itself would write (seed data, a confirmed
+shipper) so the demo can run end to end.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def existing_tables(db: Database) -> set[str]:
 
 
 def create_tables(db: Database, *, sl: bool = False) -> list[str]:
-    """Create our tables (and with ``sl`` the SL subset); returns the names created. Idempotent."""
+    """Create our tables (and with ``sl`` SL's tables); returns the names created. Idempotent."""
     before = existing_tables(db)
     if not sl:
         missing = [t for t in ("SOHeader", "SOType", "GLSetup") if t not in before]
