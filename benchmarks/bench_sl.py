@@ -31,7 +31,7 @@ def _orders(prefix: str, count: int):
     for i in range(count):
         order = an_order(lines=3, order_id=f"{prefix}-{i:07d}-0000000", misc=[MiscCharge("GIFTWRAP", Decimal("3.99"))],
                          tax=OrderTax("AMZMF", Decimal("6.13"), Decimal("0.41"), Decimal("0.33")),
-                         expected_total=Decimal("95.15"))   # 74.30 + 4.99 freight + 3.99 gift wrap + 6.87 tax
+                         expected_total=Decimal("90.15"))   # 74.30 + 4.99 freight + 3.99 gift wrap + 6.87 tax
         made.append((order, a_binding(order)))
     return made
 
@@ -49,7 +49,7 @@ def _baseline_rows(db, count: int) -> list[dict[str, list[list]]]:
                              "CustID": order.CustID, "CustOrdNbr": order.CustOrdNbr, "OrdDate": order.OrdDate,
                              "ShipName": order.ShipName, "ShipAddr1": order.ShipAddr1, "ShipCity": order.ShipCity,
                              "ShipState": order.ShipState, "ShipZip": order.ShipZip, "ShipViaID": order.ShipViaID,
-                             "TotMerch": 74.30, "TotFrt": 4.99, "TotMisc": 3.99, "TotTax": 6.87, "TotOrd": 95.15,
+                             "TotMerch": 74.30, "TotFrt": 4.99, "TotMisc": 3.99, "TotTax": 6.87, "TotOrd": 90.15,
                              "LineCntr": 3, "TaxID00": "AMZMF", "TermsID": "30", "MiscChrgCntr": 1}],
                "SOLine": [], "SOSched": [], "ProcessQueue": [],
                "SOMisc": [{"CpnyID": "AMZDEMO", "OrdNbr": nbr, "MiscChrgRef": "00001", "MiscChrgID": "GIFTWRAP",
