@@ -102,7 +102,7 @@ class OrderBinding:
     status: str = ""             # Amazon order status last applied
     ord_nbr: str = ""
     cpny_id: str = ""
-    sl_status: str = ""          # OPEN, CANCELLED, INVOICED, CREDITED
+    sl_status: str = ""          # OPEN, CANCELLED, INVOICED, CREDITED, HISTORY (before go-live)
     invc_ref_nbr: str = ""
     cm_ref_nbr: str = ""
     fence: int = 0               # fencing number of the last lease holder that wrote it
