@@ -85,7 +85,10 @@ class OrderLine:
     gift_wrap_price: Money | None = None     # GIFT_WRAP
     cod_fee: Money | None = None             # COD_FEE (cash on delivery, JP)
     other_charge: Money | None = None        # OTHER
-    misc_tax: Money | None = None            # TAX on GIFT_WRAP, COD_FEE and OTHER
+    misc_tax: Money | None = None            # TAX on GIFT_WRAP, COD_FEE and OTHER (the three below)
+    gift_wrap_tax: Money | None = None
+    cod_fee_tax: Money | None = None
+    other_tax: Money | None = None
     tax_total: Money | None = None           # the TAX subtotal as Amazon sent it (item + shipping + misc parts)
 
 
@@ -251,6 +254,9 @@ class OrderLineSchema(_Base):
     cod_fee = fields.Nested(MoneySchema, allow_none=True, load_default=None)
     other_charge = fields.Nested(MoneySchema, allow_none=True, load_default=None)
     misc_tax = fields.Nested(MoneySchema, allow_none=True, load_default=None)
+    gift_wrap_tax = fields.Nested(MoneySchema, allow_none=True, load_default=None)
+    cod_fee_tax = fields.Nested(MoneySchema, allow_none=True, load_default=None)
+    other_tax = fields.Nested(MoneySchema, allow_none=True, load_default=None)
     tax_total = fields.Nested(MoneySchema, allow_none=True, load_default=None)
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from integration.amazon import roles
-from integration.canonical import Address, Money, Order, OrderLine
+from integration.canonical import Address, Money, Order, OrderLine, currency_places
 from integration.errors import NeedsReview
 
 CHANNELS = {"MERCHANT": "MFN", "AMAZON": "AFN", "MFN": "MFN", "AFN": "AFN"}
@@ -106,13 +106,15 @@ def _list(value) -> list:
 # detailedBreakdowns subtypes (orders_2026-01-01.json: ItemProceedsBreakdown, ItemProceedsDetailedBreakdown).
 _CHARGES = {"ITEM": "item_price", "SHIPPING": "shipping_price", "GIFT_WRAP": "gift_wrap_price", "COD_FEE": "cod_fee",
             "OTHER": "other_charge"}
-_TAX_PARTS = {"ITEM": "item_tax", "DISCOUNT": "item_tax", "SHIPPING": "shipping_tax", "GIFT_WRAP": "misc_tax",
-              "COD_FEE": "misc_tax", "OTHER": "misc_tax"}
+_TAX_PARTS = {"ITEM": "item_tax", "SHIPPING": "shipping_tax", "GIFT_WRAP": "gift_wrap_tax", "COD_FEE": "cod_fee_tax",
+              "OTHER": "other_tax", "DISCOUNT": "discount_tax"}
 
 
 def _proceeds(proceeds, currency: str, r: _Reader, where: str) -> dict[str, Money]:
     """The item's proceeds by canonical field. A TAX or DISCOUNT without details is all on the item (merchandise);
-    details that do not add up to their subtotal leave the difference on the item too, so nothing is dropped."""
+    details that do not add up to their subtotal leave the difference on the item too, so nothing is dropped. The
+    tax on a discount (TAX subtype DISCOUNT, negative) lowers the tax of what was discounted: item and shipping in
+    the proportion the DISCOUNT's own details give (an EU free-shipping promotion takes its VAT off the shipping's)."""
     out: dict[str, Money] = {}
 
     def add(name: str, money: Money) -> None:
@@ -139,12 +141,25 @@ def _proceeds(proceeds, currency: str, r: _Reader, where: str) -> dict[str, Mone
             if value is None:
                 continue
             sub = str(d.get("subtype", "")).upper()
-            name = _TAX_PARTS.get(sub, "misc_tax") if kind == "TAX" else (
+            name = _TAX_PARTS.get(sub, "other_tax") if kind == "TAX" else (
                 "shipping_discount" if sub == "SHIPPING" else "promotion_discount")
             add(name, value)
             rest = Money(rest.amount - value.amount, rest.currency)
         if rest.amount:
             add("item_tax" if kind == "TAX" else "promotion_discount", rest)
+    if "discount_tax" in out:
+        tax = out.pop("discount_tax")
+        on_item = abs(out["promotion_discount"].amount) if "promotion_discount" in out else Decimal(0)
+        on_ship = abs(out["shipping_discount"].amount) if "shipping_discount" in out else Decimal(0)
+        ship_part = (tax.amount * on_ship / (on_item + on_ship)).quantize(
+            Decimal(1).scaleb(-currency_places(tax.currency))) if on_ship else Decimal(0)
+        if ship_part:
+            add("shipping_tax", Money(ship_part, tax.currency))
+        if tax.amount - ship_part:
+            add("item_tax", Money(tax.amount - ship_part, tax.currency))
+    parts = [out[k] for k in ("gift_wrap_tax", "cod_fee_tax", "other_tax") if k in out]
+    if parts:
+        out["misc_tax"] = sum(parts[1:], parts[0])
     for name in ("promotion_discount", "shipping_discount"):   # Amazon sends discounts negative; kept positive
         if name in out:
             out[name] = Money(abs(out[name].amount), out[name].currency)
@@ -177,6 +192,9 @@ def _line(item: dict, index: int, currency: str, priced: bool, r: _Reader) -> Or
         cod_fee=parts.get("cod_fee"),
         other_charge=parts.get("other_charge"),
         misc_tax=parts.get("misc_tax"),
+        gift_wrap_tax=parts.get("gift_wrap_tax"),
+        cod_fee_tax=parts.get("cod_fee_tax"),
+        other_tax=parts.get("other_tax"),
         tax_total=parts.get("tax_total"),
     )
 

@@ -61,10 +61,12 @@ SO_STEPS = [  # Seq, EventType, Descr, FunctionID, FunctionClass, Status (refere
 ]
 FILLER_ITEMS = 220
 # SL tax ids the mapping's marketplaces name: Amazon collects and remits (marketplace facilitator), so each books to
-# the clearing account 2150 that the settlement clears; VAT / JCT ids say prices include the tax (PrcTaxIncl).
-SALES_TAXES = [  # TaxId, Descr, prices include tax
-    ("AMZMF", "Amazon marketplace facilitator tax", 0), ("AMZVAT", "Amazon-collected VAT (EU/UK)", 1),
-    ("AMZJCT", "Amazon-collected JCT (Japan)", 1),
+# the clearing account 2150 that the settlement clears. PrcTaxIncl is N for all: the product writes prices without
+# the tax (VAT marketplaces too) and the tax in SOTax; with Y, SL's AR release would take the tax off the sales
+# again (vp_08220SalesTaxARPrcTaxIncl, TaxCalcType I and PrcTaxIncl Y).
+SALES_TAXES = [  # TaxId, Descr
+    ("AMZMF", "Amazon marketplace facilitator tax"), ("AMZVAT", "Amazon-collected VAT (EU/UK)"),
+    ("AMZJCT", "Amazon-collected JCT (Japan)"),
 ]
 MISC_CHARGES = [  # MiscChrgID, Descr, account (the mapping's charges)
     ("GIFTWRAP", "Amazon gift wrap", "4020"), ("CODFEE", "Amazon COD fee", "4030"),
@@ -116,9 +118,9 @@ def seed_rows(seed: int = 1, catalog: list[dict] | None = None, now: datetime | 
     t["Terms"] = [{"TermsId": "30", "Descr": "Net 30", "DueType": "D", "DueIntrv": 30, "ApplyTo": "B"},
                   {"TermsId": "00", "Descr": "Due on receipt", "DueType": "D", "DueIntrv": 0, "ApplyTo": "B"}]
     t["SalesTax"] = [{"TaxType": "T", "TaxId": tid, "Descr": d, "TaxRate": 0, "SlsTaxAcct": "2150",
-                      "SlsTaxSub": SUB, "PrcTaxIncl": "Y" if incl else "N", "InclFrt": "Y", "Inclmisc": "Y", "InclInDocTot": "Y",
+                      "SlsTaxSub": SUB, "PrcTaxIncl": "N", "InclFrt": "Y", "Inclmisc": "Y", "InclInDocTot": "Y",
                       "TaxCalcType": "D", "TaxCalcLvl": "D"}
-                     for tid, d, incl in SALES_TAXES]
+                     for tid, d in SALES_TAXES]
     t["MiscCharge"] = [{"MiscChrgID": m, "Descr": d, "MiscAcct": a, "MiscSub": SUB, "TaxCat": "TAXABLE", "Taxable": 1}
                        for m, d, a in MISC_CHARGES]
     t["SOAddress"] = [{"CustId": c, "ShipToId": "DEFAULT", "Descr": n, "Name": n, "Country": country,

@@ -184,9 +184,16 @@ class Lookups:
         """A tax id the order's SOTax row may name: it must exist in SalesTax (SL's tax master, with its GL accounts)."""
         if tax_id in self._taxes:
             return tax_id
-        if not tax_id or rows.scalar('SELECT 1 FROM "SalesTax" WHERE "TaxId" = ?', [tax_id]) is None:
+        row = rows.one('SELECT "PrcTaxIncl" FROM "SalesTax" WHERE "TaxId" = ?', [tax_id]) if tax_id else None
+        if row is None:
             raise NeedsReview("unknown_tax_id", f"tax id {tax_id!r} (the mapping's marketplaces.*.tax_id) is not in "
                               "SL's SalesTax", fields=("TaxID",))
+        if (row[0] or "").strip().upper() == "Y":
+            # The product writes prices without the tax and the tax in SOTax; a tax id whose prices include the tax
+            # would have SL's AR release take it off the sales a second time (vp_08220SalesTaxARPrcTaxIncl).
+            raise NeedsReview("tax_id_price_includes_tax", f"tax id {tax_id!r} says prices include the tax "
+                              "(SalesTax.PrcTaxIncl Y); the product writes net prices with the tax beside them: use a "
+                              "tax id with PrcTaxIncl N for Amazon's tax", fields=("TaxID",))
         self._taxes.add(tax_id)
         return tax_id
 

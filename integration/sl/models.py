@@ -24,6 +24,7 @@ class SalesOrderLine:
     alt_id_type: str = ""        # SOLine.AltIDType of that alternate id
     discount: Decimal = Decimal(0)
     net: Decimal | None = None   # the line's merchandise after its promotions, before tax (None: qty x price - discount)
+    qty_shipped: Decimal | None = None   # what Amazon shipped (a history document records it; None: all or nothing)
 
 
 @dataclass

@@ -161,8 +161,10 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder, closed: s
     def open_qty(qty):
         return 0 if closed else qty
 
-    def shipped(qty):
-        return qty if closed == "shipped" else 0
+    def shipped(line, qty):
+        if closed != "shipped":
+            return 0
+        return min(qty, Decimal(str(line.qty_shipped))) if line.qty_shipped is not None else qty
 
     lines, scheds, queue = [], [], []
     for i, (line, (qty, net, sls_price, pct), ltax) in enumerate(zip(order.lines, priced, line_tax, strict=True), 1):
@@ -179,7 +181,8 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder, closed: s
             "CpnyID": cpny_id, "OrdNbr": ord_nbr, "LineRef": ref, "LineNbr": -32768 + (i - 1) * LINE_STEP,
             "InvtID": line.invt_id, "AlternateID": alternate, "AltIDType": line.alt_id_type if alternate else "",
             "Descr": line.description or item.descr, "SiteID": line.site_id, "UnitDesc": item.stk_unit,
-            "UnitMultDiv": "M", "CnvFact": 1, "QtyOrd": qty, "QtyOpenShip": open_qty(qty), "QtyShip": shipped(qty),
+            "UnitMultDiv": "M", "CnvFact": 1, "QtyOrd": qty, "QtyOpenShip": open_qty(qty),
+            "QtyShip": shipped(line, qty),
             "SlsPrice": sls_price, "CurySlsPrice": sls_price, "SlsPriceOrig": sls_price, "CurySlsPriceOrig": sls_price,
             "ListPrice": sls_price, "CuryListPrice": sls_price, "DiscPct": pct, "ManualPrice": 1,
             "TotOrd": m_net, "CuryTotOrd": m_net,
@@ -192,7 +195,7 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder, closed: s
         scheds.append({
             "CpnyID": cpny_id, "OrdNbr": ord_nbr, "LineRef": ref, "SchedRef": "00001", "SiteID": line.site_id,
             "ShipSiteID": line.site_id, "Status": status, "QtyOrd": qty, "QtyOpenShip": open_qty(qty),
-            "QtyShip": shipped(qty), "ReqDate": req,
+            "QtyShip": shipped(line, qty), "ReqDate": req,
             "PromDate": prom, "ShipDate": ship, "ReqPickDate": ship, "PriorityDate": date, "CancelDate": cancel,
             "ShipViaID": order.ShipViaID, "ShiptoType": "C", "ShiptoID": ship_to_id, "ShipCustID": order.CustID,
             "ShipName": order.ShipName, "ShipZip": order.ShipZip, "TaxCat": item.tax_cat,
@@ -218,7 +221,7 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder, closed: s
         amounts = {"MerchTxbl": merch, "MerchTax": t_merch, "FrtTxbl": freight if t_frt else 0, "FrtTax": t_frt,
                    "MiscTxbl": misc_total if t_misc else 0, "MiscTax": t_misc, "TotTxbl": taxable,
                    "TotTax": tax_total}
-        rate = float((tax_total / taxable * 100).quantize(Decimal("0.0001"))) if taxable else 0.0
+        rate = float((t_merch / merch * 100).quantize(Decimal("0.0001"))) if merch else 0.0   # on the goods
         tax_rows.append({"CpnyID": cpny_id, "OrdNbr": ord_nbr, "TaxID": tax_id, "TaxCat": "", "TaxRate": rate,
                          **{k: float(v) for k, v in amounts.items()},
                          **{"Cury" + k: float(v) for k, v in amounts.items()}})

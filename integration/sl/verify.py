@@ -159,7 +159,8 @@ LINE_MONEY = Rule(
 
 # -- header_total -----------------------------------------------------------------------------------------
 _HEADER_TOL = _tolerance('c."DecPl"')
-_SUMS = (("Lines", "SOLine", "TotOrd"), ("Misc", "SOMisc", "MiscChrg"), ("Taxes", "SOTax", "TotTax"))
+_SUMS = (("Lines", "SOLine", "TotOrd"), ("Misc", "SOMisc", "MiscChrg"), ("Taxes", "SOTax", "TotTax"),
+         ("SchedTax", "SOSched", "TaxAmt00"), ("MerchTax", "SOTax", "MerchTax"))
 _TWINS = ("TotMerch", "TotFrt", "TotMisc", "TotTax", "TotOrd")
 
 
@@ -179,6 +180,8 @@ _HEADER_BAD = " OR ".join([
     'ABS(v."TotMisc" - v."Misc") > v."Tol"',
     'ABS(v."TotTax" - v."Taxes") > v."Tol"',
     'ABS(v."TotOrd" - (v."TotMerch" + v."TotFrt" + v."TotMisc" + v."TotTax")) > v."Tol"',
+    'ABS(v."SchedTax" - v."MerchTax") > v."Tol"',
+    'v."TotMerch" < -v."Tol" OR v."TotFrt" < -v."Tol" OR v."TotMisc" < -v."Tol"',
     *(f'(v."Base" = 1 AND ABS(v."Cury{c}" - v."{c}") > v."Tol")' for c in _TWINS),
 ])
 
@@ -191,6 +194,10 @@ def _header_detail(r: dict) -> str:
                  "TotMerch + TotFrt + TotMisc + TotTax")]
     out = [f"{col} {_amount(r[col], p)} vs {_amount(want, p)} = {why}" for col, want, why in expected
            if _off(r[col], want, p)]
+    if _off(r["SchedTax"], r["MerchTax"], p):
+        out.append(f"SOSched.TaxAmt00 sum {_amount(r['SchedTax'], p)} vs SOTax.MerchTax {_amount(r['MerchTax'], p)}")
+    out += [f"{c} {_amount(r[c], p)} is negative" for c in ("TotMerch", "TotFrt", "TotMisc")
+            if float(r[c] or 0) < -0.5 * 10 ** -p]
     if r["Base"]:
         out += [f"Cury{c} {_amount(r['Cury' + c], p)} vs {c} {_amount(r[c], p)}" for c in _TWINS
                 if _off(r["Cury" + c], r[c], p)]
@@ -200,7 +207,8 @@ def _header_detail(r: dict) -> str:
 HEADER_TOTAL = Rule(
     "header_total",
     "An order's TotMerch is the sum of its SOLine.TotOrd, TotMisc of its SOMisc.MiscChrg, TotTax of its SOTax.TotTax "
-    "(none: 0), TotOrd = TotMerch + TotFrt + TotMisc + TotTax, and the Cury* twins equal them in the base currency: "
+    "(none: 0), TotOrd = TotMerch + TotFrt + TotMisc + TotTax, the schedules' TaxAmt00 add up to SOTax.MerchTax, "
+    "merchandise, freight and misc charges are not negative, and the Cury* twins equal them in the base currency: "
     "SL's order entry keeps the header as the sum of these detail tables (screen logic, no procedure) while shippers "
     "and invoices are built from the details, so a header that disagrees shows one total and bills another.",
     (Part(_headers, _HEADER_BAD, ("OrdNbr",), _header_detail),),

@@ -23,9 +23,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from integration import alerts
-from integration.amazon.order_shape import order_from_amazon, payload_hash, require_shippable
+from integration.amazon.order_shape import NO_PRICES_YET, order_from_amazon, payload_hash, require_shippable
 from integration.amazon.orders import amazon_time
-from integration.canonical import Order
+from integration.canonical import Order, currency_places
 from integration.errors import NeedsReview
 from integration.guard import keys
 from integration.sl.models import (
@@ -125,7 +125,8 @@ HISTORY_STATUSES = ("SHIPPED", "CANCELLED")    # final states an order may have 
 def is_history(ctx: Context, payload: dict, binding: OrderBinding | None) -> bool:
     """True for an order recorded as history, or one SL never saw that Amazon shipped (MFN or AFN) or cancelled
     before go-live: its ``lastUpdatedTime`` (the last change of any kind, so the shipment or cancellation too) is
-    earlier than ``GO_LIVE``. Unshipped orders are never history: they still have to be shipped."""
+    not after ``GO_LIVE`` (a ``GO_LIVE`` given as a date is midnight UTC: an order stamped exactly then is history).
+    Unshipped orders are never history: they still have to be shipped."""
     if binding is not None:
         return binding.sl_status.strip() == HISTORY
     go_live = ctx.settings.go_live
@@ -133,7 +134,7 @@ def is_history(ctx: Context, payload: dict, binding: OrderBinding | None) -> boo
     if go_live is None or status.replace("CANCELED", "CANCELLED") not in HISTORY_STATUSES or not last:
         return False
     try:
-        return _ts(last) < go_live
+        return _ts(last) <= go_live   # at go-live itself the product had not yet taken over
     except ValueError:
         return False   # an unreadable time is decided (and held) by the ordinary path
 
@@ -207,13 +208,21 @@ def build_sales_order(ctx: Context, order: Order) -> tuple[SalesOrder, list[str]
     misc: dict[str, Decimal] = {}
     freight = tax_merch = tax_frt = tax_misc = Decimal(0)
     for line in order.lines:
+        if line.quantity_ordered == 0:   # a line Amazon cancelled (nothing to ship, no money): kept in the note
+            notes.append(f"Amazon line {line.amazon_order_item_id} ({line.seller_sku}) has quantity 0: not booked")
+            continue
         invt_id, how = ctx.mapping.resolve_sku(
             line.seller_sku, find_invtid=lambda s: ctx.sl.find_item_for_sku(s, BY_INVTID),
             find_xref=lambda s: ctx.sl.find_item_for_sku(s, BY_XREF))
         if how == "ghost":
             ghosts.append(line.seller_sku)
             notes.append(f"GHOST ITEM: Amazon SKU {line.seller_sku} is not an SL item; booked as {invt_id}")
-        after_promo = line.item_price.amount - line.promotion_discount.amount
+        promo = line.promotion_discount.amount
+        ship_disc = line.shipping_discount.amount if line.shipping_discount else Decimal(0)
+        if promo > line.item_price.amount:   # a promotion without details larger than the item: the rest is shipping's
+            ship_disc += promo - line.item_price.amount
+            promo = line.item_price.amount
+        after_promo = line.item_price.amount - promo
         net = after_promo - (line.item_tax.amount if incl else 0)
         unit = line.unit_price.amount
         if incl and after_promo:
@@ -222,23 +231,18 @@ def build_sales_order(ctx: Context, order: Order) -> tuple[SalesOrder, list[str]
             invt_id=invt_id, qty=Decimal(line.quantity_ordered), unit_price=unit, site_id=site,
             description=line.title, amazon_item_id=line.amazon_order_item_id,
             alternate_id=line.seller_sku if line.seller_sku != invt_id else "",
-            discount=line.promotion_discount.amount, net=net))
-        ship_disc = line.shipping_discount.amount if line.shipping_discount else Decimal(0)
+            discount=promo, net=net, qty_shipped=Decimal(line.quantity_shipped)))
         freight += line.shipping_price.amount - ship_disc - (line.shipping_tax.amount if incl else 0)
-        for kind, charge in (("GIFT_WRAP", line.gift_wrap_price), ("COD_FEE", line.cod_fee),
-                             ("OTHER", line.other_charge)):
-            if charge is not None and charge.amount:
-                misc[kind] = misc.get(kind, Decimal(0)) + charge.amount
+        for kind, charge, charge_tax in (("GIFT_WRAP", line.gift_wrap_price, line.gift_wrap_tax),
+                                         ("COD_FEE", line.cod_fee, line.cod_fee_tax),
+                                         ("OTHER", line.other_charge, line.other_tax)):
+            amount = (charge.amount if charge is not None else Decimal(0)) - \
+                (charge_tax.amount if incl and charge_tax is not None else Decimal(0))   # each charge's own VAT
+            if amount:
+                misc[kind] = misc.get(kind, Decimal(0)) + amount
         tax_merch += line.item_tax.amount
         tax_frt += line.shipping_tax.amount
         tax_misc += line.misc_tax.amount if line.misc_tax else Decimal(0)
-    if incl and tax_misc and misc:   # VAT inside gift wrap / COD: taken out of the charges, largest first
-        kinds = sorted(misc, key=lambda k: -misc[k])
-        left = tax_misc
-        for i, kind in enumerate(kinds):
-            part = left if i == len(kinds) - 1 else (tax_misc * misc[kind] / sum(misc.values())).quantize(Decimal("0.01"))
-            misc[kind] -= part
-            left -= part
     for kind, charge in order.order_charges:
         misc[kind] = misc.get(kind, Decimal(0)) + charge.amount
     header = {k: v for k, v in fields.items() if k in _ORDER_FIELDS}
@@ -316,6 +320,26 @@ def _update(ctx, order, binding, new, value="updated") -> Outcome:
     return Outcome(value, binding.ord_nbr if binding else "")
 
 
+def _nothing(ctx, order, binding, new) -> Outcome:
+    """SL is in step with Amazon's status; its money must still be Amazon's. A total that changed after the order
+    reached SL (a delivery tip Amazon finalised later, a charge or item changed) is held with the difference for a
+    person, never left silently below or above Amazon's."""
+    if binding is not None and binding.sl_status.strip() == "OPEN" and order.status not in NO_PRICES_YET:
+        head = ctx.sl.sales_order(binding.ord_nbr)
+        places = currency_places(order.order_total.currency)
+        if head is not None:
+            quantum = Decimal(1).scaleb(-places)
+            sl_total = Decimal(str(head["TotOrd"])).quantize(quantum)
+            amazon_total = order.order_total.amount.quantize(quantum)
+            if sl_total != amazon_total:
+                raise NeedsReview("total_changed", f"Amazon's order total is now {amazon_total}; SL's order "
+                                  f"{binding.ord_nbr} has {sl_total} (difference {amazon_total - sl_total})",
+                                  fields=["order_total"], details={"sl_total": str(sl_total),
+                                                                   "amazon_total": str(amazon_total),
+                                                                   "difference": str(amazon_total - sl_total)})
+    return _update(ctx, order, binding, new)
+
+
 def _wait(ctx, order, binding, new) -> Outcome:
     if binding is None:   # nothing to write yet, but the decision is recorded (and fenced)
         ctx.sl.record_event(_event(ctx, order, "waiting"))
@@ -334,7 +358,7 @@ def _review(ctx, order, binding, new) -> Outcome:
 
 
 _ACTIONS = {"create_order": _create, "create_and_invoice": _create_and_invoice, "invoice": _invoice,
-            "cancel_order": _cancel, "credit_memo": _credit, "nothing": _update, "wait": _wait, "skip": _skip,
+            "cancel_order": _cancel, "credit_memo": _credit, "nothing": _nothing, "wait": _wait, "skip": _skip,
             "review": _review}
 
 

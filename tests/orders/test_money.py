@@ -156,3 +156,48 @@ def test_a_three_line_address_with_a_long_street_loses_nothing(ctx, sim):
     out = orders.import_order(made["orderId"], ctx, fresh=True)
     head = ctx.sl.sales_order(out.ord_nbr)
     assert head["ShipAddr1"] == street and head["ShipAddr2"] == "Floor 12, Apartment 1204, c/o Reception Desk"
+
+
+def test_an_eu_free_shipping_promotion_leaves_no_freight_and_net_goods(ctx, sim):
+    """Amazon states the VAT of shipping in full and the VAT its promotion takes off as a negative DISCOUNT tax: the
+    freight is 0, not minus the shipping's VAT, and the goods are net of their own VAT only."""
+    from integration.sl import sandbox
+
+    sandbox.update_rows(ctx.sl.db, "GLSetup", {"BaseCuryId": "EUR"})
+    made, got = _import(ctx, sim, [{"sku": sku_known(ctx), "quantity": 1, "price": "23.80", "ship_price": "4.76",
+                                    "ship_discount": "4.76"}], marketplace_id=DE, address=GERMAN)
+    _assert_sl_way(got, made["proceeds"]["grandTotal"]["amount"])
+    assert (_cents(got["head"][0]), _cents(got["head"][1])) == (Decimal("20.00"), Decimal("0.00"))
+
+
+def test_a_yen_order_with_gift_wrap_and_cod_balances_to_the_yen(ctx, sim):
+    """JPY has no minor unit: every part is whole yen, each charge's own consumption tax comes out of it."""
+    from integration.sl import sandbox
+
+    sandbox.update_rows(ctx.sl.db, "GLSetup", {"BaseCuryId": "JPY"})
+    tokyo = {"name": "Sato Hanako", "addressLine1": "1-2-3 Chiyoda", "city": "Chiyoda-ku", "stateOrRegion": "Tokyo",
+             "postalCode": "100-0001", "countryCode": "JP"}
+    made, got = _import(ctx, sim, [{"sku": sku_known(ctx), "quantity": 3, "price": "1980", "discount": "200",
+                                    "gift_wrap": "863", "cod_fee": "1358"}],
+                        marketplace_id="A1VC38T7YXB528", address=tokyo, gift_message="おめでとう")
+    assert made["proceeds"]["grandTotal"]["currencyCode"] == "JPY"
+    _assert_sl_way(got, made["proceeds"]["grandTotal"]["amount"].split(".")[0] + ".00")
+    assert all(_cents(m[1]) == _cents(m[1]).to_integral_value() for m in got["misc"])   # whole yen
+    assert [m[0] for m in got["misc"]] == ["GIFTWRAP", "CODFEE"] and got["head"][6] == "AMZJCT"
+
+
+def test_a_total_that_changes_after_the_order_reached_sl_is_held_with_the_difference(ctx, sim):
+    """A delivery tip Amazon finalises after checkout (OrderProceedsBreakdown DELIVERY_TIP) changes the order total
+    after SL has the order: held for a person with the difference, never left silently short."""
+    made = sim.create_order([{"sku": sku_known(ctx), "quantity": 1, "price": "20.00"}])
+    assert orders.import_order(made["orderId"], ctx, fresh=True).value == "created"
+    payload = ctx.amazon.orders.get(made["orderId"])
+    payload = payload.get("order", payload)
+    total = Decimal(payload["proceeds"]["grandTotal"]["amount"])
+    payload["proceeds"]["breakdowns"].append({"type": "DELIVERY_TIP", "status": "FINALIZED",
+                                              "subtotal": {"amount": "3.00", "currencyCode": "USD"}})
+    payload["proceeds"]["grandTotal"]["amount"] = str(total + 3)
+    payload["lastUpdatedTime"] = payload["lastUpdatedTime"].replace("Z", ".5Z")
+    out = orders.apply_order(payload, ctx)
+    assert (out.value, out.detail) == ("held", "total_changed")
+    assert "difference 3.00" in ctx.sl.get_hold(out.hold_id).message

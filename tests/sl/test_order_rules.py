@@ -124,6 +124,16 @@ def test_an_unknown_tax_id_or_misc_charge_is_held_before_anything_is_written(gat
     assert sandbox.count(gateway.db, "SOHeader") == headers
 
 
+def test_a_tax_id_whose_prices_include_the_tax_is_refused(gateway):
+    """With SalesTax.PrcTaxIncl Y, SL's AR release takes the tax off the line (vp_08220SalesTaxARPrcTaxIncl): with our
+    net prices the tax would come off the sales twice."""
+    sandbox.update_rows(gateway.db, "SalesTax", {"PrcTaxIncl": "Y"}, {"TaxId": "AMZVAT"})
+    order = an_order(lines=1, tax=OrderTax("AMZVAT", Decimal("1.00")))
+    with pytest.raises(NeedsReview) as caught:
+        gateway.create_sales_order(order, a_binding(order))
+    assert caught.value.reason == "tax_id_price_includes_tax"
+
+
 def test_a_total_that_differs_from_amazons_is_held_with_the_difference(gateway):
     order = an_order(lines=1, TotFrt=Decimal("4.99"))
     order.expected_total = Decimal("20.00")   # 11.05 + 4.99 = 16.04 in SL
@@ -131,3 +141,18 @@ def test_a_total_that_differs_from_amazons_is_held_with_the_difference(gateway):
         gateway.create_sales_order(order, a_binding(order))
     assert caught.value.reason == "total_mismatch" and caught.value.details["difference"] == "3.96"
     assert gateway.get_order_binding(order.CustOrdNbr) is None
+
+
+def test_a_closed_history_order_records_what_amazon_shipped_and_leaves_nothing_open(gateway):
+    """history: closed: nothing for SL's Process Manager to plan or ship (no ProcessQueue, Status C, no next step),
+    and QtyShip is what Amazon shipped, not what was ordered."""
+    order = an_order(lines=2)
+    order.lines[0].qty_shipped = Decimal(0)
+    ord_nbr = gateway.create_sales_order(order, a_binding(order, "SHIPPED"), closed="shipped")
+    assert _rows(gateway, 'SELECT "Status", "UnshippedBalance", "NextFunctionID" FROM "SOHeader" WHERE "OrdNbr" = ?',
+                 ord_nbr) == [("C", 0, "")]
+    assert _rows(gateway, 'SELECT "LineRef", "QtyOrd", "QtyShip", "QtyOpenShip", "Status" FROM "SOLine" '
+                          'WHERE "OrdNbr" = ? ORDER BY "LineRef"', ord_nbr) == [("00001", 1, 0, 0, "C"),
+                                                                              ("00002", 2, 2, 0, "C")]
+    assert sandbox.count(gateway.db, "ProcessQueue", {"SOOrdNbr": ord_nbr}) == 0
+    assert gateway.get_order_binding(order.CustOrdNbr).sl_status == "HISTORY"

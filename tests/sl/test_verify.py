@@ -130,6 +130,24 @@ def test_header_total(gateway, dsn):
     assert composed not in line
 
 
+def test_header_total_catches_negative_freight_and_schedule_tax_that_is_not_the_orders(gateway, dsn):
+    """A negative freight (a shipping promotion's VAT taken off the freight twice) and schedules whose TaxAmt00 do not
+    add up to SOTax.MerchTax both fail, though TotOrd still adds up."""
+    _, negative = new_order(gateway)
+    sql(gateway, 'UPDATE "SOHeader" SET "TotFrt" = -0.76, "CuryTotFrt" = -0.76, "TotMerch" = "TotMerch" + 5.75, '
+                 '"CuryTotMerch" = "CuryTotMerch" + 5.75 WHERE "OrdNbr" = ?', negative)
+    sql(gateway, 'UPDATE "SOLine" SET "TotOrd" = "TotOrd" + 5.75, "CuryTotOrd" = "CuryTotOrd" + 5.75, '
+                 '"SlsPrice" = "SlsPrice" + 5.75, "CurySlsPrice" = "CurySlsPrice" + 5.75 '
+                 'WHERE "OrdNbr" = ? AND "LineRef" = ?', negative, "00001")
+    _, spread = new_order(gateway)
+    sql(gateway, 'UPDATE "SOSched" SET "TaxAmt00" = "TaxAmt00" + 0.50 WHERE "OrdNbr" = ? AND "LineRef" = ?',
+        spread, "00001")
+    code, lines, output = verify(dsn)
+    line = lines["header_total"]
+    assert code == 1 and line.startswith("FAIL") and "2 of" in line, output
+    assert "TotFrt -0.76 is negative" in line and "SOSched.TaxAmt00 sum" in line
+
+
 def test_bindings_documents(gateway, dsn):
     """The bindings keep an order from being written twice: a binding to a missing order, an order whose
     CustOrdNbr is not its Amazon id, an order of ours with no binding, and an AR document binding without its

@@ -17,7 +17,8 @@ from integration.sandbox.amazon.state import MARKETPLACES, iso, on_tick
 
 CENT = Decimal("0.01")
 TAX_RATES = {"US": Decimal("0.0825"), "CA": Decimal("0.13"), "DE": Decimal("0.19"), "GB": Decimal("0.20"),
-             "JP": Decimal("0.10")}
+             "JP": Decimal("0.10"), "FR": Decimal("0.20"), "IT": Decimal("0.22"), "ES": Decimal("0.21"),
+             "MX": Decimal("0.16")}
 OPEN = ("UNSHIPPED", "PARTIALLY_SHIPPED")
 # Marketplaces whose prices include VAT / consumption tax: Amazon's ITEM, SHIPPING and GIFT_WRAP amounts there
 # contain the tax that the TAX breakdown states, and the order total does not add it again.
@@ -65,7 +66,7 @@ def new_order(state, *, created: datetime, lines: list[dict], channel: str, mark
         row = state.by_sku.get(line["sku"]) or {"asin": "B0UNKNOWN0", "title": line["sku"], "price": "10.00"}
         unit = Decimal(str(line.get("price") or row["price"]))
         if business:
-            unit = (unit * Decimal("0.95")).quantize(CENT)
+            unit = round_money(unit * Decimal("0.95"), currency)
         items.append({
             "id": f"{rnd.randint(10**13, 10**14 - 1)}", "sku": line["sku"], "asin": row["asin"], "title": row["title"],
             "qty": int(line.get("quantity", 1)), "unit": unit, "shipped": 0, "tax_rate": rate,

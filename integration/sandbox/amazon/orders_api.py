@@ -31,8 +31,11 @@ def proceeds(item: dict, cur: str) -> dict:
     principal, ship = r(item["unit"] * item["qty"]), r(item["ship_price"])
     gift, cod = r(item.get("gift_wrap", 0)), r(item.get("cod_fee", 0))
     disc_item, disc_ship = r(item["discount"]), r(item.get("ship_discount", 0))
-    taxes = [("ITEM", r((principal - disc_item) * share)), ("SHIPPING", r((ship - disc_ship) * share)),
-             ("GIFT_WRAP", r(gift * share)), ("COD_FEE", r(cod * share) if inclusive else Decimal(0))]
+    # As Amazon reports them (v0's ItemTax / ShippingTax beside PromotionDiscountTax / ShippingDiscountTax): the tax
+    # of each charge in full, and the tax the promotions take off as a negative DISCOUNT part.
+    taxes = [("ITEM", r(principal * share)), ("SHIPPING", r(ship * share)), ("GIFT_WRAP", r(gift * share)),
+             ("COD_FEE", r(cod * share) if inclusive else Decimal(0)),
+             ("DISCOUNT", -r((disc_item + disc_ship) * share))]
     breakdowns = [{"type": kind, "subtotal": money(amount, cur)}
                   for kind, amount in (("ITEM", principal), ("SHIPPING", ship), ("GIFT_WRAP", gift), ("COD_FEE", cod))
                   if amount or kind == "ITEM"]

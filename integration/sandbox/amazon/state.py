@@ -24,6 +24,18 @@ MARKETPLACES = {
                        "defaultLanguageCode": "en_CA", "domainName": "www.amazon.ca"},
     "A1PA6795UKMFR9": {"name": "Amazon.de", "countryCode": "DE", "defaultCurrencyCode": "EUR",
                        "defaultLanguageCode": "de_DE", "domainName": "www.amazon.de"},
+    "A1AM78C64UM0Y8": {"name": "Amazon.com.mx", "countryCode": "MX", "defaultCurrencyCode": "MXN",
+                       "defaultLanguageCode": "es_MX", "domainName": "www.amazon.com.mx"},
+    "A1F83G8C2ARO7P": {"name": "Amazon.co.uk", "countryCode": "GB", "defaultCurrencyCode": "GBP",
+                       "defaultLanguageCode": "en_GB", "domainName": "www.amazon.co.uk"},
+    "A13V1IB3VIYZZH": {"name": "Amazon.fr", "countryCode": "FR", "defaultCurrencyCode": "EUR",
+                       "defaultLanguageCode": "fr_FR", "domainName": "www.amazon.fr"},
+    "APJ6JRA9NG5V4": {"name": "Amazon.it", "countryCode": "IT", "defaultCurrencyCode": "EUR",
+                      "defaultLanguageCode": "it_IT", "domainName": "www.amazon.it"},
+    "A1RKKUPIHCS9HS": {"name": "Amazon.es", "countryCode": "ES", "defaultCurrencyCode": "EUR",
+                       "defaultLanguageCode": "es_ES", "domainName": "www.amazon.es"},
+    "A1VC38T7YXB528": {"name": "Amazon.co.jp", "countryCode": "JP", "defaultCurrencyCode": "JPY",
+                       "defaultLanguageCode": "ja_JP", "domainName": "www.amazon.co.jp"},
 }
 DEFAULT_MARKETPLACE = "ATVPDKIKX0DER"
 # Lifecycle steps ``step(state, now)``, registered by their modules at import (``on_tick``). They run in the order
