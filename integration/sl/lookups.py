@@ -68,7 +68,7 @@ class Customer:
 
 
 @dataclass(frozen=True)
-class MiscCharge:
+class MiscChargeSetup:
     misc_chrg_id: str
     descr: str
     acct: str
@@ -88,7 +88,7 @@ class Lookups:
         self._customer_rows: dict[str, Customer] = {}
         self._price_places: int | None = None
         self._taxes: set[str] = set()
-        self._misc: dict[str, MiscCharge] = {}
+        self._misc: dict[str, MiscChargeSetup] = {}
 
     def gl(self, rows: Rows) -> tuple[str, str, str, str]:
         """(BaseCuryId, LedgerID, PerNbr, LastClosePerNbr) from GLSetup (periods are not cached)."""
@@ -197,7 +197,7 @@ class Lookups:
         self._taxes.add(tax_id)
         return tax_id
 
-    def misc_charge(self, rows: Rows, chrg_id: str) -> MiscCharge:
+    def misc_charge(self, rows: Rows, chrg_id: str) -> MiscChargeSetup:
         """SL's MiscCharge master row (description, account, tax category) for an SOMisc line."""
         found = self._misc.get(chrg_id)
         if found is None:
@@ -206,5 +206,5 @@ class Lookups:
             if row is None:
                 raise NeedsReview("unknown_misc_charge", f"misc charge {chrg_id!r} (the mapping's charges) is not in "
                                   "SL's MiscCharge", fields=("MiscChrgID",))
-            found = self._misc[chrg_id] = MiscCharge(chrg_id, *(x or "" for x in row))
+            found = self._misc[chrg_id] = MiscChargeSetup(chrg_id, *(x or "" for x in row))
         return found
