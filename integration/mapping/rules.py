@@ -158,13 +158,15 @@ class Mapping:
             return policy["ghost_item"], "ghost"
         raise NeedsReview("unknown_sku", f"seller SKU {sku!r} matches no SL item", fields=["seller_sku"])
 
-    def sl_order_fields(self, order: Order) -> dict:
-        """SOHeader values for ``order``: customer, ship via, ship-to block, mapped fields and ``note``."""
+    def sl_order_fields(self, order: Order, *, measure: Callable[[str], int] = len) -> dict:
+        """SOHeader values for ``order``: customer, ship via, ship-to block, mapped fields and ``note``. ``measure``:
+        a text's width in the SL database's units as written (``text.CodePage.measure``: bytes on a double-byte code
+        page), which the ship-to block is fitted with; ``len`` for a Unicode database."""
         values: dict = {"CustID": self.customer_for(order.marketplace_id),
                         "ShipViaID": self.ship_via_for(order.shipping_service_level)}
         notes: list[str] = []
         if order.ship_to is not None:
-            block = split_address(order.ship_to)
+            block = split_address(order.ship_to, measure=measure)
             notes += [block.pop("note")] if block["note"] else []
             block.pop("note", None)
             values.update(block)

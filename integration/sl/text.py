@@ -6,15 +6,24 @@ length, and a value too long for its column follows the column's rule:
 - free text (descriptions, names, address lines, attention): cut to fit, and the cut is reported so the
   caller can keep the whole text in a note or an event ("noted"); address lines are wrapped first
   (``wrap_lines``) so nothing is lost where a second line has room;
-- everything else is an identifier or a code (ids, numbers, references, states, countries, accounts):
+- everything else is an identifier or a code (ids, numbers, references, states, countries, postcodes, accounts):
   never truncated; a value that does not fit raises ``NeedsReview`` naming the table and column.
+
+A phone number (SOHeader.ShipPhone) counts as free text: SL never joins on it or looks anything up by it (it is
+printed on the shipper and the pick list for the carrier), so a buyer's phone in another script's digits
+(Arabic-Indic ٠١٢, full-width ５１２) is written in the code page's digits with the original in the note, and is
+never a reason to hold the order.
 
 The database's code page (``CodePage``): on SQL Server, CHAR and TEXT (Snote.sNoteText) are not Unicode; they hold
 the code page of their collation (SL installs: SQL_Latin1_General_CP1_CI_AS, code page 1252), and a character the
 code page lacks is stored as ``?``. So before a value is written (``fit``): characters of the code page are kept
 (é, ü, ß in 1252), others are transliterated (Ł -> L, “ -> ", Cyrillic, Greek and CJK to Latin: ``anyascii``), what
-is left becomes ``?``, and the original goes to the notes as ``Table.Column: original``. A code that would change
-is refused (``NeedsReview`` ``not_in_codepage``). In a note column (TEXT), which is where the originals are kept,
+is left becomes ``?``, and the original goes to the notes as ``Table.Column: original``. A code is only folded
+(``CodePage.fold``): a character the code page lacks is replaced by its Unicode compatibility form (NFKC) where
+that form is in the code page, e.g. a full-width postcode １００－０００１ becomes 100-0001 and an ideographic space
+a blank (the same characters in another width, so the same code), the original noted as above; on a double-byte
+code page a full-width digit or letter, which it holds in two bytes, is folded to its one-byte form likewise. A code
+that would still change is refused (``NeedsReview`` ``not_in_codepage``). In a note column (TEXT), which is where the originals are kept,
 such characters are written as XML character references (``&#321;``), so nothing is lost. On a double-byte code
 page (932 Japanese, 936 and 950 Chinese, 949 Korean) and on UTF-8 collations, CHAR(n) holds n bytes, not n
 characters: widths are checked in encoded bytes and free text is cut between characters, never inside one.
@@ -36,6 +45,7 @@ FREE_TEXT = frozenset({
     "Descr", "TranDesc", "DocDesc", "Comment", "Name", "Attn", "Addr1", "Addr2", "City",
     "ShipName", "ShipAttn", "ShipAddr1", "ShipAddr2", "ShipCity", "BillName", "BillAddr1", "BillAddr2",
     "BillCity", "CpnyName", "Message", "Note", "Detail", "Response", "Payload", "sNoteText",
+    "ShipPhone",   # not a code: see the module docstring
 })
 NO_DATE = datetime(1900, 1, 1)
 
@@ -57,6 +67,39 @@ class CodePage:
         if self.bytewise and not value.isascii():
             return len(value.encode(self.encoding, "replace"))
         return len(value)
+
+    def measure(self, value: str) -> int:
+        """``value``'s width once written (``convert`` then ``width``): what a caller fitting text to a column, e.g.
+        the mapping's address lines, measures with (山 is one character, but 3 in cp1252 as "Shan", 2 bytes in 932)."""
+        if self.encoding is None or value.isascii():
+            return len(value)
+        return self.width(self.convert(value))
+
+    def has(self, ch: str) -> bool:
+        """Whether the code page holds character ``ch``."""
+        if self.encoding is None or ch.isascii():
+            return True
+        try:
+            ch.encode(self.encoding)
+            return True
+        except UnicodeEncodeError:
+            return False
+
+    def fold(self, value: str) -> str:
+        """``value`` (NFC) with each character the code page lacks replaced by its compatibility form (NFKC) where the
+        code page holds that (full-width ５ -> 5, － -> -, ideographic space -> blank); on a double-byte code page also
+        a character whose compatibility form is narrower (full-width digits and Latin letters, two bytes in 932).
+        Characters without such a form are left as they are (the caller refuses them). NFKC is applied character by
+        character and only where needed: µ or ª, which cp1252 holds, are not turned into μ or a."""
+        out = []
+        for ch in unicodedata.normalize("NFC", value):
+            if not ch.isascii() and self.encoding is not None:
+                folded = unicodedata.normalize("NFKC", ch)
+                if folded != ch and all(self.has(c) for c in folded) and (
+                        not self.has(ch) or (self.bytewise and self.width(folded) < self.width(ch))):
+                    ch = folded
+            out.append(ch)
+        return "".join(out)
 
     def convert(self, value: str, *, note: bool = False) -> str:
         """``value`` in the code page's characters (see module docstring); ``note``: a note column, where
@@ -128,11 +171,13 @@ def fit(table: str, column: str, value: str, length: int, notes: list[str] | Non
     value = value.rstrip()
     original = value
     if not value.isascii() and cp.encoding is not None:
-        value = cp.convert(value).rstrip()
-        if value != unicodedata.normalize("NFC", original):
-            if column not in FREE_TEXT:
+        if column in FREE_TEXT:
+            value = cp.convert(value).rstrip()
+        else:
+            value = cp.fold(value).rstrip()
+            lacking = sorted({f"U+{ord(ch):04X}" for ch in value if not cp.has(ch)})
+            if lacking:
                 # The message names the characters, never the value (it reaches the log; the value may be personal).
-                lacking = sorted({f"U+{ord(ch):04X}" for ch in original if cp.convert(ch) != ch})
                 raise NeedsReview(
                     "not_in_codepage",
                     f"{table}.{column} is stored in code page {cp.encoding}, which has no {', '.join(lacking)}; "
@@ -140,7 +185,7 @@ def fit(table: str, column: str, value: str, length: int, notes: list[str] | Non
                     fields=(f"{table}.{column}",),
                     details={"table": table, "column": column, "codepage": cp.encoding, "value": original},
                 )
-        else:
+        if value == unicodedata.normalize("NFC", original):
             original = value
     size = cp.width(value)
     unit = "bytes" if cp.bytewise else "characters"

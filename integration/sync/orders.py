@@ -200,7 +200,7 @@ def build_sales_order(ctx: Context, order: Order) -> tuple[SalesOrder, list[str]
     marketplace's SOTax row; where prices include VAT (the mapping's ``prices_include_tax``) the tax Amazon states
     is taken out of each amount. Amazon's order total goes along, and SL's must equal it to the cent.
     """
-    fields = ctx.mapping.sl_order_fields(order)
+    fields = ctx.mapping.sl_order_fields(order, measure=ctx.sl.db.codepage.measure)
     site = ctx.mapping.site_for(order.fulfillment_channel)
     market = ctx.mapping.marketplace(order.marketplace_id)
     incl = market.prices_include_tax

@@ -112,7 +112,7 @@ def test_a_double_byte_code_page_cuts_free_text_at_the_byte_width_between_charac
     assert notes == ["SOHeader.ShipName cut to 7 bytes; full text: 山田太郎"]
     assert len(fit("SOHeader", "ShipCity", "Tokyo 東京", 30, [], CP932).encode("cp932")) == 30   # padded in bytes
     with pytest.raises(NeedsReview) as caught:
-        fit("SOHeader", "CustOrdNbr", "注文番号１２３４５６７８９０１２", 25, [], CP932)   # 32 bytes, 16 characters
+        fit("SOHeader", "CustOrdNbr", "注文番号注文番号注文番号注文番号", 25, [], CP932)   # 32 bytes, 16 characters
     assert caught.value.reason == "field_too_long" and "25 bytes" in caught.value.message
 
 
