@@ -100,6 +100,11 @@ class Mapping:
         return found
 
     @property
+    def freight_terms(self) -> str:
+        """SOHeader.FrtTermsID: SL freight terms that add nothing to Amazon's shipping charge (blank: none named)."""
+        return self.data["shipping"].get("freight_terms", "")
+
+    @property
     def cancel_days(self) -> int:
         return int((self.data.get("schedules") or {}).get("cancel_days") or 90)
 

@@ -66,6 +66,7 @@ SCHEMA = {
                          "service_levels": {"type": "object", "additionalProperties": {
                              "type": "string", "minLength": 1, "maxLength": 15}},
                          "default_ship_via": {"type": "string", "maxLength": 15},
+                         "freight_terms": {"type": "string", "minLength": 1, "maxLength": 10},
                          "carriers": {"type": "object", "additionalProperties": {
                              "type": "object", "required": ["carrier_code"], "additionalProperties": False,
                              "properties": {"carrier_code": {"type": "string", "minLength": 1},

@@ -121,6 +121,10 @@ def seed_rows(seed: int = 1, catalog: list[dict] | None = None, now: datetime | 
                       "SlsTaxSub": SUB, "PrcTaxIncl": "N", "InclFrt": "Y", "Inclmisc": "Y", "InclInDocTot": "Y",
                       "TaxCalcType": "D", "TaxCalcLvl": "D"}
                      for tid, d in SALES_TAXES]
+    t["FrtTerms"] = [{"FrtTermsID": "AMAZON", "Descr": "Amazon sets the shipping charge", "Collect": 0,
+                      "FOBID": "", "ShipMthPay": ""}]
+    t["FrtTermDet"] = [{"FrtTermsID": "AMAZON", "MinOrderVal": 0, "FreightPct": 0, "HandlingChg": 0,
+                        "HandlingChgLine": 0, "InvcAmtPct": 0}]
     t["MiscCharge"] = [{"MiscChrgID": m, "Descr": d, "MiscAcct": a, "MiscSub": SUB, "TaxCat": "TAXABLE", "Taxable": 1}
                        for m, d, a in MISC_CHARGES]
     t["SOAddress"] = [{"CustId": c, "ShipToId": "DEFAULT", "Descr": n, "Name": n, "Country": country,

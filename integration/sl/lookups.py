@@ -88,6 +88,7 @@ class Lookups:
         self._customer_rows: dict[str, Customer] = {}
         self._price_places: int | None = None
         self._taxes: set[str] = set()
+        self._freight_terms: set[str] = set()
         self._misc: dict[str, MiscChargeSetup] = {}
 
     def gl(self, rows: Rows) -> tuple[str, str, str, str]:
@@ -208,3 +209,20 @@ class Lookups:
                                   "SL's MiscCharge", fields=("MiscChrgID",))
             found = self._misc[chrg_id] = MiscChargeSetup(chrg_id, *(x or "" for x in row))
         return found
+
+    def require_freight_terms(self, rows: Rows, terms_id: str) -> None:
+        """Freight terms that add nothing to Amazon's freight: they must exist (FrtTerms) and every FrtTermDet step
+        must compute 0 (FreightPct, HandlingChg, HandlingChgLine, InvcAmtPct), else SL's shipper would charge the
+        buyer freight of its own on top of what Amazon charged (ADG_Freight_FrtDet)."""
+        if terms_id in self._freight_terms:
+            return
+        if rows.scalar('SELECT 1 FROM "FrtTerms" WHERE "FrtTermsID" = ?', [terms_id]) is None:
+            raise NeedsReview("unknown_freight_terms", f"freight terms {terms_id!r} (the mapping's shipping."
+                              "freight_terms) are not in SL's FrtTerms", fields=("FrtTermsID",))
+        adds = rows.scalar('SELECT COUNT(*) FROM "FrtTermDet" WHERE "FrtTermsID" = ? AND ("FreightPct" <> 0 OR '
+                           '"HandlingChg" <> 0 OR "HandlingChgLine" <> 0 OR "InvcAmtPct" <> 0)', [terms_id])
+        if adds:
+            raise NeedsReview("freight_terms_add_freight", f"freight terms {terms_id!r} compute freight of their own "
+                              "(FrtTermDet amounts not 0); Amazon already charged the buyer's shipping",
+                              fields=("FrtTermsID",))
+        self._freight_terms.add(terms_id)

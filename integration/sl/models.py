@@ -78,6 +78,7 @@ class SalesOrder:
     ReqDate: datetime | None = None         # blank = OrdDate
     PromDate: datetime | None = None
     ShipDate: datetime | None = None        # the date it must leave (Amazon's ship-by)
+    FrtTermsID: str = ""                    # SL freight terms that add nothing to Amazon's freight (mapping)
     cancel_days: int = 0                    # SOSched.CancelDate = the later of ReqDate/PromDate + this (0: SOType)
     AdminHold: int = 0
     User1: str = ""

@@ -108,6 +108,8 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder, closed: s
     price_places = max(places, look.price_places(rows))
     cps_off = look.cps_off(rows)
     quantum = Decimal(1).scaleb(-places)
+    if order.FrtTermsID:
+        look.require_freight_terms(rows, order.FrtTermsID)
 
     def rnd(x) -> Decimal:
         return Decimal(str(x or 0)).quantize(quantum, rounding=ROUND_HALF_UP)
@@ -245,7 +247,7 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder, closed: s
         "BillPhone": cust.phone, "TermsID": cust.terms, "CuryID": cury, "CuryMultDiv": "M",
         "CuryRate": 1, "CuryEffDate": date, "CuryRateType": "",
         "TotMerch": m_merch, "CuryTotMerch": m_merch, "TotFrt": m_frt, "CuryTotFrt": m_frt, "FrtAcct": otype.frt_acct,
-        "FrtSub": otype.frt_sub, "TotMisc": m_misc, "CuryTotMisc": m_misc, "MiscChrgCntr": len(misc_rows),
+        "FrtSub": otype.frt_sub, "FrtTermsID": order.FrtTermsID, "TotMisc": m_misc, "CuryTotMisc": m_misc, "MiscChrgCntr": len(misc_rows),
         "TotTax": m_tax, "CuryTotTax": m_tax, "TotTxbl": float(merch) if tax_id else 0,
         "CuryTotTxbl": float(merch) if tax_id else 0, "TaxID00": tax_id, "TotLineDisc": line_disc,
         "CuryTotLineDisc": line_disc, "TotOrd": m_total, "CuryTotOrd": m_total,

@@ -260,6 +260,7 @@ def build_sales_order(ctx: Context, order: Order) -> tuple[SalesOrder, list[str]
                     tax=OrderTax(market.tax_id, tax_merch, tax_frt, tax_misc),
                     expected_total=order.order_total.amount, ReqDate=day(order.deliver_by),
                     PromDate=day(order.deliver_by), ShipDate=day(order.ship_by), cancel_days=ctx.mapping.cancel_days,
+                    FrtTermsID=ctx.mapping.freight_terms,
                     AdminHold=1 if ghosts else 0, note="\n".join(n for n in notes if n), **header)
     return so, ghosts
 

@@ -156,3 +156,18 @@ def test_a_closed_history_order_records_what_amazon_shipped_and_leaves_nothing_o
                                                                               ("00002", 2, 2, 0, "C")]
     assert sandbox.count(gateway.db, "ProcessQueue", {"SOOrdNbr": ord_nbr}) == 0
     assert gateway.get_order_binding(order.CustOrdNbr).sl_status == "HISTORY"
+
+
+def test_freight_terms_that_would_add_freight_of_their_own_are_refused(gateway):
+    """SL prices a shipper's freight from the order's FrtTermsID (FrtTermDet by order value, ADG_Freight_FrtDet);
+    Amazon already charged the buyer's shipping, so the terms the order names must compute nothing."""
+    order = an_order(lines=1, FrtTermsID="AMAZON")
+    ord_nbr = gateway.create_sales_order(order, a_binding(order))
+    assert _rows(gateway, 'SELECT "FrtTermsID" FROM "SOHeader" WHERE "OrdNbr" = ?', ord_nbr) == [("AMAZON",)]
+    sandbox.update_rows(gateway.db, "FrtTermDet", {"InvcAmtPct": 5}, {"FrtTermsID": "AMAZON"})
+    gateway.look = type(gateway.look)()
+    for terms, reason in (("AMAZON", "freight_terms_add_freight"), ("NOSUCH", "unknown_freight_terms")):
+        order = an_order(lines=1, FrtTermsID=terms)
+        with pytest.raises(NeedsReview) as caught:
+            gateway.create_sales_order(order, a_binding(order))
+        assert caught.value.reason == reason

@@ -27,6 +27,7 @@ KEYS = {
     "TrnsfrDoc": ("TrnsfrDocNbr", "CpnyID"), "ProcessQueue": ("ProcessQueueID",),
     "SOTax": ("CpnyID", "OrdNbr", "TaxID", "TaxCat"), "SOMisc": ("CpnyID", "OrdNbr", "MiscChrgRef"),
     "MiscCharge": ("MiscChrgID",), "SalesTax": ("TaxType", "TaxId"), "Terms": ("TermsId",),
+    "FrtTerms": ("FrtTermsID",), "FrtTermDet": ("FrtTermsID", "MinOrderVal"),
 }
 F, S, INT, D = "FLOAT", "SMALLINT", "INTEGER", "SMALLDATETIME"
 
@@ -60,6 +61,8 @@ COLUMNS = {
     "MiscCharge": {"MiscChrgID": C(10), "Descr": C(30), "MiscAcct": C(10), "MiscSub": C(31), "TaxCat": C(10),
                    "Taxable": S},
     "Terms": {"TermsId": C(2), "Descr": C(30), "DueType": C(1), "DueIntrv": S, "DiscPct": F, "COD": S},
+    "FrtTerms": {"FrtTermsID": C(10), "Descr": C(30), "Collect": S},
+    "FrtTermDet": {"FrtTermsID": C(10), "MinOrderVal": F, "FreightPct": F, "HandlingChg": F, "InvcAmtPct": F},
     "SOType": {"Behavior": C(4), "Descr": C(30), "Active": S, "OrdNbrPrefix": C(15), "OrdNbrType": C(4),
                "LastOrdNbr": C(10), "ARSub": C(31), "SlsSub": C(31)},
     "SOShipHeader": {"ShipperID": C(15), "OrdNbr": C(15), "Status": C(1), "Cancelled": S, "CustID": C(15),
