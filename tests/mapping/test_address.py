@@ -116,3 +116,35 @@ def test_no_word_of_the_input_is_lost(addr):
 @given(addresses)
 def test_splitting_is_deterministic(addr):
     assert split_address(addr) == split_address(addr)
+
+
+# ------------------------------------------------------------------ the database's units
+
+def test_a_double_byte_database_measures_in_bytes_so_a_long_japanese_street_takes_the_second_line():
+    """On a cp932 database CHAR(60) holds 60 bytes: a 48-character street (96 bytes) does not fit ShipAddr1, so it
+    is split between ShipAddr1 and ShipAddr2 (between characters: the street has no blanks) and nothing is lost."""
+    from integration.sl.text import codepage
+
+    cp932 = codepage("cp932")
+    street = "東京都千代田区丸の内一丁目九番一号東京駅一番街地下一階商業施設内受付窓口気付山田商事株式会社御中"
+    assert len(street) == 48 and cp932.measure(street) == 96
+    out = split_address(an_address(lines=(street,), country_code="JP", state_or_region=""), measure=cp932.measure)
+    assert cp932.measure(out["ShipAddr1"]) == 60 and out["ShipAddr2"]
+    assert out["ShipAddr1"] + out["ShipAddr2"] == street and "Address:" not in out["note"]
+    # measured by characters (a Unicode database) the same street is one line
+    assert split_address(an_address(lines=(street,)))["ShipAddr1"] == street
+
+
+def test_every_ship_to_field_fits_in_bytes_and_a_full_width_postcode_is_the_same_code_narrower():
+    from integration.sl.text import codepage
+
+    cp932 = codepage("cp932")
+    out = split_address(an_address(name="山田商事株式会社 東京本社 営業部 第一営業課 課長代理 山田 太郎 様 気付",
+                                   lines=("千代田区千代田1-1 皇居東御苑前ビルディング 十二階 一二〇四号室 受付気付",),
+                                   city="千代田区千代田一丁目一番地", postal_code="１００－０００１",
+                                   country_code="JP", state_or_region=""), measure=cp932.measure)
+    for field, width in SHIP_TO_WIDTHS.items():
+        assert cp932.measure(out[field]) <= width, (field, out[field])
+    assert out["ShipZip"] == "100-0001" and "Zip: １００－０００１" in out["note"].splitlines()
+    assert out["ShipName"] and "Name: 山田商事株式会社" in out["note"]          # cut to its bytes, whole in the note
+    assert out["ShipAddr2"]                                                        # the street went on to line 2

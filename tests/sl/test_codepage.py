@@ -103,6 +103,38 @@ def test_a_code_with_a_character_outside_the_code_page_is_refused_naming_it():
     assert fit("SOHeader", "ShipZip", "02\u2011495", 10, [], NO_CONVERSION).rstrip() == "02\u2011495"   # utf-8
 
 
+def test_a_full_width_postcode_is_folded_to_the_same_code_with_the_original_noted():
+    """A code is never transliterated, but a full-width form (a Japanese keyboard's １００－０００１) is the same code in
+    other characters: NFKC gives it in the code page's, and the order is not held for it."""
+    notes: list[str] = []
+    assert fit("SOHeader", "ShipZip", "１００－０００１", 10, notes, CP1252) == "100-0001  "
+    assert fit("SOHeader", "ShipCountry", "ＪＰ", 3, notes, CP1252) == "JP "
+    assert notes == ["SOHeader.ShipZip: １００－０００１", "SOHeader.ShipCountry: ＪＰ"]
+    # in 932 the full-width digits exist, but as two bytes each: folded too (16 bytes would not fit CHAR(10))
+    assert fit("SOHeader", "ShipZip", "１００－０００１", 10, [], CP932) == "100-0001  "
+    assert fit("SOHeader", "ShipZip", "東京１", 10, [], CP932) == "東京1     "       # kanji stay: no narrower form
+    # only what the code page lacks is folded: µ and ª are cp1252 and stay (NFKC would make them μ and a)
+    assert fit("SOHeader", "CustOrdNbr", "µª-７", 10, [], CP1252).rstrip() == "µª-7"
+    with pytest.raises(NeedsReview) as caught:      # a character with no compatibility form in 1252 is still refused
+        fit("SOHeader", "ShipZip", "１００‑０１", 10, [], CP1252)
+    assert caught.value.reason == "not_in_codepage" and "U+2011" in caught.value.message
+    assert "U+FF11" not in caught.value.message      # the folded digits are not named
+
+
+def test_a_phone_in_other_digits_is_written_in_the_code_pages_and_never_holds_the_order():
+    """SOHeader.ShipPhone is free text: SL looks nothing up by it; it is for the carrier."""
+    notes: list[str] = []
+    assert fit("SOHeader", "ShipPhone", "+48 ５１２ ３４５ ６７８", 30, notes, CP1252).rstrip() == "+48 512 345 678"
+    assert fit("SOHeader", "ShipPhone", "+20 ١٢٣ ٤٥٦٧", 30, notes, CP1252).rstrip() == "+20 123 4567"  # Arabic-Indic
+    assert notes == ["SOHeader.ShipPhone: +48 ５１２ ３４５ ６７８", "SOHeader.ShipPhone: +20 ١٢٣ ٤٥٦٧"]
+
+
+def test_a_code_page_measures_text_as_it_will_be_written():
+    assert CP932.measure("東京都") == 6 and CP932.measure("Tokyo") == 5
+    assert CP1252.measure("Müller") == 6 and CP1252.measure("北京") == len("BeiJing")   # transliterated in 1252
+    assert NO_CONVERSION.measure("北京") == 2
+
+
 def test_a_double_byte_code_page_cuts_free_text_at_the_byte_width_between_characters():
     notes: list[str] = []
     name = "山田太郎"   # 8 bytes in cp932
@@ -155,6 +187,17 @@ def test_a_code_outside_the_code_page_holds_the_order_and_writes_nothing(gateway
         gateway.create_sales_order(order, a_binding(order))
     assert caught.value.reason == "not_in_codepage" and caught.value.fields == ("SOHeader.ShipZip",)
     assert sandbox.count(gateway.db, "SOHeader") == 0 and sandbox.count(gateway.db, "xAMZOrder") == 0
+
+
+def test_a_full_width_postcode_and_phone_are_written_folded_not_held(gateway):
+    order = an_order(ShipName="Taro", ShipZip="１００－０００１", ShipPhone="+81 ９０ １２３４ ５６７８", ShipCountry="JP",
+                     ShipState="")
+    ord_nbr = gateway.create_sales_order(order, a_binding(order))
+    stored = gateway.db.run(lambda r: r.one('SELECT "ShipZip", "ShipPhone" FROM "SOHeader" WHERE "OrdNbr" = ?',
+                                            [ord_nbr]), write=False)
+    assert tuple(x.rstrip() for x in stored) == ("100-0001", "+81 90 1234 5678")
+    originals = html.unescape(_note(gateway, ord_nbr)).splitlines()
+    assert "SOHeader.ShipZip: １００－０００１" in originals and "SOHeader.ShipPhone: +81 ９０ １２３４ ５６７８" in originals
 
 
 def test_a_cp932_database_gets_a_japanese_name_cut_at_its_byte_width(dsn, monkeypatch, fresh_settings):
