@@ -336,6 +336,10 @@ class SLGateway:
         except DuplicateKey:   # drawn at the same moment by another writer without the order's binding row
             return self.db.run(work)
 
+    def order_package_refs(self, amazon_order_id: str) -> set[str]:
+        """Every packageReferenceId given to a box of the Amazon order (``shippers.order_package_refs``)."""
+        return self._read(lambda r: shippers.order_package_refs(r, amazon_order_id))
+
     def fba_transfers_in_transit(self, fba_site: str) -> list[Transfer]:
         return self._read(lambda r: transfers.in_transit(r, self.cpny_id, fba_site))
 

@@ -13,7 +13,9 @@ SKIPPED_AFN, NOT_AMAZON).
 Lines: each SOShipLine names its order line (OrdLineRef), whose SOLine.User1 is the Amazon order item id; a shipper
 line is never matched to an order line by its position.
 
-``package_refs`` gives each box its Amazon ``packageReferenceId`` once (``xAMZPackage``).
+``package_refs`` gives each box its Amazon ``packageReferenceId`` once (``xAMZPackage``); ``order_package_refs`` is
+every reference given to a box of one Amazon order, so a package at Amazon under another reference was confirmed
+elsewhere (Seller Central).
 """
 
 from __future__ import annotations
@@ -130,3 +132,9 @@ def package_refs(rows: Rows, cpny_id: str, shipper_id: str, amazon_order_id: str
                                         "AmazonOrderId": amazon_order_id, "PackageRef": mine[box],
                                         "TrackingNbr": tracking})
     return {box: mine[box] for box in boxes}
+
+
+def order_package_refs(rows: Rows, amazon_order_id: str) -> set[str]:
+    """Every ``packageReferenceId`` given to a box of the Amazon order (``xAMZPackage``: any company, any shipper)."""
+    return {ref for (ref,) in rows.all('SELECT "PackageRef" FROM "xAMZPackage" WHERE "AmazonOrderId" = ?',
+                                       [amazon_order_id])}

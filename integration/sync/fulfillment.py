@@ -3,9 +3,14 @@
 One SL shipper becomes one ``confirmShipment`` per box (SOShipPack row, or the shipper's SOShipHeader.TrackingNbr
 when it has none), each with that box's tracking number and the Amazon order items and quantities it carries; a
 partial shipment is simply a shipper with part of the order. ``xAMZShipment`` binds the shipper to what was sent,
-so nothing is confirmed twice: before sending, Amazon's own view of the order (its packages and tracking numbers)
-is read, so a confirmation whose answer was lost in a crash is recognised instead of repeated. AFN orders are
-Amazon's to ship and are never confirmed by us.
+so nothing is confirmed twice: before sending, Amazon's own view of the order (its packages) is read, and a box is
+skipped when Amazon already has it: the package with the box's own packageReferenceId (``xAMZPackage``) and its
+tracking number, i.e. a confirmation whose answer was lost in a crash; or a package confirmed outside the product
+(Seller Central: a reference we never gave) with the box's tracking number and exactly its items. A box is never
+recognised by its tracking number alone: carriers print one master number on every box of a multi-box shipment, so
+after a crash between two boxes the second would be taken for the first and its items never confirmed. A reference
+Amazon shows with another tracking number is sent again, which edits that package (the number was corrected in SL or
+xAMZTracking after the first send). AFN orders are Amazon's to ship and are never confirmed by us.
 
 Package references: Amazon's packageReferenceId "uniquely identifies a package within the scope of an order" and
 must be a positive number (ordersV0.json); a second confirmShipment with the same reference *edits* that package
@@ -131,6 +136,24 @@ def _whole_tracking(shipper, boxes) -> None:
                 details={"box_ref": pkg.box_ref})
 
 
+def _at_amazon(packages: list[dict], ours: set[str], ref: str, tracking: str, items: list[tuple[str, int]]) -> bool:
+    """Whether Amazon already has this box (module docstring): its reference with its tracking number, or a package
+    under a reference the product never gave (``ours``) with its tracking number and exactly its items."""
+    def counted(pairs) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for item_id, qty in pairs:
+            out[str(item_id)] = out.get(str(item_id), 0) + int(qty)
+        return out
+
+    for p in packages:
+        if str(p.get("packageReferenceId") or "") == ref:
+            return p.get("trackingNumber") == tracking
+    wanted = counted(items)
+    return any(str(p.get("packageReferenceId") or "") not in ours and p.get("trackingNumber") == tracking
+               and counted((x.get("orderItemId"), x.get("quantity") or 0) for x in p.get("packageItems") or []) == wanted
+               for p in packages)
+
+
 def confirm(ctx: Context, cpny_id: str, shipper_id: str) -> Outcome:
     """Confirm one SL shipper at Amazon, once. What needs a person (no tracking number, one SL may have cut, an
     order line without its Amazon item id, shipped after Amazon cancelled, the shipper gone) becomes a hold on the
@@ -167,7 +190,7 @@ def _confirm(ctx: Context, cpny_id: str, shipper_id: str) -> Outcome:
     if status == "CANCELLED":
         raise NeedsReview("shipped_after_cancel", f"SL shipped {shipper.ord_nbr} but Amazon cancelled {oid}",
                           fields=["status"])
-    at_amazon = {p.get("trackingNumber") for p in order.get("packages") or [] if p.get("trackingNumber")}
+    at_amazon = order.get("packages") or []
     carrier = ctx.mapping.carrier_for(shipper.ship_via_id)
     marketplace = (order.get("salesChannel") or {}).get("marketplaceId") or ctx.settings.marketplace_ids[0]
     ship_date = shipper.ship_date if shipper.ship_date.tzinfo else shipper.ship_date.replace(tzinfo=UTC)
@@ -175,12 +198,13 @@ def _confirm(ctx: Context, cpny_id: str, shipper_id: str) -> Outcome:
     loaded = [(pkg, items) for pkg, items in boxes if items]
     _whole_tracking(shipper, loaded)
     refs = ctx.sl.package_refs(shipper_id, oid, {pkg.box_ref: pkg.tracking_nbr for pkg, _ in loaded},
-                               taken={str(p.get("packageReferenceId") or "") for p in order.get("packages") or []})
+                               taken={str(p.get("packageReferenceId") or "") for p in at_amazon})
+    ours = ctx.sl.order_package_refs(oid) if at_amazon else set()
     sent = []
     extra = [pkg.tracking_nbr for pkg, items in boxes if not items]
     for pkg, items in loaded:
         ref = refs[pkg.box_ref]
-        if pkg.tracking_nbr not in at_amazon:  # already there: our earlier answer was lost, not repeated
+        if not _at_amazon(at_amazon, ours, ref, pkg.tracking_nbr, items):   # there: an earlier answer was lost
             ctx.sl.bind_shipment(shipper_id, ord_nbr=shipper.ord_nbr, amazon_order_id=oid, status="SENDING",
                                  response={"package": pkg.tracking_nbr, "reference": ref},
                                  event=Event("shipment", shipper_id, "shipment_sending", ctx.task_id))

@@ -4,6 +4,7 @@ items it carries, found through SOShipLine.OrdLineRef -> SOLine.User1. SQLite an
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -155,3 +156,48 @@ def test_the_simulator_takes_a_repeated_reference_as_an_edit_and_refuses_one_reu
             confirm(oid, package_reference_id=ref, tracking_number="1Z999AA10000000043", items=items, **base)
         assert words in str(caught.value)
     assert len(_packages(ctx, oid)) == 1
+
+
+def test_boxes_sharing_a_master_tracking_number_are_each_confirmed_once_after_a_crash_between_them(ctx, sim):
+    """Some carriers print one master number on every box of a shipment. The first box reaches Amazon but its answer
+    is lost (the worker's request times out while Amazon still applies it): the retry must still send the second box,
+    whose tracking number Amazon already shows, and must not send the first again."""
+    oid, ord_nbr, (a, b) = _order(ctx, sim, [{"sku": sku_known(ctx), "quantity": 1},
+                                             {"sku": sku_known(ctx, via_xref=True), "quantity": 1}])
+    master = "1Z999AA10000000051"
+    shipper = sl_seed.ship_order(ctx.sl, ord_nbr, tracking_numbers=[master, master])
+    ctx.amazon.orders.t.timeout = 0.3                       # a short client time-out, and Amazon slow to answer
+    sim.faults([{"op": "confirmShipment", "kind": "hang", "seconds": 0.8, "count": 1}])
+    with pytest.raises(SyncError):
+        fulfillment.confirm(ctx, CPNY, shipper)
+    deadline = time.monotonic() + 5
+    while not sim.confirmations() and time.monotonic() < deadline:   # Amazon applies the first box all the same
+        time.sleep(0.05)
+    assert [c["packageDetail"]["orderItems"] for c in sim.confirmations()] == [[{"orderItemId": a, "quantity": 1}]]
+    assert ctx.sl.get_shipment_binding(shipper)["status"] == "SENDING"
+    sim.faults([])
+    assert fulfillment.confirm(ctx, CPNY, shipper).value == "confirmed"
+    sent = [(c["packageDetail"]["packageReferenceId"], c["packageDetail"]["orderItems"]) for c in sim.confirmations()]
+    assert [items for _, items in sent] == [[{"orderItemId": a, "quantity": 1}], [{"orderItemId": b, "quantity": 1}]]
+    assert len({ref for ref, _ in sent}) == 2                # two packages, each sent once
+    packages = ctx.amazon.orders.get(oid, included=("PACKAGES",))["packages"]
+    assert {p["packageReferenceId"]: _items(p) for p in packages} == {ref: dict([(i["orderItemId"], i["quantity"])
+                                                                                 for i in items]) for ref, items in sent}
+    assert sim.orders()[oid]["status"] == "SHIPPED" and ctx.sl.get_shipment_binding(shipper)["status"] == "PUSHED"
+    assert fulfillment.confirm(ctx, CPNY, shipper).value == "already_confirmed" and len(sim.confirmations()) == 2
+
+
+@pytest.mark.parametrize("sl_dsn", ["sqlite"], indirect=True)
+def test_a_box_already_confirmed_in_seller_central_is_not_sent_again_but_its_sibling_with_the_same_number_is(ctx, sim):
+    oid, ord_nbr, (a, b) = _order(ctx, sim, [{"sku": sku_known(ctx), "quantity": 1},
+                                             {"sku": sku_known(ctx, via_xref=True), "quantity": 1}])
+    master = "1Z999AA10000000061"
+    # a person confirmed the first box by hand in Seller Central (a reference the product never gave)
+    ctx.amazon.orders.confirm_shipment(oid, marketplace_id=sim.orders()[oid]["marketplaceId"], carrier_code="UPS",
+                                       package_reference_id=7, tracking_number=master,
+                                       ship_date="2026-03-02T10:00:00Z", items=[(a, 1)])
+    shipper = sl_seed.ship_order(ctx.sl, ord_nbr, tracking_numbers=[master, master])
+    assert fulfillment.confirm(ctx, CPNY, shipper).value == "confirmed"
+    sent = [c["packageDetail"] for c in sim.confirmations()][1:]
+    assert [(p["trackingNumber"], p["orderItems"]) for p in sent] == [(master, [{"orderItemId": b, "quantity": 1}])]
+    assert sent[0]["packageReferenceId"] != "7" and sim.orders()[oid]["status"] == "SHIPPED"
