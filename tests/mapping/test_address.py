@@ -148,3 +148,14 @@ def test_every_ship_to_field_fits_in_bytes_and_a_full_width_postcode_is_the_same
     assert out["ShipZip"] == "100-0001" and "Zip: １００－０００１" in out["note"].splitlines()
     assert out["ShipName"] and "Name: 山田商事株式会社" in out["note"]          # cut to its bytes, whole in the note
     assert out["ShipAddr2"]                                                        # the street went on to line 2
+
+
+@settings(max_examples=150, deadline=None)
+@given(addresses)
+def test_every_field_fits_its_sl_width_in_a_double_byte_databases_bytes(addr):
+    from integration.sl.text import codepage
+
+    measure = codepage("cp932").measure
+    out = split_address(addr, measure=measure)
+    for field, width in SHIP_TO_WIDTHS.items():
+        assert measure(out[field]) <= width, (field, out[field])
