@@ -58,8 +58,17 @@ def sim():
 
 @pytest.fixture
 def sl_dsn(sqlite_dsn):  # noqa: F811  (the fixture imported above)
-    """The seeded SL sandbox the flow writes into (SQLite; test modules may override it)."""
+    """The seeded SL sandbox the flow writes into (SQLite; test modules may override it, e.g. with ON_BOTH_ENGINES)."""
     return sqlite_dsn
+
+
+@pytest.fixture(params=["sqlite", "postgresql"], name="sl_dsn")
+def on_both_engines(request):
+    """The flow's SL database on SQLite, then on PostgreSQL through psqlODBC. A module runs its tests on both with
+    ``from tests.orders.conftest import on_both_engines  # noqa: F401``."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_dsn")
+    return request.getfixturevalue("pg_database")[0]
 
 
 @pytest.fixture

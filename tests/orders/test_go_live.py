@@ -19,17 +19,16 @@ from integration.sandbox.amazon.state import iso
 from integration.sl.sandbox import count
 from integration.sync import orders
 from integration.timeutil import parse_amazon_time
-from tests.orders.conftest import TIME_SCALE, Sim, order_env, sku_known
+from tests.orders.conftest import (
+    TIME_SCALE,
+    Sim,
+    on_both_engines,  # noqa: F401  (SQLite and PostgreSQL)
+    order_env,
+    sku_known,
+)
 
 ORDERS = 150
 GO_LIVE_DAYS_AGO = 7
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sl_dsn(request):
-    if request.param == "sqlite":
-        return request.getfixturevalue("sqlite_dsn")
-    return request.getfixturevalue("pg_database")[0]
 
 
 @pytest.fixture

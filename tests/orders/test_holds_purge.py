@@ -8,21 +8,12 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 
-import pytest
-
+from tests.orders.conftest import on_both_engines  # noqa: F401  (SQLite and PostgreSQL)
 from tests.support.worker import ROOT, child_env
 
 BUYER = {"orderId": "111-1234567-0000001", "buyer": {"buyerName": "Jane Roe", "buyerEmail": "jane@example.test"},
          "recipient": {"deliveryAddress": {"name": "Jane Roe", "addressLine1": "1 Main St", "city": "Seattle",
                                            "phone": "+1 206 555 0100", "countryCode": "US"}}}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sl_dsn(request):
-    """The purge's SQL on SQLite and on PostgreSQL (through psqlODBC)."""
-    if request.param == "sqlite":
-        return request.getfixturevalue("sqlite_dsn")
-    return request.getfixturevalue("pg_database")[0]
 
 
 def slsync(env, *args) -> subprocess.CompletedProcess:

@@ -10,21 +10,15 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-import pytest
-
 from integration.sync import orders
-from tests.orders.conftest import sku_known
+from tests.orders.conftest import (
+    on_both_engines,  # noqa: F401  (SQLite and PostgreSQL)
+    sku_known,
+)
 
 DE = "A1PA6795UKMFR9"
 GERMAN = {"name": "Jörg Müller", "addressLine1": "Hauptstraße 5", "city": "Berlin", "postalCode": "10115",
           "countryCode": "DE"}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sl_dsn(request):
-    if request.param == "sqlite":
-        return request.getfixturevalue("sqlite_dsn")
-    return request.getfixturevalue("pg_database")[0]
 
 
 def _cents(x) -> Decimal:

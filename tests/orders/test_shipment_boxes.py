@@ -13,16 +13,12 @@ from integration.errors import SyncError
 from integration.sandbox import sl_seed
 from integration.sl import sandbox
 from integration.sync import fulfillment, orders
-from tests.orders.conftest import sku_known
+from tests.orders.conftest import (
+    on_both_engines,  # noqa: F401  (SQLite and PostgreSQL)
+    sku_known,
+)
 
 CPNY = "AMZDEMO"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sl_dsn(request):
-    if request.param == "sqlite":
-        return request.getfixturevalue("sqlite_dsn")
-    return request.getfixturevalue("pg_database")[0]
 
 
 def _order(ctx, sim, lines):

@@ -7,17 +7,12 @@ from __future__ import annotations
 
 import html
 
-import pytest
-
 from integration.sync import orders
-from tests.orders.conftest import sku_known, sku_unknown
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sl_dsn(request):
-    if request.param == "sqlite":
-        return request.getfixturevalue("sqlite_dsn")
-    return request.getfixturevalue("pg_database")[0]
+from tests.orders.conftest import (
+    on_both_engines,  # noqa: F401  (SQLite and PostgreSQL)
+    sku_known,
+    sku_unknown,
+)
 
 
 def _import(ctx, oid):

@@ -8,14 +8,10 @@ import html
 import pytest
 
 from integration.sync import orders
-from tests.orders.conftest import sku_known
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sl_dsn(request):
-    if request.param == "sqlite":
-        return request.getfixturevalue("sqlite_dsn")
-    return request.getfixturevalue("pg_database")[0]
+from tests.orders.conftest import (
+    on_both_engines,  # noqa: F401  (SQLite and PostgreSQL)
+    sku_known,
+)
 
 
 @pytest.fixture
