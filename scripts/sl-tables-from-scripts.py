@@ -29,7 +29,7 @@ from pathlib import Path
 
 # The SL tables the product reads or writes (and the sandbox seeds), in the file's order.
 TABLES = (
-    "SOHeader", "SOLine", "SOSched", "SOType", "SOStep", "SOShipHeader", "SOShipLine", "SOShipPack", "SOTax",
+    "SOHeader", "SOLine", "SOSched", "SOLot", "SOType", "SOStep", "SOShipHeader", "SOShipLine", "SOShipPack", "SOTax",
     "SOMisc", "MiscCharge", "ShipVia", "Inventory", "ItemSite", "ItemXRef", "Site", "INSetup", "INTran", "TrnsfrDoc",
     "Customer", "SOAddress", "ARDoc", "ARTran", "ARSetup", "Batch", "GLTran", "GLSetup", "Ledger", "Account",
     "SubAcct", "Currncy", "ProcessQueue", "Snote", "SalesTax", "Terms", "FrtTerms", "FrtTermDet",
