@@ -236,7 +236,7 @@ class SLGateway:
         def work(r: Rows) -> bool:
             if binding is not None:
                 state.lock_binding(r, "order", {"AmazonOrderId": key}, fence)
-            done = orders.cancel(r, self.cpny_id, ord_nbr)
+            done = orders.cancel(r, self.look, self.cpny_id, ord_nbr)
             if binding is not None:
                 state.update_order_binding(r, key, fence, sl_status="CANCELLED",
                                            status=binding.status or None, last_updated=binding.last_updated or None,
@@ -244,6 +244,25 @@ class SLGateway:
             if done:
                 state.record_event(r, event or Event("order", key, "cancelled", detail={"ord_nbr": ord_nbr}))
             return done
+        return self._write(work, "order", key)
+
+    def reduce_sales_order(self, ord_nbr: str, order: SalesOrder, binding: OrderBinding,
+                           event: Event | None = None) -> list[dict]:
+        """Amazon's item-level cancellation (``orders.reduce_lines``) and the binding's new version in one
+        transaction; the lines reduced (none: nothing written). NeedsReview when it is not SL's to do alone."""
+        key = binding.amazon_order_id
+        fence = self._fence_for("order", key)
+
+        def work(r: Rows) -> list[dict]:
+            state.lock_binding(r, "order", {"AmazonOrderId": key}, fence)
+            changed = orders.reduce_lines(r, self.look, self.cpny_id, ord_nbr, order)
+            if changed:
+                state.update_order_binding(r, key, fence, status=binding.status or None,
+                                           last_updated=binding.last_updated or None,
+                                           payload_hash=binding.payload_hash or None)
+                ev = event or Event("order", key, "items_cancelled")
+                state.record_event(r, _with(ev, detail={**(ev.detail or {}), "ord_nbr": ord_nbr, "lines": changed}))
+            return changed
         return self._write(work, "order", key)
 
     def sales_order(self, ord_nbr: str) -> dict | None:

@@ -4,7 +4,8 @@ What is written mirrors SL's own web-service procedures (``WS_SOHeader_INSERT`` 
 and reference §10.4: an open order at its next workflow step after entry, one schedule per line, and the
 Process Manager queue entries (PLNSO per schedule, as ``ADG_ProcessMgr_QueueSOPlan`` does, and one PRCSO)
 so SL plans, allocates and creates shippers itself. ItemSite and SOPlan are never touched.
-Cancelling imitates ``WS_CANCELSALESORDER``: header, lines and schedules closed, ``Cancelled = 1``.
+Cancelling does what SL's cancel procedures do together (``cancel``); an item Amazon cancels reduces its line
+(``reduce_lines``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from integration.sl import counters
 from integration.sl.lookups import Lookups
 from integration.sl.models import SalesOrder
 from integration.sl.rows import Rows
-from integration.sl.text import sl_datetime, wrap_lines
+from integration.sl.text import sl_datetime, trim, wrap_lines
 
 LINE_STEP = 256   # SL grids number LineNbr from -32768 upward (reference §1.9)
 ADDR_WIDTH = 60   # SOHeader.ShipAddr1/2 CHAR(60)
@@ -293,23 +294,188 @@ def _queue_row(ptype, priority, now, cps_off, cpny_id, ord_nbr, cust_id, line_re
             "InvtID": invt_id, "SiteID": site_id, "CustID": cust_id}
 
 
-def cancel(rows: Rows, cpny_id: str, ord_nbr: str) -> bool:
-    """Close and cancel an open order; False if it was already cancelled. Refuses a shipped order."""
-    row = rows.lock("SOHeader", ["Status", "Cancelled"], {"CpnyID": cpny_id, "OrdNbr": ord_nbr})
+def _shippers(rows: Rows, cpny_id: str, ord_nbr: str) -> list[tuple[str, str, int, int, float]]:
+    """(ShipperID, Status, ShippingConfirmed, ShippingManifested, picked quantity) of the order's shippers that are
+    not cancelled."""
+    return rows.all('SELECT h."ShipperID", h."Status", h."ShippingConfirmed", h."ShippingManifested", '
+                    'COALESCE((SELECT SUM(l."QtyPick") FROM "SOShipLine" l WHERE l."CpnyID" = h."CpnyID" '
+                    'AND l."ShipperID" = h."ShipperID"), 0) FROM "SOShipHeader" h '
+                    'WHERE h."CpnyID" = ? AND h."OrdNbr" = ? AND h."Cancelled" = 0 ORDER BY h."ShipperID"',
+                    [cpny_id, ord_nbr])
+
+
+def _refuse_shipped(ord_nbr: str, shippers: list[tuple]) -> None:
+    """NeedsReview when a shipper has left the warehouse's hands: confirmed (or closed by SL's update) -> the goods
+    went, SL must return them (``order_shipped``); picked or manifested -> the goods are off the shelf, a person
+    stops the box (``shipper_picked``). Nothing has been written."""
+    for shipper_id, status, confirmed, manifested, picked in shippers:
+        if confirmed or trim(status) == "C":
+            raise NeedsReview("order_shipped", f"sales order {ord_nbr} has a confirmed shipper {trim(shipper_id)}; "
+                              "SL must return it", fields=("OrdNbr",), details={"shipper": trim(shipper_id)})
+        if manifested or float(picked or 0) > 0:
+            raise NeedsReview("shipper_picked", f"sales order {ord_nbr} has shipper {trim(shipper_id)} already "
+                              f"picked ({float(picked or 0):g}) or manifested; the warehouse must stop it before SL "
+                              "can cancel", fields=("OrdNbr",), details={"shipper": trim(shipper_id)})
+
+
+def cancel(rows: Rows, look: Lookups, cpny_id: str, ord_nbr: str) -> bool:
+    """Cancel an open order the way SL cancels one; False if it was already cancelled.
+
+    The union of SL's two cancel procedures: ``WS_CANCELSALESORDER`` (SOHeader Status C, Cancelled 1, CancelDate
+    today; SOLine, SOSched and SOLot Status C) and ``ADG_UpdtShip_CancelOrder`` (SOLot/SOSched/SOLine still open ->
+    C; SOHeader NextFunctionID/Class blank, UnshippedBalance and CuryUnshippedBalance 0), with
+    ``ADG_SOHeader_UpdateCancelled``'s DateCancelled and ``ADG_X_CancelBackorder``'s SOLine.CancelDate today.
+
+    Open shippers go first, as ``CancelShippersWS`` cancels them (an open shipper, Status O and not cancelled, that
+    nothing was picked on): Cancelled 1, DateCancelled today, Status C, and PLNSH + PRCSH queued for the shipper
+    so SL's Process Manager releases what it had allocated. A shipper confirmed, closed, picked (SOShipLine.QtyPick)
+    or manifested means the goods are, or may be, on their way: NeedsReview, nothing written.
+
+    Each schedule that was open is queued for planning (PLNSO, as ``ADG_ProcessMgr_QueueSOPlan`` queues it, and as
+    ``ADG_X_CancelBackorder`` does after closing an order): SL's plan of a closed schedule drops its SOPlan demand,
+    so ItemSite's customer-order and allocated quantities fall; without it the cancelled goods stay promised.
+    """
+    row = rows.lock("SOHeader", ["Status", "Cancelled", "CustID"], {"CpnyID": cpny_id, "OrdNbr": ord_nbr})
     if row is None:
         raise NeedsReview("unknown_order", f"sales order {ord_nbr} does not exist in {cpny_id}", fields=("OrdNbr",))
     if row[1]:
         return False
-    shipped = rows.scalar('SELECT COUNT(*) FROM "SOShipHeader" WHERE "CpnyID" = ? AND "OrdNbr" = ? '
-                          'AND "ShippingConfirmed" = 1 AND "Cancelled" = 0', [cpny_id, ord_nbr])
-    if shipped:
-        raise NeedsReview("order_shipped", f"sales order {ord_nbr} has a confirmed shipper; SL must return it",
-                          fields=("OrdNbr",))
+    shippers = _shippers(rows, cpny_id, ord_nbr)
+    _refuse_shipped(ord_nbr, shippers)
+    now, cps_off = datetime.now(), look.cps_off(rows)
     key = {"CpnyID": cpny_id, "OrdNbr": ord_nbr}
-    rows.update("SOHeader", {"Status": "C", "Cancelled": 1}, key)
-    rows.update("SOLine", {"Status": "C", "CancelDate": datetime.now()}, key)
+    queue = []
+    for shipper_id, *_ in shippers:   # every one left is open and untouched (CancelShippersWS, RecCount 0)
+        rows.update("SOShipHeader", {"Cancelled": 1, "DateCancelled": now, "Status": "C"},
+                    {"CpnyID": cpny_id, "ShipperID": shipper_id})
+        for ptype, priority in (("PLNSH", 250), ("PRCSH", 255)):
+            queue.append({**_queue_row(ptype, priority, now, cps_off, cpny_id, "", ""), "SOShipperID": shipper_id})
+    open_scheds = rows.all('SELECT s."LineRef", s."SchedRef", l."InvtID", s."SiteID" FROM "SOSched" s '
+                           'JOIN "SOLine" l ON l."CpnyID" = s."CpnyID" AND l."OrdNbr" = s."OrdNbr" '
+                           'AND l."LineRef" = s."LineRef" WHERE s."CpnyID" = ? AND s."OrdNbr" = ? '
+                           'AND s."Status" <> \'C\' ORDER BY s."LineRef", s."SchedRef"', [cpny_id, ord_nbr])
+    rows.update("SOHeader", {"Status": "C", "Cancelled": 1, "CancelDate": now, "DateCancelled": now,
+                             "NextFunctionID": "", "NextFunctionClass": "", "UnshippedBalance": 0,
+                             "CuryUnshippedBalance": 0}, key)
+    rows.update("SOLine", {"Status": "C", "CancelDate": now}, key)
     rows.update("SOSched", {"Status": "C"}, key)
+    rows.update("SOLot", {"Status": "C"}, key)
+    queue += [_queue_row("PLNSO", 150, now, cps_off, cpny_id, ord_nbr, row[2], line_ref, sched_ref, invt_id, site_id)
+              for line_ref, sched_ref, invt_id, site_id in open_scheds]
+    rows.insert_many("ProcessQueue", queue)
     return True
+
+
+def _qty(value) -> Decimal:
+    """A FLOAT quantity as SL keeps it, as a Decimal (2.0 -> 2)."""
+    d = Decimal(repr(float(value or 0)))
+    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d
+
+
+def reduce_lines(rows: Rows, look: Lookups, cpny_id: str, ord_nbr: str, order: SalesOrder) -> list[dict]:
+    """Apply Amazon's item-level cancellation to an open order; returns the lines reduced (none: nothing to do).
+
+    ``order`` is the order as Amazon has it now (``build_sales_order``: a line Amazon cancelled whole is absent).
+    Each SL line, found by its Amazon order item id (SOLine.User1), takes Amazon's lower quantity: QtyOrd and
+    QtyOpenShip on the line and its schedule, the line's money SL's way (``ADG_Book_Order``:
+    TotOrd = SlsPrice x QtyOrd x (1 - DiscPct/100) at its unchanged price and discount), a line cancelled whole
+    closed (Status C). The header (TotMerch, TotFrt, TotTax, TotOrd, UnshippedBalance) and SOTax take Amazon's
+    new freight and tax, the merchandise tax spread over the schedules' TaxAmt00 again; SOMisc is left as it is.
+    Each changed schedule is queued for planning (PLNSO, ``ADG_ProcessMgr_QueueSOPlan``) so SL releases the demand.
+
+    NeedsReview, nothing written: a quantity that grew (not a cancellation), an order with a shipper (the warehouse
+    works from the old quantity; SL's own screen refuses less than is shipped), or a total that still differs
+    from Amazon's after the reduction (``total_changed``: more changed than the items).
+    """
+    head = rows.lock("SOHeader", ["Status", "Cancelled", "CuryID", "TotMisc", "CustID", "TotFrt"],
+                     {"CpnyID": cpny_id, "OrdNbr": ord_nbr})
+    if head is None or head[1] or trim(head[0]) != "O":
+        raise NeedsReview("order_closed", f"sales order {ord_nbr} is not open; its items cannot be reduced",
+                          fields=("OrdNbr",))
+    places = look.decimals(rows, trim(head[2]))
+    quantum = Decimal(1).scaleb(-places)
+
+    def rnd(x) -> Decimal:
+        return Decimal(str(x or 0)).quantize(quantum, rounding=ROUND_HALF_UP)
+
+    wanted: dict[str, Decimal] = {}
+    for line in order.lines:
+        wanted[line.amazon_item_id] = wanted.get(line.amazon_item_id, Decimal(0)) + Decimal(str(line.qty))
+    lines = rows.all('SELECT "LineRef", "User1", "QtyOrd", "QtyShip", "SlsPrice", "DiscPct", "InvtID", "SiteID", '
+                     '"Taxable" FROM "SOLine" WHERE "CpnyID" = ? AND "OrdNbr" = ? ORDER BY "LineRef"',
+                     [cpny_id, ord_nbr])
+    priced, changed = [], []
+    for ref, item_id, qty_ord, qty_ship, price, pct, invt_id, site_id, taxable in lines:
+        old = _qty(qty_ord)
+        new = wanted.get(trim(item_id), Decimal(0)) if trim(item_id) else old
+        if new > old:
+            raise NeedsReview("total_changed", f"Amazon's quantity of item {trim(item_id)} grew from {old} to {new}; "
+                              "only a person can add to an SL order", fields=("quantityOrdered",))
+        net = Decimal(repr(float(price) * float(new) * (1 - float(pct or 0) / 100))).quantize(
+            quantum, rounding=ROUND_HALF_UP)
+        priced.append((ref, net, taxable))
+        if new < old:
+            changed.append({"LineRef": trim(ref), "InvtID": trim(invt_id), "SiteID": trim(site_id),
+                            "amazon_item_id": trim(item_id), "from": old, "to": new,
+                            "shipped": _qty(qty_ship), "net": net,
+                            "disc": rnd(Decimal(repr(float(price))) * new) - net})
+    if not changed:
+        return []
+    if _shippers(rows, cpny_id, ord_nbr) or any(c["shipped"] > c["to"] for c in changed):
+        raise NeedsReview("shipper_exists", f"sales order {ord_nbr} already has a shipper; Amazon's cancelled items "
+                          "must be taken off it in SL by a person", fields=("OrdNbr",),
+                          details={"lines": [c["LineRef"] for c in changed]})
+    merch = sum((p[1] for p in priced), Decimal(0))
+    freight, misc = rnd(order.TotFrt), rnd(head[3])
+    tax = order.tax
+    t_merch, t_frt, t_misc = (rnd(tax.merch), rnd(tax.freight), rnd(tax.misc)) if tax else (Decimal(0),) * 3
+    total = merch + freight + misc + t_merch + t_frt + t_misc
+    if order.expected_total is not None and total != rnd(order.expected_total):
+        amazon = rnd(order.expected_total)
+        raise NeedsReview("total_changed", f"after Amazon's item cancellation SL's order {ord_nbr} would total "
+                          f"{total}, Amazon's is {amazon} (difference {amazon - total})", fields=("order_total",),
+                          details={"sl_total": str(total), "amazon_total": str(amazon),
+                                   "difference": str(amazon - total)})
+
+    now, cps_off = datetime.now(), look.cps_off(rows)
+    key = {"CpnyID": cpny_id, "OrdNbr": ord_nbr}
+    tax_id = rows.scalar('SELECT MIN("TaxID") FROM "SOTax" WHERE "CpnyID" = ? AND "OrdNbr" = ?', [cpny_id, ord_nbr])
+    tax_id = trim(tax_id or "")
+    spread = _spread(t_merch, [p[1] for p in priced], places) if tax_id else [Decimal(0)] * len(priced)
+    reduced = {c["LineRef"]: c for c in changed}
+    queue = []
+    for (ref, net, _), line_tax in zip(priced, spread, strict=True):
+        c = reduced.get(trim(ref))
+        line_key = {**key, "LineRef": ref}
+        sched = {"TaxAmt00": float(line_tax), "CuryTaxAmt00": float(line_tax),
+                 "TxblAmt00": float(net) if tax_id else 0, "CuryTxblAmt00": float(net) if tax_id else 0}
+        if c is not None:
+            closed = {"Status": "C"} if c["to"] == 0 else {}
+            rows.update("SOLine", {"QtyOrd": float(c["to"]), "QtyOpenShip": float(c["to"] - c["shipped"]),
+                                   "TotOrd": float(net), "CuryTotOrd": float(net), **closed,
+                                   **({"CancelDate": now} if closed else {})}, line_key)
+            sched.update({"QtyOrd": float(c["to"]), "QtyOpenShip": float(c["to"] - c["shipped"]), **closed})
+            queue += [_queue_row("PLNSO", 150, now, cps_off, cpny_id, ord_nbr, trim(head[4]), trim(ref), s,
+                                 c["InvtID"], c["SiteID"])
+                      for (s,) in rows.all('SELECT "SchedRef" FROM "SOSched" WHERE "CpnyID" = ? AND "OrdNbr" = ? '
+                                           'AND "LineRef" = ?', [cpny_id, ord_nbr, ref])]
+        rows.update("SOSched", sched, line_key)
+    if tax_id:
+        amounts = {"MerchTxbl": merch, "MerchTax": t_merch, "FrtTxbl": freight if t_frt else 0, "FrtTax": t_frt,
+                   "MiscTxbl": misc if t_misc else 0, "MiscTax": t_misc,
+                   "TotTxbl": merch + (freight if t_frt else 0) + (misc if t_misc else 0),
+                   "TotTax": t_merch + t_frt + t_misc}
+        rows.update("SOTax", {**{k: float(v) for k, v in amounts.items()},
+                              **{"Cury" + k: float(v) for k, v in amounts.items()}}, {**key, "TaxID": tax_id})
+    tax_total = t_merch + t_frt + t_misc
+    disc = rows.scalar('SELECT SUM("SlsPrice" * "QtyOrd" - "TotOrd") FROM "SOLine" WHERE "CpnyID" = ? '
+                       'AND "OrdNbr" = ?', [cpny_id, ord_nbr])
+    money = {"TotMerch": merch, "TotFrt": freight, "TotTax": tax_total, "TotTxbl": merch if tax_id else 0,
+             "TotLineDisc": rnd(disc), "TotOrd": total, "UnshippedBalance": total}
+    rows.update("SOHeader", {**{k: float(v) for k, v in money.items()},
+                             **{"Cury" + k: float(v) for k, v in money.items()}}, key)
+    rows.insert_many("ProcessQueue", queue)
+    return [{k: (str(v) if isinstance(v, Decimal) else v) for k, v in c.items() if k != "disc"} for c in changed]
 
 
 HEADER_FIELDS = ("CustID", "CustOrdNbr", "Status", "Cancelled", "TotOrd", "CuryID", "OrdDate", "LineCntr", "ShipViaID",

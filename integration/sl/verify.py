@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from integration.errors import SyncError
 from integration.sl.rows import PROGRAM_ID, Rows
-from integration.sl.text import trim
+from integration.sl.text import NO_DATE, trim
 
 OURS = f"'{PROGRAM_ID}'"   # a constant of ours, inlined: Crtd_Prog = 'AMZSYNC'
 
@@ -276,7 +276,7 @@ GHOST_ITEMS_ON_HOLD = Rule(
 )
 
 
-# -- cancelled_consistent -------------------------------------------------------------------------------
+# -- cancelled_consistent / cancellations_complete ---------------------------------------------------------
 def _cancelled(ctx: Context):
     open_rows = ", ".join(f'(SELECT COUNT(*) FROM "{t}" x WHERE x."CpnyID" = h."CpnyID" AND x."OrdNbr" = h."OrdNbr" '
                           f'AND x."Status" <> \'C\') AS "Open{t}"' for t in ("SOLine", "SOSched"))
@@ -299,8 +299,41 @@ CANCELLED_CONSISTENT = Rule(
 )
 
 
+def _cancellations(ctx: Context):
+    return ('SELECT h."OrdNbr" AS "OrdNbr", CASE WHEN h."CancelDate" > ? THEN 1 ELSE 0 END AS "Dated", '
+            'h."NextFunctionID" AS "NextFunctionID", h."NextFunctionClass" AS "NextFunctionClass", '
+            'h."UnshippedBalance" AS "UnshippedBalance", h."CuryUnshippedBalance" AS "CuryUnshippedBalance", '
+            '(SELECT COUNT(*) FROM "SOShipHeader" s WHERE s."CpnyID" = h."CpnyID" AND s."OrdNbr" = h."OrdNbr" '
+            'AND s."Cancelled" = 0 AND s."ShippingConfirmed" = 0 AND s."Status" = \'O\') AS "OpenShippers", '
+            f'{_HEADER_TOL} AS "Tol" '
+            'FROM "SOHeader" h LEFT JOIN "Currncy" c ON c."CuryId" = h."CuryID" '
+            f'WHERE h."CpnyID" = ? AND h."Crtd_Prog" = {OURS} AND h."Cancelled" = 1', [NO_DATE, ctx.cpny_id])
+
+
+def _cancellation_detail(r: dict) -> str:
+    out = [] if r["Dated"] else ["CancelDate not set"]
+    step = f"{trim(r['NextFunctionID'])}/{trim(r['NextFunctionClass'])}".strip("/")
+    out += [f"next step {step}"] if step else []
+    out += [f"{c} {float(r[c] or 0):g}" for c in ("UnshippedBalance", "CuryUnshippedBalance")
+            if abs(float(r[c] or 0)) > float(r["Tol"])]
+    out += [f"{r['OpenShippers']} open shipper(s)"] if r["OpenShippers"] else []
+    return ", ".join(out)
+
+
+CANCELLATIONS_COMPLETE = Rule(
+    "cancellations_complete",
+    "A cancelled order has CancelDate set, no next step (NextFunctionID/Class blank), UnshippedBalance and "
+    "CuryUnshippedBalance 0, and no open shipper: WS_CANCELSALESORDER dates it, ADG_UpdtShip_CancelOrder clears its "
+    "step and balance and CancelShippersWS cancels its open shippers, else the Process Manager and the warehouse "
+    "still ship it and the customer's open-order balance still counts it.",
+    (Part(_cancellations, 'v."Dated" = 0 OR RTRIM(v."NextFunctionID") <> \'\' OR RTRIM(v."NextFunctionClass") <> \'\' '
+          'OR ABS(v."UnshippedBalance") > v."Tol" OR ABS(v."CuryUnshippedBalance") > v."Tol" '
+          'OR v."OpenShippers" > 0', ("OrdNbr",), _cancellation_detail),),
+)
+
+
 RULES: list[Rule] = [SCHEDULES_NOT_EXPIRED, LINE_MONEY, HEADER_TOTAL, BINDINGS_DOCUMENTS, GHOST_ITEMS_ON_HOLD,
-                     CANCELLED_CONSISTENT]
+                     CANCELLED_CONSISTENT, CANCELLATIONS_COMPLETE]
 
 
 # -- running ----------------------------------------------------------------------------------------------
