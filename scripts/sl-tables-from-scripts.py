@@ -32,7 +32,7 @@ TABLES = (
     "SOHeader", "SOLine", "SOSched", "SOLot", "SOType", "SOStep", "SOShipHeader", "SOShipLine", "SOShipPack", "SOTax",
     "SOMisc", "MiscCharge", "ShipVia", "Inventory", "ItemSite", "ItemXRef", "Site", "INSetup", "INTran", "TrnsfrDoc",
     "Customer", "SOAddress", "ARDoc", "ARTran", "ARSetup", "Batch", "GLTran", "GLSetup", "Ledger", "Account",
-    "SubAcct", "Currncy", "ProcessQueue", "Snote", "SalesTax", "Terms", "FrtTerms", "FrtTermDet",
+    "SubAcct", "Currncy", "ProcessQueue", "Snote", "SalesTax", "Terms", "FrtTerms", "FrtTermDet", "ARAdjust",
 )
 FOLDERS = ("SolomonApp/dbo/Tables", "SolomonApp_Common/dbo/Tables")
 OUT = Path(__file__).resolve().parent.parent / "integration" / "sl" / "sl_tables.tsv"

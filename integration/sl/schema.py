@@ -174,7 +174,7 @@ REQUIRED_SL = (
     "SOHeader", "SOLine", "SOSched", "SOType", "SOShipHeader", "SOShipLine", "SOShipPack", "ShipVia",
     "Inventory", "ItemSite", "ItemXRef", "Site", "INSetup", "Customer", "SOAddress", "Batch", "GLTran",
     "GLSetup", "Account", "SubAcct", "Currncy", "ARDoc", "ARTran", "ARSetup", "TrnsfrDoc", "ProcessQueue",
-    "SOTax", "SOMisc", "MiscCharge", "SalesTax", "Terms", "FrtTerms", "FrtTermDet",
+    "SOTax", "SOMisc", "MiscCharge", "SalesTax", "Terms", "FrtTerms", "FrtTermDet", "ARAdjust",
 )
 
 

@@ -28,6 +28,7 @@ KEYS = {
     "SOTax": ("CpnyID", "OrdNbr", "TaxID", "TaxCat"), "SOMisc": ("CpnyID", "OrdNbr", "MiscChrgRef"),
     "MiscCharge": ("MiscChrgID",), "SalesTax": ("TaxType", "TaxId"), "Terms": ("TermsId",),
     "FrtTerms": ("FrtTermsID",), "FrtTermDet": ("FrtTermsID", "MinOrderVal"),
+    "ARAdjust": ("AdjdRefNbr", "RecordID"),
 }
 F, S, INT, D = "FLOAT", "SMALLINT", "INTEGER", "SMALLDATETIME"
 
@@ -37,6 +38,8 @@ def C(n: int) -> str:
 
 
 COLUMNS = {
+    "ARAdjust": {"AdjdRefNbr": C(10), "AdjdDocType": C(2), "AdjgRefNbr": C(10), "AdjgDocType": C(2), "AdjAmt": F,
+                 "CuryAdjdAmt": F, "CuryAdjgAmt": F, "CustId": C(15), "AdjBatNbr": C(10)},
     "SOHeader": {"CpnyID": C(10), "OrdNbr": C(15), "SOTypeID": C(4), "Status": C(1), "CustID": C(15),
                  "CustOrdNbr": C(25), "OrdDate": D, "ShipName": C(60), "ShipAddr1": C(60), "ShipAddr2": C(60),
                  "ShipAttn": C(30), "ShipCity": C(30), "ShipPhone": C(30), "ShipState": C(3), "ShipZip": C(10),
@@ -126,7 +129,7 @@ USER_FINANCE = {"User1": C(30), "User2": C(30), "User3": F, "User4": F, "User5":
                 "User7": D, "User8": D}
 OM_TABLES = ("SOHeader", "SOLine", "SOSched", "SOShipHeader")
 FINANCE_TABLES = ("Batch", "GLTran", "ARDoc", "ARTran", "Customer", "Inventory", "ItemSite")
-IDENTITY = {("ARTran", "RecordID"), ("ProcessQueue", "ProcessQueueID"), ("INTran", "RecordID"), ("Snote", "nID")}
+IDENTITY = {("ARTran", "RecordID"), ("ARAdjust", "RecordID"), ("ProcessQueue", "ProcessQueueID"), ("INTran", "RecordID"), ("Snote", "nID")}
 
 
 def _types(name: str) -> dict[str, str]:
@@ -161,7 +164,7 @@ def test_every_sl_table_has_the_audit_columns_and_its_user_field_layout():
 SPECIAL_DEFAULTS = {("Customer", "DocPublishingFlag"): "Y", ("Inventory", "CountStatus"): "A",
                     ("ItemSite", "CountStatus"): "A", ("ItemSite", "LeadTime"): 999, ("GLSetup", "AllowPostOpt"): "A"}
 NO_DEFAULTS = ("GLTran", "ARDoc", "ARTran", "ARSetup", "Account", "SubAcct", "Ledger", "Currncy", "ShipVia",
-               "SalesTax", "Terms", "Snote", "SOShipHeader", "GLSetup")   # but SOShipHeader.BIInvoice, 2 of GLSetup
+               "SalesTax", "Terms", "Snote", "SOShipHeader", "GLSetup", "ARAdjust")   # but SOShipHeader.BIInvoice, 2 of GLSetup
 
 
 def test_sl_columns_are_not_null_with_sls_defaults_and_only_sls_identities():
