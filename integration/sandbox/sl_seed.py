@@ -100,7 +100,7 @@ def seed_rows(seed: int = 1, catalog: list[dict] | None = None, now: datetime | 
                     "Descr": "Actual"}]
     t["Currncy"] = [{"CuryId": c, "Descr": c, "DecPl": p, "CurySym": "$" if c in ("USD", "CAD", "MXN") else c,
                      "Status": "A"} for c, p in CURRENCIES.items()]
-    t["ARSetup"] = [{"SetupId": "AR", "LastBatNbr": "000200", "LastRefNbr": "010000", "LastCrMemoNbr": "",
+    t["ARSetup"] = [{"SetupId": "AR", "LastBatNbr": "000200", "LastRefNbr": "010000", "LastCrMemoNbr": "", "ArAcct": "1050", "ArSub": SUB,
                      "CurrPerNbr": period, "AutoRef": 1, "Init": 1}]
     t["INSetup"] = [{"SetupId": "IN", "LastBatNbr": "000300", "CurrPerNbr": period, "DecPlQty": 0, "NegQty": 1,
                      "CPSOnOff": 1, "InclAllocQty": 1, "InclQtyOnBO": 1, "Init": 1, "DecPlPrcCst": 2}]

@@ -110,3 +110,61 @@ def _setup_id(rows: Rows, setup_table: str) -> str:
             raise NeedsReview("missing_setup", f"{setup_table} has no row", fields=(setup_table,))
         _SETUP_IDS[key] = found
     return _SETUP_IDS[key]
+
+
+def next_invoice_number(rows: Rows, cpny_id: str, sotype_id: str) -> str:
+    """The invoice number SL's shipper screen would give an invoice of order type ``sotype_id``.
+
+    ``ADG_SOType_InvcNbr``: with ``SOType.InvcNbrAR`` set the number is ARSetup's (``LastRefNbr``), else the order
+    type's own: ``rtrim(InvcNbrPrefix) + LastInvcNbr`` of the ``InvcNbrType`` row when the type shares another's
+    counter (``ADG_SOPrintQueue_RollbackNbrs`` reads the pair that way). The counter row is locked until our
+    transaction ends; a number any ARDoc already holds (SL's own screens or another module) is skipped.
+    """
+    row = rows.lock("SOType", ["InvcNbrAR", "InvcNbrPrefix", "InvcNbrType", "LastInvcNbr"],
+                    {"CpnyID": cpny_id, "SOTypeID": sotype_id})
+    if row is None:
+        raise NeedsReview("unknown_order_type", f"SOType {sotype_id!r} does not exist for company {cpny_id!r}",
+                          fields=("SOTypeID",))
+    from_ar, prefix, counter_type, last = row
+    if from_ar:
+        return next_ar_reference(rows, "LastRefNbr")
+    counter_type = (counter_type or "").strip() or sotype_id
+    if counter_type != sotype_id:
+        shared = rows.lock("SOType", ["LastInvcNbr"], {"CpnyID": cpny_id, "SOTypeID": counter_type})
+        last = shared[0] if shared else last
+    prefix = (prefix or "").strip()
+    number, width = next_number(last, 6)
+    for _ in range(10 ** min(width, 6)):
+        candidate = prefix + str(number).zfill(width)
+        if len(candidate) > MAX_REFNBR:
+            break
+        if not _ref_used(rows, candidate):
+            rows.update("SOType", {"LastInvcNbr": str(number).zfill(width)},
+                        {"CpnyID": cpny_id, "SOTypeID": counter_type})
+            return candidate
+        number += 1
+    raise NeedsReview("invoice_numbers_exhausted", f"no free invoice number for SOType {sotype_id}",
+                      fields=("SOType.LastInvcNbr",))
+
+
+MAX_REFNBR = 10   # ARDoc.RefNbr is CHAR(10)
+
+
+def next_ar_reference(rows: Rows, column: str) -> str:
+    """The next ``ARSetup.<column>`` (LastRefNbr, LastCrMemoNbr) that no ARDoc holds yet, written back."""
+    row = rows.lock("ARSetup", [column, "SetupId"], {"SetupId": _setup_id(rows, "ARSetup")})
+    if row is None:
+        raise NeedsReview("missing_setup", "ARSetup has no row", fields=(f"ARSetup.{column}",))
+    number, width = next_number(row[0], 6)
+    for _ in range(100000):
+        candidate = str(number).zfill(width)
+        if not _ref_used(rows, candidate):
+            rows.update("ARSetup", {column: candidate}, {"SetupId": _setup_id(rows, "ARSetup")})
+            return candidate
+        number += 1
+    raise NeedsReview("ar_numbers_exhausted", f"no free AR reference from ARSetup.{column}",
+                      fields=(f"ARSetup.{column}",))
+
+
+def _ref_used(rows: Rows, ref_nbr: str) -> bool:
+    return bool(rows.scalar('SELECT 1 FROM "ARDoc" WHERE "RefNbr" = ?', [ref_nbr]))

@@ -281,7 +281,8 @@ class SLGateway:
                            amounts: dict[str, Decimal] | None = None, freight: Decimal | None = None,
                            doc_date: datetime | None = None, release: str = "hold", event: Event | None = None) -> str:
         """An AR credit memo (CM) for the order (some lines, or all), one per cancellation or refund: ``event_key``
-        is Amazon's id for the refund where there is one. Already credited for that event -> the existing RefNbr."""
+        is Amazon's id for the refund where there is one. Already credited for that event -> the existing RefNbr.
+        After invoicing the memo is applied to the order's invoice as SL's screen applies it (see ``ar``)."""
         return self._ar_document(ord_nbr, "CM", event_key, doc_date, amounts, freight, release, event)
 
     def _ar_document(self, ord_nbr, doc_type, event_key, doc_date, amounts, freight, release, event) -> str:
@@ -301,9 +302,10 @@ class SLGateway:
                 return done
             if bound is not None and getattr(bound, field) and event_key in (WHOLE_ORDER, CANCELLATION):
                 return getattr(bound, field)   # written before xAMZDocument existed
+            apply_to = self._invoice_to_credit(r, key, ord_nbr, bound) if doc_type == "CM" else ""
             ref, total, bat_nbr = ar.create_document(r, self.look, self.cpny_id, ord_nbr, doc_type,
                                                      doc_date=doc_date or datetime.now(), amounts=amounts,
-                                                     freight=freight, release=release)
+                                                     freight=freight, release=release, apply_to=apply_to)
             state.record_document(r, key, doc_type, event_key, cpny_id=self.cpny_id, ord_nbr=ord_nbr, ref_nbr=ref,
                                   bat_nbr=bat_nbr, amount=total, task_id=event.task_id if event else "")
             if bound is not None:
@@ -318,6 +320,21 @@ class SLGateway:
         return self._already_done(work, existing, "order", ord_nbr)
 
     # -- shipments and transfers ----------------------------------------------------------------------
+    def _invoice_to_credit(self, r: Rows, key: str, ord_nbr: str, bound: OrderBinding | None) -> str:
+        """The order's invoice a credit memo is applied to: of ours (xAMZDocument, else the binding's), the one
+        with the largest open balance; '' when the order was never invoiced (nothing to apply to)."""
+        refs = [x[0] for x in r.all('SELECT "RefNbr" FROM "xAMZDocument" WHERE "AmazonOrderId" = ? '
+                                    'AND "DocType" = ?', [key, "IN"])]
+        if not refs and bound is not None and bound.invc_ref_nbr:
+            refs = [bound.invc_ref_nbr]
+        best, best_bal = "", 0.0
+        for ref in refs:
+            bal = r.scalar('SELECT "CuryDocBal" FROM "ARDoc" WHERE "DocType" = ? AND "RefNbr" = ? AND "OrdNbr" = ?',
+                           ["IN", ref, ord_nbr])
+            if bal is not None and float(bal) > best_bal:
+                best, best_bal = ref, float(bal)
+        return best
+
     def shippers_confirmed_since(self, watermark: datetime | None, limit: int = 500,
                                  unpushed_only: bool = False) -> list[Shipper]:
         return self._read(lambda r: shippers.confirmed_since(r, self.cpny_id, watermark, limit, unpushed_only))

@@ -332,8 +332,67 @@ CANCELLATIONS_COMPLETE = Rule(
 )
 
 
+# -- ar_documents -----------------------------------------------------------------------------------------
+def _ar_docs(ctx: Context):
+    return ('SELECT x."DocType" AS "DocType", x."RefNbr" AS "RefNbr", d."BankAcct" AS "BankAcct", '
+            'd."BankSub" AS "BankSub", d."CuryMultDiv" AS "CuryMultDiv", d."CuryRate" AS "CuryRate", '
+            '(SELECT COUNT(*) FROM "ARTran" t WHERE t."CustId" = d."CustId" AND t."TranType" = d."DocType" '
+            'AND t."RefNbr" = d."RefNbr" AND (t."CuryMultDiv" NOT IN (\'M\', \'D\') OR t."CuryRate" <= 0)) '
+            'AS "BadTrans" '
+            'FROM "xAMZDocument" x JOIN "ARDoc" d ON d."CpnyID" = x."CpnyID" AND d."DocType" = x."DocType" '
+            'AND d."RefNbr" = x."RefNbr" WHERE x."CpnyID" = ?', [ctx.cpny_id])
+
+
+def _ar_doc_detail(r: dict) -> str:
+    out = [f"blank {c}" for c in ("BankAcct", "BankSub") if not trim(r[c])]
+    if trim(r["CuryMultDiv"]) not in ("M", "D") or not r["CuryRate"]:
+        out.append(f"CuryMultDiv {trim(r['CuryMultDiv'])!r} CuryRate {r['CuryRate']}")
+    if r["BadTrans"]:
+        out.append(f"{r['BadTrans']} ARTran without CuryMultDiv/CuryRate")
+    return ", ".join(out)
+
+
+def _our_invoices(ctx: Context):
+    return ('SELECT b."AmazonOrderId" AS "AmazonOrderId", '
+            '(SELECT COUNT(*) FROM "ARDoc" d WHERE d."CpnyID" = b."CpnyID" AND d."OrdNbr" = b."OrdNbr" '
+            'AND d."DocType" = \'IN\' AND NOT EXISTS (SELECT 1 FROM "xAMZDocument" x WHERE x."CpnyID" = d."CpnyID" '
+            'AND x."DocType" = d."DocType" AND x."RefNbr" = d."RefNbr")) AS "Unbound", '
+            '(SELECT COUNT(*) FROM "xAMZDocument" x WHERE x."AmazonOrderId" = b."AmazonOrderId" '
+            'AND x."DocType" = \'IN\' AND x."EventKey" = \'ORDER\') AS "Whole", '
+            '(SELECT COUNT(*) FROM "xAMZDocument" x WHERE x."AmazonOrderId" = b."AmazonOrderId" '
+            'AND x."DocType" = \'IN\' AND x."EventKey" <> \'ORDER\') AS "Shipments" '
+            'FROM "xAMZOrder" b WHERE b."CpnyID" = ? AND b."OrdNbr" <> \'\'', [ctx.cpny_id])
+
+
+def _memos(ctx: Context):
+    return ('SELECT x."RefNbr" AS "RefNbr", x."AmazonOrderId" AS "AmazonOrderId", '
+            '(SELECT COUNT(*) FROM "xAMZDocument" i WHERE i."AmazonOrderId" = x."AmazonOrderId" '
+            'AND i."DocType" = \'IN\') AS "Invoices", '
+            '(SELECT COUNT(*) FROM "ARAdjust" j WHERE j."AdjgDocType" = \'CM\' AND j."AdjgRefNbr" = x."RefNbr") '
+            '+ (SELECT COUNT(*) FROM "ARTran" t WHERE t."TranType" = \'CM\' AND t."RefNbr" = x."RefNbr" '
+            'AND t."DrCr" = \'U\') AS "Applications" '
+            'FROM "xAMZDocument" x WHERE x."CpnyID" = ? AND x."DocType" = \'CM\'', [ctx.cpny_id])
+
+
+AR_DOCUMENTS = Rule(
+    "ar_documents",
+    "Our AR documents are what AR Release needs: ARDoc.BankAcct/BankSub set (pp_08400PrepWrk refuses a blank one, "
+    "pp_08400CreateOffset posts the receivable to it), CuryMultDiv/CuryRate set on ARDoc and ARTran (release "
+    "converts with them); one invoice per order and shipment, each bound in xAMZDocument; and each credit memo of "
+    "an invoiced order applied (an ARAdjust once released, pp_08400InsertARAdjust, else its DrCr 'U' line).",
+    (Part(_ar_docs, 'v."BankAcct" IS NULL OR v."BankAcct" = \'\' OR v."BankSub" IS NULL OR v."BankSub" = \'\' '
+          'OR v."CuryMultDiv" NOT IN (\'M\', \'D\') OR v."CuryRate" IS NULL OR v."CuryRate" <= 0 '
+          'OR v."BadTrans" > 0', ("DocType", "RefNbr"), _ar_doc_detail),
+     Part(_our_invoices, 'v."Unbound" > 0 OR (v."Whole" > 0 AND v."Shipments" > 0)', ("AmazonOrderId",),
+          lambda r: f"{r['Unbound']} invoices not bound, {r['Whole']} whole-order and {r['Shipments']} "
+                    "per-shipment invoices"),
+     Part(_memos, 'v."Invoices" > 0 AND v."Applications" = 0', ("RefNbr",),
+          lambda r: f"credit memo for invoiced order {r['AmazonOrderId']} not applied")),
+)
+
+
 RULES: list[Rule] = [SCHEDULES_NOT_EXPIRED, LINE_MONEY, HEADER_TOTAL, BINDINGS_DOCUMENTS, GHOST_ITEMS_ON_HOLD,
-                     CANCELLED_CONSISTENT, CANCELLATIONS_COMPLETE]
+                     CANCELLED_CONSISTENT, AR_DOCUMENTS, CANCELLATIONS_COMPLETE]
 
 
 # -- running ----------------------------------------------------------------------------------------------

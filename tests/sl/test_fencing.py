@@ -290,8 +290,9 @@ def test_a_stray_document_row_taking_the_next_number_is_an_error_not_already_don
 
     order = an_order(lines=1)
     ord_nbr = gateway.create_sales_order(order, a_binding(order))
-    next_ref = gateway.db.run(lambda rows: rows.scalar('SELECT "LastRefNbr" FROM "ARSetup"'))
-    stray = str(int(next_ref) + 1).zfill(len(next_ref))
+    prefix, last = gateway.db.run(lambda rows: rows.one('SELECT "InvcNbrPrefix", "LastInvcNbr" FROM "SOType" '
+                                                        'WHERE "SOTypeID" = ?', ["SO"]))   # ADG_SOType_InvcNbr
+    stray = prefix.strip() + str(int(last) + 1).zfill(len(last.strip()))
     gateway.db.run(lambda rows: state.record_document(rows, "111-0000000-0000000", "IN", "ORDER", cpny_id="AMZDEMO",
                                                       ord_nbr="OTHER", ref_nbr=stray, bat_nbr="1", amount=1))
     with pytest.raises(Permanent):
