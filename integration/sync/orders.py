@@ -304,7 +304,8 @@ def _cancel(ctx, order, binding, new) -> Outcome:
                                   event=_event(ctx, order, "cancelled", ord_nbr=binding.ord_nbr))
     except NeedsReview as exc:  # e.g. SL already shipped it: a person decides
         raise NeedsReview("cancel_after_ship", f"Amazon cancelled the order but SL cannot cancel "
-                          f"{binding.ord_nbr}: {exc.message}", fields=["status"]) from None
+                          f"{binding.ord_nbr}: {exc.message}", fields=["status"],
+                          details={"sl_reason": exc.reason, **exc.details}) from None
     return Outcome("cancelled", binding.ord_nbr)
 
 
@@ -323,8 +324,11 @@ def _update(ctx, order, binding, new, value="updated") -> Outcome:
 
 def _nothing(ctx, order, binding, new) -> Outcome:
     """SL is in step with Amazon's status; its money must still be Amazon's. A total that changed after the order
-    reached SL (a delivery tip Amazon finalised later, a charge or item changed) is held with the difference for a
-    person, never left silently below or above Amazon's."""
+    reached SL is first tried as Amazon's item-level cancellation (an item's quantityOrdered lowered, or the item
+    gone): the SL lines are reduced as SL would (``integration.sl.orders.reduce_lines``) when that explains Amazon's
+    new total to the cent. Anything else (a delivery tip Amazon finalised later, a charge changed, an item
+    cancelled after SL made a shipper) is held with the difference for a person, never left silently below or above
+    Amazon's."""
     if binding is not None and binding.sl_status.strip() == "OPEN" and order.status not in NO_PRICES_YET:
         head = ctx.sl.sales_order(binding.ord_nbr)
         places = currency_places(order.order_total.currency)
@@ -332,6 +336,8 @@ def _nothing(ctx, order, binding, new) -> Outcome:
             quantum = Decimal(1).scaleb(-places)
             sl_total = Decimal(str(head["TotOrd"])).quantize(quantum)
             amazon_total = order.order_total.amount.quantize(quantum)
+            if sl_total != amazon_total and _items_cancelled(ctx, order, binding, new):
+                return Outcome("updated", binding.ord_nbr, detail="items_cancelled")
             if sl_total != amazon_total:
                 raise NeedsReview("total_changed", f"Amazon's order total is now {amazon_total}; SL's order "
                                   f"{binding.ord_nbr} has {sl_total} (difference {amazon_total - sl_total})",
@@ -339,6 +345,13 @@ def _nothing(ctx, order, binding, new) -> Outcome:
                                                                    "amazon_total": str(amazon_total),
                                                                    "difference": str(amazon_total - sl_total)})
     return _update(ctx, order, binding, new)
+
+
+def _items_cancelled(ctx, order, binding, new) -> bool:
+    """Apply Amazon's item-level cancellation to the open SL order; False when no item's quantity fell."""
+    so, _ = build_sales_order(ctx, order)
+    return bool(ctx.sl.reduce_sales_order(binding.ord_nbr, so, new,
+                                          _event(ctx, order, "items_cancelled", ord_nbr=binding.ord_nbr)))
 
 
 def _wait(ctx, order, binding, new) -> Outcome:

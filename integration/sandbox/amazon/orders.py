@@ -172,6 +172,15 @@ def apply(state, order: dict, kind: str, data: dict, at: datetime) -> bool:
                         from integration.sandbox.amazon import fba
                         fba.shipped(state, item["sku"], qty)
         order["status"] = _status_from_items(order)
+    elif kind == "cancel_item" and status in OPEN:
+        if not _cancel_item(order, data):
+            return False
+        if all(i["qty"] == 0 for i in order["items"]):   # every item cancelled: the order is
+            return apply(state, order, "cancel", data, at)
+        order["updated"] = max(at, order["updated"])
+        if at >= state.clock.start:
+            notify_change(state, order, "BuyerRequestedChange", data.get("reason", "Buyer Requested Cancel"))
+        return True
     elif kind == "refund" and status in ("SHIPPED", "PARTIALLY_SHIPPED"):
         order["refunds"].append({"at": at, "item": data["item"]})
         return False  # a refund does not change the order in the Orders API
@@ -181,6 +190,29 @@ def apply(state, order: dict, kind: str, data: dict, at: datetime) -> bool:
     if at >= state.clock.start:
         notify_change(state, order, "OrderStatusChange", data.get("reason", ""))
     return True
+
+
+def _cancel_item(order: dict, data: dict) -> bool:
+    """Amazon's item-level cancellation of an open order: the item's ``quantityOrdered`` falls by ``quantity``
+    (default: all not yet shipped), its promotion with it (per unit), and the item carries a ``cancellation`` block;
+    an item cancelled whole keeps no charge (no shipping, gift wrap or COD fee). False when nothing changed."""
+    for item in order["items"]:
+        if item["id"] != data["item"]:
+            continue
+        left = item["qty"] - item["shipped"]
+        qty = left if data.get("quantity") is None else max(0, min(int(data["quantity"]), left))
+        if not qty:
+            return False
+        old, item["qty"] = item["qty"], item["qty"] - qty
+        item["discount"] = round_money(item["discount"] * item["qty"] / old, order["currency"])
+        if item["qty"] == 0:
+            for key in ("ship_price", "ship_discount", "gift_wrap", "cod_fee"):
+                if key in item:
+                    item[key] = Decimal(0)
+        item["cancel"] = {"by": data.get("by", "BUYER"), "reason": data.get("reason", "Buyer Requested Cancel"),
+                          "quantity": item.get("cancel", {}).get("quantity", 0) + qty}
+        return True
+    return False
 
 
 @on_tick

@@ -64,10 +64,10 @@ def _item(order: dict, item: dict, inc: set[str]) -> dict:
         out["proceeds"] = proceeds(item, cur)
     if "PROMOTION" in inc and item["promo"] and not pending:
         out["promotion"] = {"breakdowns": [{"promotionId": item["promo"]}]}
-    if "CANCELLATION" in inc and order["cancel"]:
-        out["cancellation"] = {"cancellationRequest": {"requester": "BUYER", "cancelReason": order["cancel"]["reason"]},
-                               "cancellationExecution": {"cancelledBy": order["cancel"]["by"],
-                                                         "cancelReason": order["cancel"]["reason"]}}
+    cancel = order["cancel"] or item.get("cancel")   # the whole order's, else this item's own (cancel_item)
+    if "CANCELLATION" in inc and cancel:
+        out["cancellation"] = {"cancellationRequest": {"requester": "BUYER", "cancelReason": cancel["reason"]},
+                               "cancellationExecution": {"cancelledBy": cancel["by"], "cancelReason": cancel["reason"]}}
     if "FULFILLMENT" in inc:
         out["fulfillment"] = {"quantityFulfilled": item["shipped"], "quantityUnfulfilled": item["qty"] - item["shipped"]}
         if item["gift"]:

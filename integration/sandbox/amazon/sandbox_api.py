@@ -4,7 +4,7 @@ GET  /_sandbox/orders                    every visible order: {"orders": [{order
 POST /_sandbox/orders                    create: {"lines": [{"sku", "quantity", "price"?}], "status"?: PENDING|UNSHIPPED,
                                          "fulfillment"?: MFN|AFN, "marketplace_id"?, "address"?: {CustomerAddress},
                                          "business"?, "purchase_order"?, "prime"?, "gift_message"?, "minutes_ago"?: 10}
-POST /_sandbox/orders/{id}/status        {"action": "cancel"|"ship"|"release"|"refund", "items"?: [{"orderItemId",
+POST /_sandbox/orders/{id}/status        {"action": "cancel"|"cancel_item"|"ship"|"release"|"refund", "items"?: [{"orderItemId",
                                          "quantity"}], "by"?: BUYER|SELLER|AMAZON, "reason"?}
 GET  /_sandbox/shipment-confirmations    every confirmShipment body received
 GET  /_sandbox/listings                  {"listings": {sku: {productType, attributes, quantity}}}
@@ -78,11 +78,16 @@ def change_status(sim, order_id: str, spec: dict) -> dict:
     elif action == "ship":
         for line in spec.get("items") or [{"orderItemId": i["id"]} for i in order["items"]]:
             orders.apply(state, order, "ship", {"item": line["orderItemId"], "quantity": line.get("quantity")}, now)
+    elif action == "cancel_item":   # Amazon's item-level cancellation: the item's quantityOrdered falls
+        for line in spec.get("items") or []:
+            orders.apply(state, order, "cancel_item", {"item": line["orderItemId"], "quantity": line.get("quantity"),
+                                                       "by": spec.get("by", "BUYER"),
+                                                       "reason": spec.get("reason", "Buyer Requested Cancel")}, now)
     elif action == "refund":
         orders.apply(state, order, "refund", {"item": (spec.get("items") or [{"orderItemId": order["items"][0]["id"]}])
                                               [0]["orderItemId"]}, now)
     else:
-        raise ApiError(400, "InvalidInput", "action must be cancel, ship, release or refund")
+        raise ApiError(400, "InvalidInput", "action must be cancel, cancel_item, ship, release or refund")
     return render(order, ALL)
 
 
