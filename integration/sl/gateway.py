@@ -229,7 +229,7 @@ class SLGateway:
         return self._write(work, "order", amazon_order_id)
 
     def cancel_sales_order(self, ord_nbr: str, binding: OrderBinding | None = None, event: Event | None = None) -> bool:
-        """Cancel as SL's WS_CANCELSALESORDER does; False if already cancelled. A shipped order needs review."""
+        """Cancel as SL cancels (see ``orders.cancel``); False if already cancelled. A shipped order needs review."""
         key = binding.amazon_order_id if binding else ord_nbr
         fence = self._fence_for("order", key)
 

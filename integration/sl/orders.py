@@ -239,6 +239,8 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder, closed: s
         "CpnyID": cpny_id, "OrdNbr": ord_nbr, "SOTypeID": order.SOTypeID, "CustID": order.CustID,
         "CustOrdNbr": order.CustOrdNbr, "OrdDate": date, "ShipCustID": order.CustID, "ShiptoType": "C",
         "ShiptoID": ship_to_id, "Status": status, "Cancelled": 1 if closed == "cancelled" else 0,
+        # a cancelled history order is cancelled as SL cancels (WS_CANCELSALESORDER, ADG_SOHeader_UpdateCancelled)
+        "CancelDate": now if closed == "cancelled" else None, "DateCancelled": now if closed == "cancelled" else None,
         "ShipAddrSpecial": 1, "ShipName": order.ShipName, "ShipAttn": order.ShipAttn,
         "ShipAddr1": addr1, "ShipAddr2": addr2, "ShipCity": order.ShipCity, "ShipState": order.ShipState,
         "ShipZip": order.ShipZip, "ShipCountry": order.ShipCountry, "ShipPhone": order.ShipPhone,

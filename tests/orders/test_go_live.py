@@ -180,6 +180,8 @@ def test_history_closed_writes_each_order_as_a_closed_sales_order_nothing_open(c
         assert count(ctx.sl.db, "ProcessQueue", {"SOOrdNbr": binding.ord_nbr}) == 0
         assert count(ctx.sl.db, "SOSched", {"OrdNbr": binding.ord_nbr, "Status": "O"}) == 0
     assert written == {"SHIPPED", "CANCELLED"}
+    from integration.sl import verify  # closed history is whole SL documents: every integrity rule holds
+    assert [(r.rule, r.status) for r in verify.verify(ctx.sl.db, ctx.sl.cpny_id) if r.status != "OK"] == []
     # a later change of a closed history order writes nothing more
     oid = next(o for o in history if truth[o]["status"] == "SHIPPED" and ctx.sl.get_order_binding(o).ord_nbr)
     with sim.sim.state.lock:
