@@ -110,7 +110,7 @@ _TAX_PARTS = {"ITEM": "item_tax", "SHIPPING": "shipping_tax", "GIFT_WRAP": "gift
               "OTHER": "other_tax", "DISCOUNT": "discount_tax"}
 
 
-def _proceeds(proceeds, currency: str, r: _Reader, where: str) -> dict[str, Money]:
+def _proceeds(proceeds, r: _Reader, where: str) -> dict[str, Money]:
     """The item's proceeds by canonical field. A TAX or DISCOUNT without details is all on the item (merchandise);
     details that do not add up to their subtotal leave the difference on the item too, so nothing is dropped. The
     tax on a discount (TAX subtype DISCOUNT, negative) lowers the tax of what was discounted: item and shipping in
@@ -171,7 +171,7 @@ def _line(item: dict, index: int, currency: str, priced: bool, r: _Reader) -> Or
     zero = Money.zero(currency)
     qty = r.integer(item, "quantityOrdered", where, required=True)
     unit = r.money(item, "product.price.unitPrice", where, required=priced) or zero
-    parts = _proceeds(r.get(item, "proceeds"), currency, r, where)
+    parts = _proceeds(r.get(item, "proceeds"), r, where)
     promos = [r.text(p, "promotionId") for p in _list(r.get(item, "promotion.breakdowns"))]
     return OrderLine(
         amazon_order_item_id=r.text(item, "orderItemId", where, required=True),

@@ -50,6 +50,33 @@ def _ceil(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_CEILING)
 
 
+def sl_line_total(price, qty, pct, places: int) -> Decimal:
+    """What SL makes of a line: ``SlsPrice x QtyOrd x (1 - DiscPct/100)`` in its FLOATs, rounded to the currency
+    (``ADG_Book_Order``)."""
+    value = Decimal(repr(float(price) * float(qty) * (1 - float(pct or 0) / 100)))
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _rounder(places: int):
+    """Decimal(x) rounded half-up to ``places`` (the currency's)."""
+    quantum = Decimal(1).scaleb(-places)
+    return lambda x: Decimal(str(x or 0)).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def _tax_amounts(merch: Decimal, freight: Decimal, misc: Decimal, t_merch: Decimal, t_frt: Decimal,
+                 t_misc: Decimal) -> dict[str, float]:
+    """An SOTax row's amounts and their Cury twins: a part is taxable only where Amazon taxed it."""
+    amounts = {"MerchTxbl": merch, "MerchTax": t_merch, "FrtTxbl": freight if t_frt else 0, "FrtTax": t_frt,
+               "MiscTxbl": misc if t_misc else 0, "MiscTax": t_misc,
+               "TotTxbl": merch + (freight if t_frt else 0) + (misc if t_misc else 0), "TotTax": t_merch + t_frt + t_misc}
+    return _with_cury(amounts)
+
+
+def _with_cury(amounts: dict) -> dict[str, float]:
+    """Amounts as SL's FLOATs with their Cury* twins (base currency only: the same values)."""
+    return {**{k: float(v) for k, v in amounts.items()}, **{"Cury" + k: float(v) for k, v in amounts.items()}}
+
+
 def line_money(price: Decimal, qty: Decimal, net: Decimal, places: int, price_places: int) -> tuple[float, float]:
     """(SlsPrice, DiscPct) so that SL's own line price, ``SlsPrice x QtyOrd x (1 - DiscPct/100)`` rounded to the
     currency (``ADG_Book_Order``), is exactly ``net``: a promotion becomes the line's discount percent, never a
@@ -61,9 +88,7 @@ def line_money(price: Decimal, qty: Decimal, net: Decimal, places: int, price_pl
         sls_price = _ceil(net / qty, price_places)
     gross = sls_price * qty
     pct = 0.0 if not gross or gross == net else float((1 - net / gross) * 100)
-    check = Decimal(repr(float(sls_price) * float(qty) * (1 - pct / 100))).quantize(
-        Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    if check != net:
+    if sl_line_total(sls_price, qty, pct, places) != net:
         raise NeedsReview("total_mismatch", f"line price {sls_price} x {qty} cannot be discounted to {net} in SL",
                           fields=("DiscPct",), details={"price": str(sls_price), "qty": str(qty), "net": str(net)})
     return float(sls_price), pct
@@ -111,9 +136,7 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder, closed: s
     quantum = Decimal(1).scaleb(-places)
     if order.FrtTermsID:
         look.require_freight_terms(rows, order.FrtTermsID)
-
-    def rnd(x) -> Decimal:
-        return Decimal(str(x or 0)).quantize(quantum, rounding=ROUND_HALF_UP)
+    rnd = _rounder(places)
 
     # -- money, all of it decided before a row is written -------------------------------------------------------
     priced = []
@@ -212,29 +235,27 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder, closed: s
     if not closed:
         queue.append(_queue_row("PRCSO", 155, now, cps_off, cpny_id, ord_nbr, order.CustID))
 
-    misc_rows = [{"CpnyID": cpny_id, "OrdNbr": ord_nbr, "MiscChrgRef": f"{n:05d}", "MiscChrgID": m.misc_chrg_id,
-                  "Descr": m.descr or look.misc_charge(rows, m.misc_chrg_id).descr, "MiscChrg": float(amount),
-                  "CuryMiscChrg": float(amount), "MiscAcct": look.misc_charge(rows, m.misc_chrg_id).acct or otype.misc_acct,
-                  "MiscSub": look.misc_charge(rows, m.misc_chrg_id).sub or otype.misc_sub,
-                  "TaxCat": look.misc_charge(rows, m.misc_chrg_id).tax_cat}
-                 for n, (m, amount) in enumerate(misc, 1)]
+    misc_rows = []
+    for n, (m, amount) in enumerate(misc, 1):
+        setup = look.misc_charge(rows, m.misc_chrg_id)
+        misc_rows.append({"CpnyID": cpny_id, "OrdNbr": ord_nbr, "MiscChrgRef": f"{n:05d}", "MiscChrgID": m.misc_chrg_id,
+                          "Descr": m.descr or setup.descr, "MiscChrg": float(amount), "CuryMiscChrg": float(amount),
+                          "MiscAcct": setup.acct or otype.misc_acct, "MiscSub": setup.sub or otype.misc_sub,
+                          "TaxCat": setup.tax_cat})
     tax_rows = []
     if tax_id:
-        taxable = merch + (freight if t_frt else 0) + (misc_total if t_misc else 0)
-        amounts = {"MerchTxbl": merch, "MerchTax": t_merch, "FrtTxbl": freight if t_frt else 0, "FrtTax": t_frt,
-                   "MiscTxbl": misc_total if t_misc else 0, "MiscTax": t_misc, "TotTxbl": taxable,
-                   "TotTax": tax_total}
         rate = float((t_merch / merch * 100).quantize(Decimal("0.0001"))) if merch else 0.0   # on the goods
         tax_rows.append({"CpnyID": cpny_id, "OrdNbr": ord_nbr, "TaxID": tax_id, "TaxCat": "", "TaxRate": rate,
-                         **{k: float(v) for k, v in amounts.items()},
-                         **{"Cury" + k: float(v) for k, v in amounts.items()}})
+                         **_tax_amounts(merch, freight, misc_total, t_merch, t_frt, t_misc)})
 
     (addr1, addr2), overflow = _ship_lines(order)
     if overflow:
         notes.append(f"ship-to address did not fit SOHeader.ShipAddr1/2; rest: {overflow}")
     note_text = "\n".join(x for x in [order.note, *notes] if x)
-    m_merch, m_frt, m_misc, m_tax, m_total = (float(x) for x in (merch, freight, misc_total, tax_total, total))
-    line_disc = float(sum((Decimal(str(p[2])) * p[0] - p[1] for p in priced), Decimal(0)).quantize(quantum))
+    line_disc = sum((Decimal(str(p[2])) * p[0] - p[1] for p in priced), Decimal(0)).quantize(quantum)
+    money = _with_cury({"TotMerch": merch, "TotFrt": freight, "TotMisc": misc_total, "TotTax": tax_total,
+                        "TotTxbl": merch if tax_id else 0, "TotLineDisc": line_disc, "TotOrd": total,
+                        "UnshippedBalance": 0 if closed else total})
     header = {
         "CpnyID": cpny_id, "OrdNbr": ord_nbr, "SOTypeID": order.SOTypeID, "CustID": order.CustID,
         "CustOrdNbr": order.CustOrdNbr, "OrdDate": date, "ShipCustID": order.CustID, "ShiptoType": "C",
@@ -249,12 +270,8 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder, closed: s
         "BillCity": cust.city, "BillState": cust.state, "BillZip": cust.zip, "BillCountry": cust.country,
         "BillPhone": cust.phone, "TermsID": cust.terms, "CuryID": cury, "CuryMultDiv": "M",
         "CuryRate": 1, "CuryEffDate": date, "CuryRateType": "",
-        "TotMerch": m_merch, "CuryTotMerch": m_merch, "TotFrt": m_frt, "CuryTotFrt": m_frt, "FrtAcct": otype.frt_acct,
-        "FrtSub": otype.frt_sub, "FrtTermsID": order.FrtTermsID, "TotMisc": m_misc, "CuryTotMisc": m_misc, "MiscChrgCntr": len(misc_rows),
-        "TotTax": m_tax, "CuryTotTax": m_tax, "TotTxbl": float(merch) if tax_id else 0,
-        "CuryTotTxbl": float(merch) if tax_id else 0, "TaxID00": tax_id, "TotLineDisc": line_disc,
-        "CuryTotLineDisc": line_disc, "TotOrd": m_total, "CuryTotOrd": m_total,
-        "UnshippedBalance": 0 if closed else m_total, "CuryUnshippedBalance": 0 if closed else m_total,
+        **money, "FrtAcct": otype.frt_acct, "FrtSub": otype.frt_sub, "FrtTermsID": order.FrtTermsID,
+        "MiscChrgCntr": len(misc_rows), "TaxID00": tax_id,
         "AdminHold": 1 if order.AdminHold and not closed else 0,
         "LineCntr": len(lines), "NextFunctionID": "" if closed else otype.next_function_id,
         "NextFunctionClass": "" if closed else otype.next_function_class, "ARAcct": otype.ar_acct, "ARSub": otype.ar_sub,
@@ -395,10 +412,7 @@ def reduce_lines(rows: Rows, look: Lookups, cpny_id: str, ord_nbr: str, order: S
         raise NeedsReview("order_closed", f"sales order {ord_nbr} is not open; its items cannot be reduced",
                           fields=("OrdNbr",))
     places = look.decimals(rows, trim(head[2]))
-    quantum = Decimal(1).scaleb(-places)
-
-    def rnd(x) -> Decimal:
-        return Decimal(str(x or 0)).quantize(quantum, rounding=ROUND_HALF_UP)
+    rnd = _rounder(places)
 
     wanted: dict[str, Decimal] = {}
     for line in order.lines:
@@ -413,8 +427,7 @@ def reduce_lines(rows: Rows, look: Lookups, cpny_id: str, ord_nbr: str, order: S
         if new > old:
             raise NeedsReview("total_changed", f"Amazon's quantity of item {trim(item_id)} grew from {old} to {new}; "
                               "only a person can add to an SL order", fields=("quantityOrdered",))
-        net = Decimal(repr(float(price) * float(new) * (1 - float(pct or 0) / 100))).quantize(
-            quantum, rounding=ROUND_HALF_UP)
+        net = sl_line_total(price, new, pct, places)
         priced.append((ref, net, taxable))
         if new < old:
             changed.append({"LineRef": trim(ref), "InvtID": trim(invt_id), "SiteID": trim(site_id),
@@ -463,19 +476,13 @@ def reduce_lines(rows: Rows, look: Lookups, cpny_id: str, ord_nbr: str, order: S
                                            'AND "LineRef" = ?', [cpny_id, ord_nbr, ref])]
         rows.update("SOSched", sched, line_key)
     if tax_id:
-        amounts = {"MerchTxbl": merch, "MerchTax": t_merch, "FrtTxbl": freight if t_frt else 0, "FrtTax": t_frt,
-                   "MiscTxbl": misc if t_misc else 0, "MiscTax": t_misc,
-                   "TotTxbl": merch + (freight if t_frt else 0) + (misc if t_misc else 0),
-                   "TotTax": t_merch + t_frt + t_misc}
-        rows.update("SOTax", {**{k: float(v) for k, v in amounts.items()},
-                              **{"Cury" + k: float(v) for k, v in amounts.items()}}, {**key, "TaxID": tax_id})
+        rows.update("SOTax", _tax_amounts(merch, freight, misc, t_merch, t_frt, t_misc), {**key, "TaxID": tax_id})
     tax_total = t_merch + t_frt + t_misc
     disc = rows.scalar('SELECT SUM("SlsPrice" * "QtyOrd" - "TotOrd") FROM "SOLine" WHERE "CpnyID" = ? '
                        'AND "OrdNbr" = ?', [cpny_id, ord_nbr])
     money = {"TotMerch": merch, "TotFrt": freight, "TotTax": tax_total, "TotTxbl": merch if tax_id else 0,
              "TotLineDisc": rnd(disc), "TotOrd": total, "UnshippedBalance": total}
-    rows.update("SOHeader", {**{k: float(v) for k, v in money.items()},
-                             **{"Cury" + k: float(v) for k, v in money.items()}}, key)
+    rows.update("SOHeader", _with_cury(money), key)
     rows.insert_many("ProcessQueue", queue)
     return [{k: (str(v) if isinstance(v, Decimal) else v) for k, v in c.items() if k != "disc"} for c in changed]
 

@@ -246,14 +246,12 @@ def build_sales_order(ctx: Context, order: Order) -> tuple[SalesOrder, list[str]
     for kind, charge in order.order_charges:
         misc[kind] = misc.get(kind, Decimal(0)) + charge.amount
     header = {k: v for k, v in fields.items() if k in _ORDER_FIELDS}
-    local = order.purchase_date.astimezone(market.zone)
 
-    def day(moment):
+    def day(moment):   # the marketplace's calendar day of a moment
         return moment.astimezone(market.zone).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None) \
             if moment else None
 
-    so = SalesOrder(CustOrdNbr=order.amazon_order_id, OrdDate=local.replace(hour=0, minute=0, second=0, microsecond=0,
-                                                                               tzinfo=None),
+    so = SalesOrder(CustOrdNbr=order.amazon_order_id, OrdDate=day(order.purchase_date),
                     lines=lines, ShipSiteID=site, CuryID=order.order_total.currency, TotFrt=freight,
                     misc=[MiscCharge(ctx.mapping.misc_charge_for(kind), amount, _CHARGE_NAMES.get(kind, kind))
                           for kind, amount in misc.items()],
