@@ -18,7 +18,7 @@ from integration.sl import counters
 from integration.sl.lookups import Lookups
 from integration.sl.models import SalesOrder
 from integration.sl.rows import Rows
-from integration.sl.text import sl_datetime, trim, wrap_lines
+from integration.sl.text import sl_datetime, to_decimal, trim, wrap_lines
 
 LINE_STEP = 256   # SL grids number LineNbr from -32768 upward (reference §1.9)
 ADDR_WIDTH = 60   # SOHeader.ShipAddr1/2 CHAR(60)
@@ -58,9 +58,8 @@ def sl_line_total(price, qty, pct, places: int) -> Decimal:
 
 
 def _rounder(places: int):
-    """Decimal(x) rounded half-up to ``places`` (the currency's)."""
-    quantum = Decimal(1).scaleb(-places)
-    return lambda x: Decimal(str(x or 0)).quantize(quantum, rounding=ROUND_HALF_UP)
+    """``text.to_decimal`` for one currency, a missing amount being 0."""
+    return lambda x: to_decimal(x or 0, places)
 
 
 def _tax_amounts(merch: Decimal, freight: Decimal, misc: Decimal, t_merch: Decimal, t_frt: Decimal,
