@@ -39,15 +39,17 @@ def backoff_ceiling(retries: int) -> float:
     return min(s.retry_backoff_max, s.retry_backoff_base * (2 ** min(retries, 40)))   # 2**1024 would overflow
 
 
-def countdown_for(retries: int, retry_after: float | None, *, exc: Exception | None = None) -> float:
+def countdown_for(retries: int, retry_after: float | None, *, exc: Exception | None = None, waits: int = 1) -> float:
     """Full jitter under a growing ceiling; never before ``retry_after``; never over the max.
 
-    A busy lease is retried just after it can have expired (its remaining TTL plus a little jitter), since
-    backing off further only delays the order behind a holder that is already gone.
+    A busy lease (the ``waits``-th wait of this task) is retried after 0.5 s, 1 s, 2 s ... and never later than
+    just after the lease can have expired (its remaining TTL): a holder usually finishes in a second or two, and
+    waiting out its whole TTL only delays the order (five deliveries of one order each waited 30 s, and met again).
     """
     s = settings()
     if isinstance(exc, LeaseBusy):
-        return round(min(retry_after or 0.0, s.lease_seconds) + random.uniform(0.05, 0.5), 3)
+        soon = 0.5 * (2 ** min(max(waits, 1) - 1, 20))
+        return round(min(retry_after or s.lease_seconds, s.lease_seconds, soon) + random.uniform(0.05, 0.5), 3)
     delay = random.uniform(0, backoff_ceiling(retries))
     if retry_after:
         delay = max(delay, retry_after)
@@ -132,7 +134,7 @@ def _retry_or_give_up(task, exc: Transient, kind: str, entity: str | None, key: 
         log.error("giving up after %d retries (%d of them waiting): %s", retries, waits, exc.message)
         give_up(task, exc, kind, entity, key)
         return exc
-    countdown = countdown_for(retries - waits, exc.retry_after, exc=exc)
+    countdown = countdown_for(retries - waits, exc.retry_after, exc=exc, waits=waits)
     if refused:
         countdown += random.uniform(0, min(30.0, countdown))   # spread the wake-ups when the re-check comes
     log.warning("transient failure (retry %d in %.2fs): %s", retries + 1, countdown, exc.message)

@@ -105,3 +105,24 @@ def test_the_backoff_of_a_task_that_waits_for_days_stays_finite(monkeypatch):
         assert 0 <= countdown_for(5000, 12.0) <= 300.0
     finally:
         settings.cache_clear()
+
+
+def test_a_busy_lease_is_tried_again_soon_and_never_later_than_its_expiry(monkeypatch):
+    """Five deliveries of one order meet its lease: each waits 0.5 s, 1 s, 2 s ... (a holder usually finishes in a
+    second), never past the lease's remaining TTL, instead of each waiting out the whole TTL."""
+    from integration.config import settings
+    from integration.guard.lease import LeaseBusy
+    from workers.policy import countdown_for
+
+    monkeypatch.setenv("ENTITY_LEASE_SECONDS", "30")
+    settings.cache_clear()
+    try:
+        busy = LeaseBusy("order 1 is being worked on elsewhere", retry_after=29.0)
+        first = [countdown_for(0, 29.0, exc=busy, waits=1) for _ in range(100)]
+        assert all(0.5 < c <= 1.0 for c in first)
+        fourth = [countdown_for(0, 29.0, exc=busy, waits=4) for _ in range(100)]
+        assert all(4.0 < c <= 4.5 for c in fourth)
+        assert all(3.0 < countdown_for(0, 3.0, exc=busy, waits=9) <= 3.5 for _ in range(100))   # the TTL caps it
+        assert all(29.0 < countdown_for(0, 29.0, exc=busy, waits=500) <= 29.5 for _ in range(100))
+    finally:
+        settings.cache_clear()
