@@ -116,6 +116,7 @@ class Order:
     ship_by: datetime | None = None          # fulfillment.shipByWindow.latestDateTime
     deliver_by: datetime | None = None       # fulfillment.deliverByWindow.latestDateTime
     order_charges: tuple[tuple[str, Money], ...] = ()   # order-level proceeds not on an item (DELIVERY_TIP)
+    replaces: str = ""       # associatedOrders: the order this one replaces or exchanges (REPLACEMENT/EXCHANGE_ORIGINAL_ID)
 
     @property
     def promotion_ids(self) -> tuple[str, ...]:
@@ -284,6 +285,7 @@ class OrderSchema(_Base):
     ship_by = fields.AwareDateTime(allow_none=True, load_default=None)
     deliver_by = fields.AwareDateTime(allow_none=True, load_default=None)
     order_charges = fields.List(fields.Tuple((fields.String(), fields.Nested(MoneySchema))), load_default=list)
+    replaces = fields.String(load_default="")
 
 
 class PackageLineSchema(_Base):

@@ -319,6 +319,7 @@ def order_from_amazon(payload: dict) -> Order:
         ship_by=_window_end(order, "fulfillment.shipByWindow.latestDateTime", r),
         deliver_by=_window_end(order, "fulfillment.deliverByWindow.latestDateTime", r),
         order_charges=_order_charges(order, r),
+        replaces=_replaces(order),
         lines=tuple(lines),
         order_total=total,
         payload_hash=payload_hash(order),
@@ -328,6 +329,17 @@ def order_from_amazon(payload: dict) -> Order:
         oid = result["amazon_order_id"] or "?"
         raise NeedsReview("missing_field", f"Amazon order {oid} lacks {', '.join(paths)}", fields=paths)
     return Order(**result)
+
+
+ORIGINAL_ORDER = ("REPLACEMENT_ORIGINAL_ID", "EXCHANGE_ORIGINAL_ID")   # AssociatedOrder.associationType
+
+
+def _replaces(order: dict) -> str:
+    """The Amazon order a replacement or exchange order stands in for (``associatedOrders``), else ''."""
+    for assoc in _list(order.get("associatedOrders")):
+        if isinstance(assoc, dict) and str(assoc.get("associationType") or "").upper() in ORIGINAL_ORDER:
+            return str(assoc.get("orderId") or "").strip()
+    return ""
 
 
 def require_shippable(order: Order) -> None:

@@ -43,12 +43,14 @@ RELEASE = {"hold": "H", "balanced": "B"}
 
 def create_document(rows: Rows, look: Lookups, cpny_id: str, ord_nbr: str, doc_type: str, *,
                     doc_date: datetime, amounts: dict[str, Decimal] | None = None, freight: Decimal | None = None,
-                    descr: str = "", release: str = "hold", apply_to: str = "") -> tuple[str, Decimal, str]:
+                    descr: str = "", release: str = "hold", apply_to: str = "",
+                    per_post: str = "") -> tuple[str, Decimal, str]:
     """Write an IN or CM for the order; returns (RefNbr, document amount, BatNbr).
 
     ``amounts`` (LineRef -> amount) limits a credit memo to some lines and ``freight`` (default: none then);
     without them the document is the whole order: every line, freight, misc charges and tax. ``apply_to`` (an
-    invoice's RefNbr) applies a credit memo to that invoice, up to the invoice's balance.
+    invoice's RefNbr) applies a credit memo to that invoice, up to the invoice's balance. ``per_post`` is the period
+    to post to (default: AR's current period, ``ARSetup.CurrPerNbr``).
     """
     if doc_type not in ("IN", "CM"):
         raise ValueError("doc_type is IN or CM")
@@ -62,7 +64,7 @@ def create_document(rows: Rows, look: Lookups, cpny_id: str, ord_nbr: str, doc_t
                      't."FrtSub" FROM "SOHeader" h LEFT JOIN "SOType" t ON t."CpnyID" = h."CpnyID" '
                      'AND t."SOTypeID" = h."SOTypeID" WHERE h."CpnyID" = ? AND h."OrdNbr" = ?', [cpny_id, ord_nbr])
     sotype_id, terms_id, ar_acct, ar_sub, head_frt, head_tax, frt_acct, frt_sub = extra
-    per_post = rows.scalar('SELECT "CurrPerNbr" FROM "ARSetup"') or ""
+    per_post = per_post or rows.scalar('SELECT "CurrPerNbr" FROM "ARSetup"') or ""
     date = sl_datetime(doc_date)
     whole = amounts is None and freight is None
 

@@ -150,6 +150,27 @@ def next_invoice_number(rows: Rows, cpny_id: str, sotype_id: str) -> str:
 MAX_REFNBR = 10   # ARDoc.RefNbr is CHAR(10)
 
 
+def next_shipper_number(rows: Rows, cpny_id: str, sotype_id: str) -> str:
+    """The ShipperID SL's shipper screen would give (``ADG_SOType_ShipperNbr`` / ``ADG_SOType_UpdtLastShipperNbr``):
+    ``rtrim(ShipperPrefix) + LastShipperNbr + 1`` of the order type, keeping the width; a number SOShipHeader
+    already holds is skipped. The SOType row stays locked until our transaction ends."""
+    row = rows.lock("SOType", ["ShipperPrefix", "LastShipperNbr"], {"CpnyID": cpny_id, "SOTypeID": sotype_id})
+    if row is None:
+        raise NeedsReview("unknown_order_type", f"SOType {sotype_id!r} does not exist for company {cpny_id!r}",
+                          fields=("SOTypeID",))
+    prefix, (number, width) = (row[0] or "").strip(), next_number(row[1], 6)
+    for _ in range(100000):
+        candidate = prefix + str(number).zfill(width)
+        if not rows.scalar('SELECT 1 FROM "SOShipHeader" WHERE "CpnyID" = ? AND "ShipperID" = ?',
+                           [cpny_id, candidate]):
+            rows.update("SOType", {"LastShipperNbr": str(number).zfill(width)},
+                        {"CpnyID": cpny_id, "SOTypeID": sotype_id})
+            return candidate
+        number += 1
+    raise NeedsReview("shipper_numbers_exhausted", f"no free shipper number for SOType {sotype_id}",
+                      fields=("SOType.LastShipperNbr",))
+
+
 def next_ar_reference(rows: Rows, column: str) -> str:
     """The next ``ARSetup.<column>`` (LastRefNbr, LastCrMemoNbr) that no ARDoc holds yet, written back."""
     row = rows.lock("ARSetup", [column, "SetupId"], {"SetupId": _setup_id(rows, "ARSetup")})

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from integration.errors import NeedsReview, Superseded, SyncError
 from integration.fence import Fence
-from integration.sl import ar, availability, gl, items, orders, shippers, state, transfers
+from integration.sl import ar, availability, fba, gl, items, orders, shippers, state, transfers
 from integration.sl.db import Database, DuplicateKey
 from integration.sl.lookups import Lookups
 from integration.sl.models import (
@@ -264,6 +264,52 @@ class SLGateway:
                 state.record_event(r, _with(ev, detail={**(ev.detail or {}), "ord_nbr": ord_nbr, "lines": changed}))
             return changed
         return self._write(work, "order", key)
+
+    def book_fba_sale(self, binding: OrderBinding, *, order: SalesOrder | None, ship_date: datetime,
+                      release: str = "hold", event: Event | None = None) -> OrderBinding:
+        """Amazon shipped an FBA order: create it closed when SL has none (``order``), then book the shipment, its IN
+        issue batch and its invoice (``fba.book``), and the binding (ShippedAt, ShipperID, INBatNbr, InvcRefNbr,
+        OriginalOrderId, the version applied), all in one transaction. Already booked -> the binding, unchanged."""
+        oid = binding.amazon_order_id
+        fence = self._fence_for("order", oid)
+
+        def work(r: Rows) -> OrderBinding:
+            bound = state.get_order_binding(r, oid) \
+                if state.lock_binding(r, "order", {"AmazonOrderId": oid}, fence) is not None else None
+            if bound is not None and bound.shipper_id.strip():
+                return bound
+            if bound is None:
+                if order is None:
+                    raise NeedsReview("unknown_order", f"Amazon order {oid} has no SL order to book",
+                                      fields=("OrdNbr",))
+                orders.check_required(order)
+                ord_nbr, _ = orders.create(r, self.look, self.cpny_id, order, "shipped")
+                state.insert_order_binding(r, _with(binding, ord_nbr=ord_nbr, cpny_id=self.cpny_id, sl_status="OPEN"),
+                                           fence)
+            else:
+                ord_nbr = bound.ord_nbr.strip()
+            sale = fba.book(r, self.look, self.cpny_id, ord_nbr, ship_date=ship_date, release=release)
+            if sale.invc_nbr:
+                state.record_document(r, oid, "IN", WHOLE_ORDER, cpny_id=self.cpny_id, ord_nbr=ord_nbr,
+                                      ref_nbr=sale.invc_nbr, bat_nbr=sale.ar_bat_nbr, amount=sale.amount,
+                                      task_id=event.task_id if event else "")
+            state.update_order_binding(r, oid, fence, last_updated=binding.last_updated or None,
+                                       payload_hash=binding.payload_hash or None, status=binding.status or None,
+                                       sl_status="INVOICED", invc_ref_nbr=sale.invc_nbr or None,
+                                       shipped_at=binding.shipped_at or None, shipper_id=sale.shipper_id,
+                                       in_bat_nbr=sale.in_bat_nbr, original_order_id=binding.original_order_id or None)
+            ev = event or Event("order", oid, "fba_sale")
+            state.record_event(r, _with(ev, detail={**(ev.detail or {}), "ord_nbr": ord_nbr,
+                                                    "shipper_id": sale.shipper_id, "in_bat_nbr": sale.in_bat_nbr,
+                                                    "invc_nbr": sale.invc_nbr, "per_post": sale.per_post,
+                                                    "amount": str(sale.amount),
+                                                    **({"note": sale.note} if sale.note else {})}))
+            return state.get_order_binding(r, oid)
+
+        def existing() -> OrderBinding | None:
+            bound = self.get_order_binding(oid)
+            return bound if bound is not None and bound.shipper_id.strip() else None
+        return self._already_done(work, existing, "order", oid)
 
     def sales_order(self, ord_nbr: str) -> dict | None:
         """Header and lines of an SL order as plain values (for checks and the CLI)."""

@@ -108,6 +108,10 @@ class OrderBinding:
     invc_ref_nbr: str = ""
     cm_ref_nbr: str = ""
     fence: int = 0               # fencing number of the last lease holder that wrote it
+    shipped_at: str = ""         # FBA: lastUpdatedTime of the first version seen shipped (the invoice's date)
+    shipper_id: str = ""         # FBA: the shipper that booked Amazon's shipment (with its IN batch and invoice)
+    in_bat_nbr: str = ""         # FBA: that shipment's IN issue batch
+    original_order_id: str = ""  # a replacement or exchange order: the Amazon order it replaces
 
 
 @dataclass

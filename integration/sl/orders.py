@@ -229,10 +229,10 @@ def create(rows: Rows, look: Lookups, cpny_id: str, order: SalesOrder, closed: s
             "User1": line.amazon_item_id,
         })
         if not closed:
-            queue.append(_queue_row("PLNSO", 150, now, cps_off, cpny_id, ord_nbr, order.CustID, ref, "00001",
+            queue.append(queue_row("PLNSO", 150, now, cps_off, cpny_id, ord_nbr, order.CustID, ref, "00001",
                                     line.invt_id, line.site_id))
     if not closed:
-        queue.append(_queue_row("PRCSO", 155, now, cps_off, cpny_id, ord_nbr, order.CustID))
+        queue.append(queue_row("PRCSO", 155, now, cps_off, cpny_id, ord_nbr, order.CustID))
 
     misc_rows = []
     for n, (m, amount) in enumerate(misc, 1):
@@ -305,7 +305,7 @@ def _ship_lines(order: SalesOrder) -> tuple[tuple[str, str], str]:
     return (x1, x2), overflow
 
 
-def _queue_row(ptype, priority, now, cps_off, cpny_id, ord_nbr, cust_id, line_ref="", sched_ref="",
+def queue_row(ptype, priority, now, cps_off, cpny_id, ord_nbr, cust_id, line_ref="", sched_ref="",
                invt_id="", site_id="") -> dict:
     return {"ProcessType": ptype, "ProcessPriority": priority, "ProcessAt": now, "ProcessCPSOff": cps_off,
             "CpnyID": cpny_id, "SOOrdNbr": ord_nbr, "SOLineRef": line_ref, "SOSchedRef": sched_ref,
@@ -367,21 +367,26 @@ def cancel(rows: Rows, look: Lookups, cpny_id: str, ord_nbr: str) -> bool:
         rows.update("SOShipHeader", {"Cancelled": 1, "DateCancelled": now, "Status": "C"},
                     {"CpnyID": cpny_id, "ShipperID": shipper_id})
         for ptype, priority in (("PLNSH", 250), ("PRCSH", 255)):
-            queue.append({**_queue_row(ptype, priority, now, cps_off, cpny_id, "", ""), "SOShipperID": shipper_id})
-    open_scheds = rows.all('SELECT s."LineRef", s."SchedRef", l."InvtID", s."SiteID" FROM "SOSched" s '
-                           'JOIN "SOLine" l ON l."CpnyID" = s."CpnyID" AND l."OrdNbr" = s."OrdNbr" '
-                           'AND l."LineRef" = s."LineRef" WHERE s."CpnyID" = ? AND s."OrdNbr" = ? '
-                           'AND s."Status" <> \'C\' ORDER BY s."LineRef", s."SchedRef"', [cpny_id, ord_nbr])
+            queue.append({**queue_row(ptype, priority, now, cps_off, cpny_id, "", ""), "SOShipperID": shipper_id})
+    open_scheds = open_schedules(rows, cpny_id, ord_nbr)
     rows.update("SOHeader", {"Status": "C", "Cancelled": 1, "CancelDate": now, "DateCancelled": now,
                              "NextFunctionID": "", "NextFunctionClass": "", "UnshippedBalance": 0,
                              "CuryUnshippedBalance": 0}, key)
     rows.update("SOLine", {"Status": "C", "CancelDate": now}, key)
     rows.update("SOSched", {"Status": "C"}, key)
     rows.update("SOLot", {"Status": "C"}, key)
-    queue += [_queue_row("PLNSO", 150, now, cps_off, cpny_id, ord_nbr, row[2], line_ref, sched_ref, invt_id, site_id)
+    queue += [queue_row("PLNSO", 150, now, cps_off, cpny_id, ord_nbr, row[2], line_ref, sched_ref, invt_id, site_id)
               for line_ref, sched_ref, invt_id, site_id in open_scheds]
     rows.insert_many("ProcessQueue", queue)
     return True
+
+
+def open_schedules(rows: Rows, cpny_id: str, ord_nbr: str) -> list[tuple]:
+    """(LineRef, SchedRef, InvtID, SiteID) of the order's schedules not yet closed."""
+    return rows.all('SELECT s."LineRef", s."SchedRef", l."InvtID", s."SiteID" FROM "SOSched" s '
+                    'JOIN "SOLine" l ON l."CpnyID" = s."CpnyID" AND l."OrdNbr" = s."OrdNbr" '
+                    'AND l."LineRef" = s."LineRef" WHERE s."CpnyID" = ? AND s."OrdNbr" = ? '
+                    'AND s."Status" <> \'C\' ORDER BY s."LineRef", s."SchedRef"', [cpny_id, ord_nbr])
 
 
 def _qty(value) -> Decimal:
@@ -469,7 +474,7 @@ def reduce_lines(rows: Rows, look: Lookups, cpny_id: str, ord_nbr: str, order: S
                                    "TotOrd": float(net), "CuryTotOrd": float(net), **closed,
                                    **({"CancelDate": now} if closed else {})}, line_key)
             sched.update({"QtyOrd": float(c["to"]), "QtyOpenShip": float(c["to"] - c["shipped"]), **closed})
-            queue += [_queue_row("PLNSO", 150, now, cps_off, cpny_id, ord_nbr, trim(head[4]), trim(ref), s,
+            queue += [queue_row("PLNSO", 150, now, cps_off, cpny_id, ord_nbr, trim(head[4]), trim(ref), s,
                                  c["InvtID"], c["SiteID"])
                       for (s,) in rows.all('SELECT "SchedRef" FROM "SOSched" WHERE "CpnyID" = ? AND "OrdNbr" = ? '
                                            'AND "LineRef" = ?', [cpny_id, ord_nbr, ref])]

@@ -196,6 +196,12 @@ class Rows:
             _PLANS[key] = plan
         return plan
 
+    def has_table(self, table: str) -> bool:
+        """The database holds ``table`` (an SL table the sandbox may not have, e.g. SOSetup)."""
+        if self.dialect.name == "sqlite":
+            return bool(self.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table]))
+        return bool(self.scalar("SELECT 1 FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = ?", [table]))
+
     def _live_columns(self, table: str) -> dict[str, tuple[str, str, int | None, bool]] | None:
         """lower name -> (name, our type, length, must be supplied) as the database has the table."""
         cur = self.conn.cursor()

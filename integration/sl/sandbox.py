@@ -12,10 +12,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from integration.errors import NeedsReview, Permanent
-from integration.sl import orders, schema
+from integration.sl import counters, orders, schema
 from integration.sl.db import Database
 from integration.sl.rows import Rows, forget_plans
-from integration.sl.text import next_number
 
 
 def existing_tables(db: Database) -> set[str]:
@@ -94,7 +93,7 @@ def create_confirmed_shipper(db: Database, cpny_id: str, ord_nbr: str, *, quanti
                      'FROM "SOHeader" WHERE "CpnyID" = ? AND "OrdNbr" = ?', [cpny_id, ord_nbr])
         if head is None or head[13]:
             raise NeedsReview("unknown_order", f"no open sales order {ord_nbr}", fields=("OrdNbr",))
-        shipper_id = _next_shipper_id(r, cpny_id, head[2])
+        shipper_id = counters.next_shipper_number(r, cpny_id, head[2])
         when = ship_date or datetime.now()
         lines, merch = [], 0.0
         for i, line in enumerate(orders.order_lines(r, cpny_id, ord_nbr), 1):
@@ -135,13 +134,6 @@ def create_confirmed_shipper(db: Database, cpny_id: str, ord_nbr: str, *, quanti
         return shipper_id
     return db.run(work)
 
-
-def _next_shipper_id(r: Rows, cpny_id: str, sotype_id: str) -> str:
-    row = r.lock("SOType", ["ShipperPrefix", "LastShipperNbr"], {"CpnyID": cpny_id, "SOTypeID": sotype_id})
-    prefix, last = row if row else ("S", "000000")
-    number, width = next_number(last)
-    r.update("SOType", {"LastShipperNbr": str(number).zfill(width)}, {"CpnyID": cpny_id, "SOTypeID": sotype_id})
-    return prefix + str(number).zfill(width)
 
 
 def read_counter(db: Database, cpny_id: str, sotype_id: str) -> str:

@@ -124,7 +124,8 @@ XAMZ = {
     for t in (
         table("xAMZOrder", ("AmazonOrderId",),
               "AmazonOrderId:c25 CpnyID:c10 OrdNbr:c15 AmazonStatus:c30 LastUpdated:c30 PayloadHash:c64 "
-              "Status:c20 InvcRefNbr:c10 CMRefNbr:c10 " + _FENCE + _AUDIT,
+              "Status:c20 InvcRefNbr:c10 CMRefNbr:c10 ShippedAt:c30 ShipperID:c15 INBatNbr:c10 OriginalOrderId:c25 "
+              + _FENCE + _AUDIT,
               (("xAMZOrder1", ("CpnyID", "OrdNbr")),), custom=True),
         table("xAMZShipment", ("CpnyID", "ShipperID"),
               "CpnyID:c10 ShipperID:c15 OrdNbr:c15 AmazonOrderId:c25 Status:c20 Attempts:s PushedAt:dt "

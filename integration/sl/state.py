@@ -72,7 +72,7 @@ def next_fence_epoch(rows: Rows) -> int:
 # xAMZOrder.Status of an order that was history at go-live (shipped or cancelled before it): bound to no SL document.
 HISTORY = "HISTORY"
 _ORDER_COLS = ('"AmazonOrderId", "LastUpdated", "PayloadHash", "AmazonStatus", "OrdNbr", "CpnyID", "Status", '
-               '"InvcRefNbr", "CMRefNbr", "Fence"')
+               '"InvcRefNbr", "CMRefNbr", "Fence", "ShippedAt", "ShipperID", "INBatNbr", "OriginalOrderId"')
 
 
 def get_order_binding(rows: Rows, amazon_order_id: str) -> OrderBinding | None:
@@ -101,13 +101,16 @@ def insert_order_binding(rows: Rows, b: OrderBinding, fence: Fence | None = None
         "AmazonOrderId": b.amazon_order_id, "CpnyID": b.cpny_id, "OrdNbr": b.ord_nbr,
         "AmazonStatus": b.status, "LastUpdated": b.last_updated, "PayloadHash": b.payload_hash,
         "Status": b.sl_status or "OPEN", "InvcRefNbr": b.invc_ref_nbr, "CMRefNbr": b.cm_ref_nbr,
-        **fence_values(fence),
+        "ShippedAt": b.shipped_at, "ShipperID": b.shipper_id, "INBatNbr": b.in_bat_nbr,
+        "OriginalOrderId": b.original_order_id, **fence_values(fence),
     })
 
 
 def update_order_binding(rows: Rows, amazon_order_id: str, fence: Fence | None = None, **changes) -> int:
     names = {"last_updated": "LastUpdated", "payload_hash": "PayloadHash", "status": "AmazonStatus",
-             "sl_status": "Status", "invc_ref_nbr": "InvcRefNbr", "cm_ref_nbr": "CMRefNbr"}
+             "sl_status": "Status", "invc_ref_nbr": "InvcRefNbr", "cm_ref_nbr": "CMRefNbr",
+             "shipped_at": "ShippedAt", "shipper_id": "ShipperID", "in_bat_nbr": "INBatNbr",
+             "original_order_id": "OriginalOrderId"}
     values = {names[k]: v for k, v in changes.items() if v is not None}
     if not values:
         return 0

@@ -391,8 +391,61 @@ AR_DOCUMENTS = Rule(
 )
 
 
+# -- fba_sales_booked -------------------------------------------------------------------------------------
+def _fba_sales(ctx: Context):
+    return ('SELECT b."AmazonOrderId" AS "AmazonOrderId", h."Status" AS "Status", '
+            'h."UnshippedBalance" AS "UnshippedBalance", h."TotOrd" AS "TotOrd", '
+            '(SELECT COUNT(*) FROM "SOSched" s WHERE s."CpnyID" = h."CpnyID" AND s."OrdNbr" = h."OrdNbr" '
+            'AND (s."Status" <> \'C\' OR s."QtyOpenShip" <> 0)) AS "OpenScheds", '
+            '(SELECT COUNT(*) FROM "SOShipHeader" p WHERE p."CpnyID" = b."CpnyID" AND p."ShipperID" = b."ShipperID" '
+            'AND p."OrdNbr" = b."OrdNbr" AND p."Status" = \'C\' AND p."ShippingConfirmed" = 1 '
+            'AND p."INBatNbr" = b."INBatNbr") AS "Shippers", '
+            '(SELECT COALESCE(SUM(l."QtyShip"), 0) FROM "SOShipLine" l WHERE l."CpnyID" = b."CpnyID" '
+            'AND l."ShipperID" = b."ShipperID") AS "Shipped", '
+            '(SELECT COALESCE(SUM(t."Qty"), 0) FROM "INTran" t WHERE t."CpnyID" = b."CpnyID" '
+            'AND t."BatNbr" = b."INBatNbr" AND t."ShipperID" = b."ShipperID" AND t."TranType" = \'IN\' '
+            'AND t."InvtMult" = -1) AS "Issued", '
+            '(SELECT COUNT(*) FROM "ARDoc" d WHERE d."CpnyID" = b."CpnyID" AND d."DocType" = \'IN\' '
+            'AND d."RefNbr" = b."InvcRefNbr" AND d."OrdNbr" = b."OrdNbr") AS "Invoices" '
+            'FROM "xAMZOrder" b JOIN "SOHeader" h ON h."CpnyID" = b."CpnyID" AND h."OrdNbr" = b."OrdNbr" '
+            'WHERE b."CpnyID" = ? AND b."ShipperID" <> \'\'', [ctx.cpny_id])
+
+
+def _fba_detail(r: dict) -> str:
+    out = [] if trim(r["Status"]) == "C" else [f"order Status {trim(r['Status'])}"]
+    out += [f"{r['OpenScheds']} open schedule(s)"] if r["OpenScheds"] else []
+    out += [f"UnshippedBalance {float(r['UnshippedBalance'] or 0):g}"] if float(r["UnshippedBalance"] or 0) else []
+    out += [] if r["Shippers"] == 1 else ["no confirmed shipper with its IN batch"]
+    if float(r["Issued"] or 0) != float(r["Shipped"] or 0):
+        out.append(f"INTran issues {float(r['Issued'] or 0):g} of {float(r['Shipped'] or 0):g} shipped")
+    if float(r["TotOrd"] or 0) > 0 and r["Invoices"] != 1:
+        out.append(f"{r['Invoices']} invoices")
+    return ", ".join(out)
+
+
+def _invoiced_open(ctx: Context):
+    return ('SELECT b."AmazonOrderId" AS "AmazonOrderId", h."Status" AS "Status" FROM "xAMZOrder" b '
+            'JOIN "SOHeader" h ON h."CpnyID" = b."CpnyID" AND h."OrdNbr" = b."OrdNbr" '
+            'WHERE b."CpnyID" = ? AND b."Status" = \'INVOICED\' AND b."AmazonStatus" = \'SHIPPED\' '
+            'AND NOT EXISTS (SELECT 1 FROM "SOShipHeader" p WHERE p."CpnyID" = h."CpnyID" '
+            'AND p."OrdNbr" = h."OrdNbr" AND p."Cancelled" = 0)', [ctx.cpny_id])
+
+
+FBA_SALES_BOOKED = Rule(
+    "fba_sales_booked",
+    "An order Amazon fulfilled is booked as SL books a shipped sale: the order and its schedules closed with no "
+    "unshipped balance (else SL's planning keeps its demand and a shipper could bill it again), one confirmed "
+    "shipper whose IN batch issues exactly the shipped quantity (the Sales Journal's INTran, JrnlType OM, that "
+    "DMG_10400_Upd_Shipper costs), and one invoice for it; no order invoiced for Amazon's shipment without one.",
+    (Part(_fba_sales, 'v."Status" <> \'C\' OR v."OpenScheds" > 0 OR v."UnshippedBalance" <> 0 OR v."Shippers" <> 1 '
+          'OR v."Issued" <> v."Shipped" OR (v."TotOrd" > 0 AND v."Invoices" <> 1)', ("AmazonOrderId",), _fba_detail),
+     Part(_invoiced_open, 'v."Status" <> \'C\'', ("AmazonOrderId",),
+          lambda r: f"invoiced for Amazon's shipment with no shipper, order still {trim(r['Status'])}")),
+)
+
+
 RULES: list[Rule] = [SCHEDULES_NOT_EXPIRED, LINE_MONEY, HEADER_TOTAL, BINDINGS_DOCUMENTS, GHOST_ITEMS_ON_HOLD,
-                     CANCELLED_CONSISTENT, AR_DOCUMENTS, CANCELLATIONS_COMPLETE]
+                     CANCELLED_CONSISTENT, AR_DOCUMENTS, CANCELLATIONS_COMPLETE, FBA_SALES_BOOKED]
 
 
 # -- running ----------------------------------------------------------------------------------------------

@@ -284,6 +284,8 @@ def _create(ctx: Context, order: Order, binding: OrderBinding | None, new: Order
 
 
 def _create_and_invoice(ctx, order, binding, new) -> Outcome:
+    if order.fulfillment_channel == "AFN":
+        return _fba_sale(ctx, order, binding, new)
     ord_nbr = _create(ctx, order, binding, new).ord_nbr
     ctx.sl.create_invoice(ord_nbr, event=_event(ctx, order, "invoiced", ord_nbr=ord_nbr))
     ctx.sl.update_order_binding(order.amazon_order_id, last_updated=new.last_updated,
@@ -292,8 +294,42 @@ def _create_and_invoice(ctx, order, binding, new) -> Outcome:
 
 
 def _invoice(ctx, order, binding, new) -> Outcome:
+    if order.fulfillment_channel == "AFN":
+        return _fba_sale(ctx, order, binding, new)
     ctx.sl.create_invoice(binding.ord_nbr, event=_event(ctx, order, "invoiced", ord_nbr=binding.ord_nbr))
     return _update(ctx, order, binding, new, "invoiced")
+
+
+def _fba_sale(ctx, order, binding, new) -> Outcome:
+    """Amazon shipped an order from its own warehouse: SL gets the order closed, a confirmed shipper at the FBA
+    site, the IN issue batch and the invoice for what shipped, dated the day Amazon reported the shipment, all in
+    one transaction with the binding (``integration.sl.fba``; a crash or error anywhere leaves nothing, and the
+    retry books it whole). The ship day is the ``lastUpdatedTime`` of the first version seen shipped, kept in the
+    binding. Held: a line Amazon shipped short of its quantity (``fba_short_shipment``), an unknown SKU (no ghost
+    item leaves an FBA warehouse), an open SL order whose total is no longer Amazon's."""
+    short = [f"{ln.seller_sku} shipped {ln.quantity_shipped} of {ln.quantity_ordered}" for ln in order.lines
+             if ln.quantity_ordered and ln.quantity_shipped != ln.quantity_ordered]
+    if short:
+        raise NeedsReview("fba_short_shipment", f"Amazon reports the order shipped, but {'; '.join(short)}",
+                          fields=["quantityShipped"], details={"lines": short})
+    shipped_at = (binding.shipped_at or "").strip() if binding is not None else ""
+    new = dataclasses.replace(new, shipped_at=shipped_at or new.last_updated, original_order_id=order.replaces)
+    so = None
+    if binding is None:
+        require_shippable(order)
+        so, ghosts = build_sales_order(ctx, order)
+        if ghosts:
+            raise NeedsReview("unknown_sku", f"SKUs {', '.join(ghosts)} are not SL items; an FBA sale issues stock, "
+                              "so it is not booked with a placeholder item", fields=["seller_sku"],
+                              details={"skus": ghosts})
+    elif binding.sl_status.strip() == "OPEN":
+        _total_in_step(ctx, order, binding, new)
+    market = ctx.mapping.marketplace(order.marketplace_id)
+    ship_day = _ts(new.shipped_at).astimezone(market.zone).replace(tzinfo=None)
+    booked = ctx.sl.book_fba_sale(new, order=so, ship_date=ship_day,
+                                  event=_event(ctx, order, "fba_sale", shipped_at=new.shipped_at,
+                                               replaces=order.replaces or None))
+    return Outcome("invoiced", booked.ord_nbr, detail=f"shipper {booked.shipper_id.strip()}")
 
 
 def _cancel(ctx, order, binding, new) -> Outcome:
@@ -328,21 +364,29 @@ def _nothing(ctx, order, binding, new) -> Outcome:
     cancelled after SL made a shipper) is held with the difference for a person, never left silently below or above
     Amazon's."""
     if binding is not None and binding.sl_status.strip() == "OPEN" and order.status not in NO_PRICES_YET:
-        head = ctx.sl.sales_order(binding.ord_nbr)
-        places = currency_places(order.order_total.currency)
-        if head is not None:
-            quantum = Decimal(1).scaleb(-places)
-            sl_total = Decimal(str(head["TotOrd"])).quantize(quantum)
-            amazon_total = order.order_total.amount.quantize(quantum)
-            if sl_total != amazon_total and _items_cancelled(ctx, order, binding, new):
-                return Outcome("updated", binding.ord_nbr, detail="items_cancelled")
-            if sl_total != amazon_total:
-                raise NeedsReview("total_changed", f"Amazon's order total is now {amazon_total}; SL's order "
-                                  f"{binding.ord_nbr} has {sl_total} (difference {amazon_total - sl_total})",
-                                  fields=["order_total"], details={"sl_total": str(sl_total),
-                                                                   "amazon_total": str(amazon_total),
-                                                                   "difference": str(amazon_total - sl_total)})
+        if _total_in_step(ctx, order, binding, new):
+            return Outcome("updated", binding.ord_nbr, detail="items_cancelled")
     return _update(ctx, order, binding, new)
+
+
+def _total_in_step(ctx, order, binding, new) -> bool:
+    """SL's open order totals Amazon's (True: after applying an item-level cancellation that explains the
+    difference), else NeedsReview ``total_changed`` with the difference."""
+    head = ctx.sl.sales_order(binding.ord_nbr)
+    if head is None:
+        return False
+    quantum = Decimal(1).scaleb(-currency_places(order.order_total.currency))
+    sl_total = Decimal(str(head["TotOrd"])).quantize(quantum)
+    amazon_total = order.order_total.amount.quantize(quantum)
+    if sl_total != amazon_total and _items_cancelled(ctx, order, binding, new):
+        return True
+    if sl_total != amazon_total:
+        raise NeedsReview("total_changed", f"Amazon's order total is now {amazon_total}; SL's order "
+                          f"{binding.ord_nbr} has {sl_total} (difference {amazon_total - sl_total})",
+                          fields=["order_total"], details={"sl_total": str(sl_total),
+                                                           "amazon_total": str(amazon_total),
+                                                           "difference": str(amazon_total - sl_total)})
+    return False
 
 
 def _items_cancelled(ctx, order, binding, new) -> bool:

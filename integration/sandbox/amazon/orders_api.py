@@ -110,6 +110,8 @@ def render(order: dict, included: set[str], granted=None) -> dict:
                                         ("DELIVERY_BY_AMAZON", order["channel"] == "AFN")) if on],
            "salesChannel": {"channelName": "AMAZON", "marketplaceId": order["marketplace"],
                             "marketplaceName": MARKETPLACES.get(order["marketplace"], {}).get("name", "Amazon")}}
+    if order.get("replaces"):
+        out["associatedOrders"] = [{"orderId": order["replaces"][0], "associationType": order["replaces"][1]}]
     if "BUYER" in included:
         buyer = dict(order["buyer"])
         if order["channel"] == "AFN":

@@ -3,7 +3,8 @@
 GET  /_sandbox/orders                    every visible order: {"orders": [{orderId, status, channel, items, ...}]}
 POST /_sandbox/orders                    create: {"lines": [{"sku", "quantity", "price"?}], "status"?: PENDING|UNSHIPPED,
                                          "fulfillment"?: MFN|AFN, "marketplace_id"?, "address"?: {CustomerAddress},
-                                         "business"?, "purchase_order"?, "prime"?, "gift_message"?, "minutes_ago"?: 10}
+                                         "business"?, "purchase_order"?, "prime"?, "gift_message"?, "minutes_ago"?: 10,
+                                         "replaces"?: orderId, "exchange"?: bool}
 POST /_sandbox/orders/{id}/status        {"action": "cancel"|"cancel_item"|"ship"|"release"|"refund", "items"?: [{"orderItemId",
                                          "quantity"}], "by"?: BUYER|SELLER|AMAZON, "reason"?}
 GET  /_sandbox/shipment-confirmations    every confirmShipment body received
@@ -58,6 +59,9 @@ def create_order(sim, spec: dict) -> dict:
                              promotion=bool(spec.get("promotion")))
     if spec.get("purchase_order"):
         order["buyer"]["buyerPurchaseOrderNumber"] = spec["purchase_order"]
+    if spec.get("replaces"):   # a replacement (or, with "exchange", an exchange) for an earlier order
+        order["replaces"] = (str(spec["replaces"]), "EXCHANGE_ORIGINAL_ID" if spec.get("exchange")
+                             else "REPLACEMENT_ORIGINAL_ID")
     orders.store(state, order)
     if spec.get("status", "UNSHIPPED") != "PENDING":
         orders.apply(state, order, "unshipped", {}, now)
