@@ -72,14 +72,17 @@ def _dmg_next_ord_nbr(rows: Rows, cpny_id, sotype_id, cust_id, doc_date) -> str:
 
 
 def next_batch_number(rows: Rows, setup_table: str, module: str, column: str = "LastBatNbr") -> str:
-    """The next batch number of ``module`` from ``<setup_table>.<column>`` (GLSetup, ARSetup)."""
+    """The next batch number of ``module`` from ``<setup_table>.<column>`` (GLSetup, ARSetup, INSetup); a number
+    a Batch of the module holds is skipped, and for IN one that INTran rows hold (transactions whose batch header
+    another program never wrote must not be joined to ours)."""
     row = rows.lock(setup_table, [column, "SetupId"], {"SetupId": _setup_id(rows, setup_table)})
     if row is None:
         raise NeedsReview("missing_setup", f"{setup_table} has no row", fields=(f"{setup_table}.{column}",))
     number, width = next_number(row[0], 6)
     for _ in range(100000):
         candidate = str(number).zfill(width)
-        used = rows.scalar('SELECT 1 FROM "Batch" WHERE "Module" = ? AND "BatNbr" = ?', [module, candidate])
+        used = rows.scalar('SELECT 1 FROM "Batch" WHERE "Module" = ? AND "BatNbr" = ?', [module, candidate]) or \
+            (module == "IN" and rows.scalar('SELECT 1 FROM "INTran" WHERE "BatNbr" = ?', [candidate]))
         if not used:
             rows.update(setup_table, {column: candidate}, {"SetupId": _setup_id(rows, setup_table)})
             return candidate

@@ -83,3 +83,19 @@ def test_a_cancelled_order_cancels_its_open_shipper_and_a_confirmed_one_is_held(
     assert _rows(ctx, 'SELECT "Status", "Cancelled" FROM "SOHeader" WHERE "OrdNbr" = ?', shipped_nbr) == [("O", 0)]
     assert _rows(ctx, 'SELECT "Cancelled" FROM "SOShipHeader" WHERE "ShipperID" = ?', gone) == [(0,)]
     _clean(ctx)
+
+
+def test_an_item_cancelled_after_sl_made_a_shipper_is_held_and_the_shipper_left_alone(ctx, sim):
+    """The warehouse works from the shipper's quantity: SL's own screen refuses less than is shipped, so Amazon's
+    cancelled unit is not taken off by us; held (shipper_exists) naming the line, nothing written."""
+    made = sim.create_order([{"sku": sku_known(ctx), "quantity": 3, "price": "20.00"}])
+    oid = made["orderId"]
+    assert orders.import_order(oid, ctx, fresh=True).value == "created"
+    ord_nbr = ctx.sl.get_order_binding(oid).ord_nbr
+    shipper = sandbox.create_confirmed_shipper(ctx.sl.db, CPNY, ord_nbr)
+    before = _rows(ctx, 'SELECT "QtyOrd", "QtyShip", "TotOrd" FROM "SOLine" WHERE "OrdNbr" = ?', ord_nbr)
+    sim.change(oid, "cancel_item", items=[{"orderItemId": made["orderItems"][0]["orderItemId"], "quantity": 1}])
+    out = orders.import_order(oid, ctx, fresh=True)
+    assert (out.value, out.detail) == ("held", "shipper_exists"), out
+    assert _rows(ctx, 'SELECT "QtyOrd", "QtyShip", "TotOrd" FROM "SOLine" WHERE "OrdNbr" = ?', ord_nbr) == before
+    assert _rows(ctx, 'SELECT "QtyShip" FROM "SOShipLine" WHERE "ShipperID" = ?', shipper) == [(3,)]

@@ -13,6 +13,7 @@ deliveries and an operator's re-runs would, which keeps getOrder busy while the 
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -254,6 +255,10 @@ def test_two_sellers_token_refusals_and_faults_every_order_in_sl_once_or_held(se
         faulted = sum(int(stats.get(op, {}).get("statuses", {}).get(code, 0)) for op in ORDER_OPS
                       for code in ("500", "503", "429"))
         assert faulted > 0
+        # and what reached SL is what SL's own processes accept (FBA sales closed, issued and invoiced once ...)
+        check = subprocess.run([sys.executable, "-m", "integration.cli", "db", "verify"], env=child_env(dep.env),
+                               capture_output=True, text=True, timeout=120)
+        assert check.returncode == 0, f"{dep.name}: slsync db verify\n{check.stdout}{check.stderr}"
 
 
 def _skus(dep: Deployment) -> tuple[str, str, str]:
