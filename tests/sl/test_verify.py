@@ -5,6 +5,7 @@ orders, pass."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -51,14 +52,18 @@ def test_a_clean_database_passes_every_rule(gateway, dsn):
     gateway.cancel_sales_order(cancelled, OrderBinding(cancelled_oid, "2026-03-14T10:00:00Z", "h2", "CANCELED"))
     _, invoiced = new_order(gateway)
     gateway.create_invoice(invoiced)
+    fba = an_order(lines=1)      # an Amazon-fulfilled sale: created closed, shipped, issued and invoiced at once
+    fba.lines = [replace(fba.lines[0], site_id="FBA")]
+    gateway.book_fba_sale(replace(a_binding(fba, "SHIPPED"), shipped_at="2026-03-15T10:00:00Z"), order=fba,
+                          ship_date=datetime(2026, 3, 15))
 
     code, lines, output = verify(dsn)
     assert code == 0, output
     assert list(lines) == [r.name for r in RULES]
     assert all(line.startswith("OK ") for line in lines.values()), output
     assert "checked 6" in lines["schedules_not_expired"]   # the cancelled order's schedules are closed
-    assert "checked 9" in lines["line_money"] and "checked 3" in lines["header_total"]
-    assert "checked 1" in lines["cancelled_consistent"]
+    assert "checked 10" in lines["line_money"] and "checked 4" in lines["header_total"]
+    assert "checked 1" in lines["cancelled_consistent"] and "checked 1" in lines["fba_sales_booked"]
 
     code, _, output = verify(dsn, "--json")
     report = json.loads(output)
