@@ -103,7 +103,8 @@ def apply_order(payload: dict, ctx: Context) -> Outcome:
         order = order_from_amazon(payload)
         sl_state = SL_STATES.get(binding.sl_status if binding else "", "none")
         action = ctx.mapping.action_for(order.status, order.fulfillment_channel, sl_state=sl_state)
-        return _ACTIONS[action](ctx, order, binding, OrderBinding(oid, last, digest, order.status))
+        return _ACTIONS[action](ctx, order, binding, OrderBinding(oid, last, digest, order.status,
+                                                                  original_order_id=order.replaces))
     except NeedsReview as exc:
         role = exc.details.get("role")
         outcome = _hold(ctx, "order", oid, exc, payload, alert=exc.reason == "missing_field" and not role)

@@ -195,3 +195,13 @@ def test_the_period_of_a_date_follows_sl_for_a_fiscal_year_starting_in_july(ctx)
     sandbox.update_rows(ctx.sl.db, "GLSetup", {"BegFiscalYr": 1})
     assert period(2026, 8, 15) == "202602" and period(2027, 3, 1) == "202609"
     assert trim(period(2026, 7, 31)) == "202601"
+
+
+def test_a_merchant_replacement_order_is_linked_to_its_original(ctx, sim):
+    first = sim.create_order([{"sku": sku_known(ctx), "quantity": 1}])
+    assert orders.import_order(first["orderId"], ctx, fresh=True).value == "created"
+    repl = sim.create_order([{"sku": sku_known(ctx), "quantity": 1, "price": "0.00"}], replaces=first["orderId"],
+                            exchange=True)
+    assert orders.import_order(repl["orderId"], ctx, fresh=True).value == "created"
+    assert ctx.sl.get_order_binding(repl["orderId"]).original_order_id.strip() == first["orderId"]
+    _clean(ctx)
