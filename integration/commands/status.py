@@ -31,12 +31,14 @@ def _from_sl(s) -> dict:
             holds = Counter(h.reason for h in sl.list_holds(status="OPEN"))
             cursors = {name: sl.get_cursor(name) for name in CURSORS}
             bound = sl.order_counts()
+            unreconciled = sorted(k for k, v in sl.last_reconciliations().items() if v == "unreconciled")
         finally:
             sl.close()
     except Exception as exc:  # SL unreachable is itself worth showing
         return {"sl_error": f"{type(exc).__name__}: {exc}"[:200], "holds_by_reason": {}, "watermarks": {},
-                "orders_by_status": {}}
-    return {"holds_by_reason": dict(holds), "watermarks": cursors, "orders_by_status": bound}
+                "orders_by_status": {}, "unreconciled_settlements": []}
+    return {"holds_by_reason": dict(holds), "watermarks": cursors, "orders_by_status": bound,
+            "unreconciled_settlements": unreconciled}
 
 
 def collect() -> dict:
@@ -96,6 +98,9 @@ def status(as_json: bool) -> None:
     t.add_row("go-live", "GO_LIVE", data["go_live"] or "not set")
     for name, n in sorted(data["orders_by_status"].items()):
         t.add_row("orders", name or "-", str(n))
+    unreconciled = data.get("unreconciled_settlements", [])
+    t.add_row("settlements", "unreconciled", f"{len(unreconciled)}" + (f" ({', '.join(unreconciled[:5])})"
+                                                                        if unreconciled else ""))
     for name, value in data["watermarks"].items():
         t.add_row("watermark", name, value or "-")
     for q, n in data["queues"].items():

@@ -33,6 +33,7 @@ from integration.sl.models import (
     Shipper,
     Transfer,
 )
+from integration.sl.reconciliation import ARDocument, bindings_for, documents_for, last_reconciliations
 from integration.sl.rows import Rows
 
 WHOLE_ORDER = "ORDER"        # xAMZDocument.EventKey of an invoice for the whole order (no shipment named)
@@ -463,6 +464,19 @@ class SLGateway:
 
     def get_settlement_binding(self, settlement_id: str) -> SettlementBinding | None:
         return self._read(lambda r: state.get_settlement_binding(r, settlement_id))
+
+    # -- reconciliation (integration.settlements.reconcile) ---------------------------------------------------
+    def order_bindings_for(self, amazon_order_ids) -> dict[str, OrderBinding]:
+        """xAMZOrder bindings of many Amazon orders at once, by order id (unknown orders absent)."""
+        return self._read(lambda r: bindings_for(r, amazon_order_ids))
+
+    def ar_documents_for(self, amazon_order_ids) -> dict[str, list[ARDocument]]:
+        """Our invoices and credit memos (xAMZDocument) of many Amazon orders, with their amounts by class."""
+        return self._read(lambda r: documents_for(r, amazon_order_ids))
+
+    def last_reconciliations(self) -> dict[str, str]:
+        """Settlement id -> ``reconciled`` / ``unreconciled``: the last reconciliation recorded for it."""
+        return self._read(last_reconciliations)
 
     # -- stock sent -------------------------------------------------------------------------------------
     def record_stock_sent(self, sku: str, site_group: str, invt_id: str, qty: float, feed_id: str = "") -> None:

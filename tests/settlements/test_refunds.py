@@ -1,0 +1,109 @@
+"""Refunds in a settlement become credit memos applied to the order's invoice (issue 14), on SQLite and PostgreSQL.
+
+Orders come from the SP-API simulator over HTTP and are imported and invoiced by the product; the settlement's
+Refund rows are built from the same orders.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from integration.settlements.refunds import apply_refunds, refunds
+from integration.sync import orders
+from tests.orders.conftest import on_both_engines, sku_known  # noqa: F401  (SQLite and PostgreSQL)
+from tests.settlements.settlement_builders import a_header, order_rows, refund_parts, refund_rows
+
+
+def _invoiced_order(ctx, sim, lines=2):
+    skus = [sku_known(ctx), sku_known(ctx, via_xref=True)][:lines]
+    made = sim.create_order([{"sku": s, "quantity": q} for s, q in zip(skus, (2, 1), strict=False)])
+    ord_nbr = orders.import_order(made["orderId"], ctx, fresh=True).ord_nbr
+    invoice = ctx.sl.create_invoice(ord_nbr)
+    return made, ord_nbr, invoice
+
+
+def _all(ctx, sql, params):
+    return ctx.sl.db.run(lambda r: r.all(sql, list(params)), write=False)
+
+
+def _memos(ctx, ord_nbr):
+    return _all(ctx, 'SELECT "RefNbr", "OrigDocAmt", "ApplAmt" FROM "ARDoc" WHERE "DocType" = ? AND "OrdNbr" = ?',
+                ["CM", ord_nbr])
+
+
+def test_refunds_are_grouped_by_order_and_adjustment_with_the_tax_amazon_withheld():
+    order = {"orderId": "111-0000000-0000001", "orderItems": [
+        {"orderItemId": "A1", "proceeds": {"breakdowns": [
+            {"type": "ITEM", "subtotal": {"amount": "20.00"}}, {"type": "SHIPPING", "subtotal": {"amount": "4.99"}},
+            {"type": "TAX", "subtotal": {"amount": "2.10"}, "detailedBreakdowns": [
+                {"subtype": "ITEM", "value": {"amount": "1.70"}}, {"subtype": "SHIPPING", "value": {"amount": "0.40"}}]}]}},
+    ]}
+    found = refunds(order_rows(order) + refund_rows(order, 0, "ADJ-1") + refund_rows(order, 0, "ADJ-2",
+                                                                                     shipping=False))
+    assert [(r.order_id, r.adjustment_id) for r in found] == [("111-0000000-0000001", "ADJ-1"),
+                                                             ("111-0000000-0000001", "ADJ-2")]
+    first, second = found
+    item = first.items["A1"]
+    assert (item.goods, item.shipping, item.tax, item.withheld) == (Decimal("20.00"), Decimal("4.99"),
+                                                                    Decimal("2.10"), Decimal("2.10"))
+    assert item.fees == Decimal("3.00") - Decimal("0.60")   # commission returned less the refund commission
+    assert first.credit == Decimal("24.99") and first.seller_tax == 0   # facilitator tax: Amazon's, not the memo's
+    assert second.credit == Decimal("20.00")
+
+
+def test_a_refund_for_an_invoiced_order_is_one_credit_memo_applied_to_its_invoice_twice_still_one(ctx, sim):
+    made, ord_nbr, invoice = _invoiced_order(ctx, sim)
+    rows = order_rows(made) + refund_rows(made, 0, "AMZ-ADJ-7001")
+    header = a_header()
+
+    [outcome] = apply_refunds(ctx, header, lambda: iter(rows))
+    parts = refund_parts(made, 0)
+    assert outcome.value == "credited" and outcome.amount == parts["ITEM"] + parts["SHIPPING"]
+    [(memo, amount, applied)] = _memos(ctx, ord_nbr)
+    assert memo.strip() == outcome.ref_nbr
+    assert amount == pytest.approx(float(parts["ITEM"] + parts["SHIPPING"]))
+    assert applied == pytest.approx(amount)           # applied to the invoice, which is larger
+    # the refunded item's line and the refunded shipping; the application names the invoice
+    line_ref = next(ln["LineRef"] for ln in ctx.sl.sales_order(ord_nbr)["lines"]
+                    if ln["User1"].strip() == made["orderItems"][0]["orderItemId"])
+    trans = _all(ctx, 'SELECT "TranClass", "LineRef", "TranAmt", "DrCr", "SiteId" FROM "ARTran" WHERE "TranType" = ? '
+                      'AND "RefNbr" = ? ORDER BY "LineId"', ["CM", memo])
+    assert [(t[0], t[1].strip(), round(t[2], 2), t[3]) for t in trans[:2]] == [
+        ("N", line_ref, float(parts["ITEM"]), "D"), ("F", "", float(parts["SHIPPING"]), "D")]
+    assert [(t[3], t[4].strip()) for t in trans[2:]] == [("U", invoice)]
+    keys = _all(ctx, 'SELECT "EventKey", "RefNbr" FROM "xAMZDocument" WHERE "AmazonOrderId" = ? AND "DocType" = ?',
+                [made["orderId"], "CM"])
+    assert [(k.strip(), r.strip()) for k, r in keys] == [("AMZ-ADJ-7001", memo.strip())]
+
+    [again] = apply_refunds(ctx, header, lambda: iter(rows))
+    assert (again.value, again.ref_nbr) == ("unchanged", outcome.ref_nbr)
+    assert len(_memos(ctx, ord_nbr)) == 1
+
+
+def test_a_refund_for_an_order_sl_does_not_know_is_held_naming_the_order_and_adjustment(ctx, sim):
+    made = sim.create_order([{"sku": sku_known(ctx), "quantity": 1}])   # never imported
+    [outcome] = apply_refunds(ctx, a_header(), lambda: iter(refund_rows(made, 0, "AMZ-ADJ-404")))
+    assert outcome.value == "held" and outcome.detail == "refund_unmatched"
+    hold = ctx.sl.get_hold(outcome.hold_id)
+    assert (hold.entity, hold.reason) == ("settlement", "refund_unmatched")
+    assert hold.key == f"12345678901:{made['orderId']}:AMZ-ADJ-404"   # listed with its settlement
+    assert made["orderId"] in hold.message and "AMZ-ADJ-404" in hold.message
+    assert hold.payload["adjustment_id"] == "AMZ-ADJ-404" and hold.payload["settlement_id"] == "12345678901"
+    assert _all(ctx, 'SELECT COUNT(*) FROM "xAMZDocument" WHERE "DocType" = ?', ["CM"]) == [(0,)]
+
+
+def test_a_refund_before_the_invoice_is_held_then_credited_once_invoiced_and_the_hold_resolved(ctx, sim):
+    made = sim.create_order([{"sku": sku_known(ctx), "quantity": 1}])
+    ord_nbr = orders.import_order(made["orderId"], ctx, fresh=True).ord_nbr   # open, not invoiced
+    rows = refund_rows(made, 0, "AMZ-ADJ-88", shipping=False)
+    [held] = apply_refunds(ctx, a_header(), lambda: iter(rows))
+    assert held.value == "held" and "not invoiced" in ctx.sl.get_hold(held.hold_id).message
+    assert _memos(ctx, ord_nbr) == []
+
+    ctx.sl.create_invoice(ord_nbr)
+    [credited] = apply_refunds(ctx, a_header(), lambda: iter(rows))
+    assert credited.value == "credited"
+    assert [round(m[1], 2) for m in _memos(ctx, ord_nbr)] == [float(refund_parts(made, 0)["ITEM"])]
+    assert ctx.sl.get_hold(held.hold_id).status == "RESOLVED"
