@@ -80,3 +80,26 @@ def show(file: str | None) -> None:
         for row in rows:
             t.add_row(*map(str, row))
         console.print(t)
+    _show_settlements(console, m)
+
+
+def _show_settlements(console, m) -> None:
+    """The settlement map: the fixed accounts, then the rules in file order with what wins a tie."""
+    from rich.table import Table
+
+    from integration.settlements.accounts import build_accounts
+
+    accounts = build_accounts(m)
+    fixed = Table(title="Settlement accounts (GL)")
+    for h in ("role", "Acct", "Sub"):
+        fixed.add_column(h)
+    for role in ("deposit", "receivable", "suspense", "carry_forward"):
+        fixed.add_row(role, *getattr(accounts, role))
+    console.print(fixed)
+    rules = Table(title="Settlement rules (most specific wins: description, amount type, type; exact > pattern > *)")
+    for h in ("#", "transaction type", "amount type", "description", "Acct", "Sub"):
+        rules.add_column(h)
+    for rule in accounts.rules:
+        rules.add_row(str(rule.index + 1), *rule.shown, rule.acct, rule.sub)
+    console.print(rules)
+

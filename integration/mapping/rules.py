@@ -185,6 +185,12 @@ class Mapping:
         values["note"] = "\n".join(notes)
         return values
 
+    @property
+    def settlements(self) -> dict:
+        """The ``settlements`` section: GL accounts and rules (compiled by ``integration.settlements.accounts``);
+        empty when the file predates it (the built-in default's section then applies)."""
+        return self.data.get("settlements") or {}
+
     def listing_attributes(self, item: dict) -> dict:
         """Amazon listing attribute values from an SL Inventory row (column name -> value)."""
         out = {}

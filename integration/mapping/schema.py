@@ -39,6 +39,28 @@ INVENTORY = column_types("Inventory", ("InvtID", "Descr", "ClassID", "StkUnit", 
 _row = {"type": "object", "required": ["from", "to", "convert"], "additionalProperties": False,
         "properties": {"from": {"type": "string"}, "to": {"type": "string"},
                        "convert": {"enum": sorted(CONVERTERS)}}}
+# Settlements to the GL (integration/settlements/accounts.py): an SL Account (Acct CHAR(10)), SubAcct (CHAR(24)).
+_ACCOUNT = {"type": "object", "required": ["acct"], "additionalProperties": False,
+            "properties": {"acct": {"type": "string", "minLength": 1, "maxLength": 10},
+                           "sub": {"type": "string", "minLength": 1, "maxLength": 24}}}
+SETTLEMENT_ACCOUNTS = ("deposit", "receivable", "suspense", "carry_forward")
+TAX_ACCOUNT = "@tax"   # a rule's acct: the tax clearing account of the row's marketplace
+_SETTLEMENTS = {
+    "type": "object", "required": ["rules", *SETTLEMENT_ACCOUNTS], "additionalProperties": False,
+    "properties": {
+        "default_sub": {"type": "string", "minLength": 1, "maxLength": 24},
+        **{k: _ACCOUNT for k in SETTLEMENT_ACCOUNTS},
+        "currencies": {"type": ["object", "null"], "propertyNames": {"pattern": "^[A-Z]{3}$"},
+                       "additionalProperties": {"type": "object", "additionalProperties": False,
+                                                "properties": {k: _ACCOUNT for k in SETTLEMENT_ACCOUNTS}}},
+        "rules": {"type": "array", "items": {
+            "type": "object", "required": ["acct"], "additionalProperties": False,
+            "properties": {"type": {"type": "string", "minLength": 1}, "amount_type": {"type": "string", "minLength": 1},
+                           "description": {"type": "string", "minLength": 1},
+                           "acct": {"type": "string", "minLength": 1, "maxLength": 10},
+                           "sub": {"type": "string", "minLength": 1, "maxLength": 24}}}},
+    },
+}
 SCHEMA = {
     "type": "object",
     "required": ["version", "company", "status_table", "sku", "customers", "shipping", "order_fields"],
@@ -94,6 +116,7 @@ SCHEMA = {
         "schedules": {"type": "object", "additionalProperties": False,
                       "properties": {"cancel_days": {"type": "integer", "minimum": 1, "maximum": 3650}}},
         "history": {"enum": list(HISTORY_MODES)},
+        "settlements": _SETTLEMENTS,
     },
 }
 
@@ -170,10 +193,31 @@ def _rules(data: dict) -> list[tuple[tuple, str]]:
     for via, carrier in carriers.items():
         if isinstance(carrier, dict) and carrier.get("carrier_code") == "Other" and not carrier.get("carrier_name"):
             out.append((("shipping", "carriers", via), "carrier_code Other needs a carrier_name (confirmShipment rule)"))
+    out += _settlement_rules(data.get("settlements"))
     out += _field_rules(data.get("order_fields"), "order_fields", ORDER_ATTRIBUTES, "an Order field",
                         SOHEADER, "an SOHeader column or note", allow_note=True)
     out += _field_rules(data.get("listing_attributes"), "listing_attributes", set(INVENTORY),
                         "an SL Inventory column", None, "", allow_note=False)
+    return out
+
+
+def _settlement_rules(section) -> list[tuple[tuple, str]]:
+    """Two rules for the same (type, amount type, description) would leave one of them dead: report the second."""
+    out: list[tuple[tuple, str]] = []
+    seen: dict[tuple, int] = {}
+    rules = section.get("rules") if isinstance(section, dict) else None
+    for i, rule in enumerate(rules if isinstance(rules, list) else []):
+        if not isinstance(rule, dict):
+            continue
+        key = tuple(" ".join(str(rule.get(k) or "*").split()).casefold() for k in ("type", "amount_type", "description"))
+        if key in seen:
+            out.append((("settlements", "rules", i), f"same type/amount_type/description as rule {seen[key] + 1}: "
+                                                     "only the first would ever match"))
+        else:
+            seen[key] = i
+        acct = rule.get("acct")
+        if isinstance(acct, str) and acct.startswith("@") and acct != TAX_ACCOUNT:
+            out.append((("settlements", "rules", i, "acct"), f"{acct!r}: the only symbolic account is {TAX_ACCOUNT}"))
     return out
 
 

@@ -39,6 +39,8 @@ CURRENCIES = {"USD": 2, "CAD": 2, "MXN": 2, "EUR": 2, "GBP": 2, "JPY": 0}
 SUB = "000000"
 ACCOUNTS = [  # Acct, Descr, AcctType
     ("1010", "Operating cash", "1A"), ("1050", "Amazon clearing", "1A"), ("1060", "Amazon reserve", "1A"),
+    ("1065", "Receivable from Amazon", "1A"), ("1070", "Amazon payouts in transit", "1A"),
+    ("1090", "Amazon carried-forward balance", "1A"), ("2300", "Amazon lending", "2L"),
     ("1200", "Accounts receivable", "1A"), ("1300", "Inventory", "1A"), ("1310", "Inventory at FBA", "1A"),
     ("2100", "Sales tax payable", "2L"), ("2150", "Marketplace tax withheld", "2L"),
     ("4000", "Sales - Amazon", "3I"), ("4010", "Shipping income", "3I"), ("4020", "Gift wrap income", "3I"),

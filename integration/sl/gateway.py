@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from integration.errors import NeedsReview, Superseded, SyncError
 from integration.fence import Fence
-from integration.sl import ar, availability, fba, gl, items, orders, shippers, state, transfers
+from integration.sl import ar, availability, fba, gl, items, orders, settlement_gl, shippers, state, transfers
 from integration.sl.db import Database, DuplicateKey
 from integration.sl.lookups import Lookups
 from integration.sl.models import (
@@ -464,6 +464,32 @@ class SLGateway:
 
     def get_settlement_binding(self, settlement_id: str) -> SettlementBinding | None:
         return self._read(lambda r: state.get_settlement_binding(r, settlement_id))
+
+    def write_settlement(self, settlement_id: str, batches: list, *, checksum: str, total: Decimal, currency: str,
+                         release: str = "hold", marketplace: str = "", holds: list[tuple] = ()) -> dict:
+        """All GL batches of a settlement (``integration.settlements.post.PlannedBatch``), its binding and its holds
+        ((key, reason, message, payload)) in one transaction; idempotent by settlement id and checksum, a re-issue
+        voids the unreleased batches it replaces (``integration.sl.settlement_gl``)."""
+        fence = self._fence_for("settlement", settlement_id)
+        return self._write(lambda r: settlement_gl.write(
+            r, self.look, self.cpny_id, settlement_id, batches, checksum=checksum, total=total, currency=currency,
+            release=release, marketplace=marketplace, holds=list(holds), fence=fence), "settlement", settlement_id)
+
+    def settlement_batches(self, settlement_id: str) -> list[dict]:
+        """The settlement's current GL batches: BatNbr, period, debit, credit, SL Status and Rlsed."""
+        return self._read(lambda r: settlement_gl.bound_batches(r, settlement_id))
+
+    def gl_currency(self) -> tuple[str, bool]:
+        """(SL's base currency, multi-currency on)."""
+        return self._read(settlement_gl.gl_currency)
+
+    def sales_tax_accounts(self) -> dict[str, tuple[str, str]]:
+        """SalesTax TaxId -> (SlsTaxAcct, SlsTaxSub)."""
+        return self._read(settlement_gl.sales_tax_accounts)
+
+    def period_of(self, date: datetime) -> str:
+        """SL's fiscal period (YYYYPP) of a date (``ADG_GLPeriod_GetPerFromDateOut``)."""
+        return self._read(lambda r: fba.period_of(r, date))
 
     # -- reconciliation (integration.settlements.reconcile) ---------------------------------------------------
     def order_bindings_for(self, amazon_order_ids) -> dict[str, OrderBinding]:

@@ -147,6 +147,9 @@ XAMZ = {
         table("xAMZSettlement", ("SettlementId",),
               "SettlementId:c30 CpnyID:c10 Module:c2 BatNbr:c10 CuryID:c4 TotalAmt:f LineCount:i "
               "FileChecksum:c64 Status:c20 PostedAt:dt " + _FENCE + _AUDIT, custom=True),
+        # Every GL batch a settlement became (one per fiscal period it spans); REPLACED: voided by a re-issued version.
+        table("xAMZSettlementBatch", ("SettlementId", "BatNbr"),
+              "SettlementId:c30 BatNbr:c10 PerPost:c6 DrTot:f CrTot:f Status:c20 CreatedAt:dt " + _AUDIT, custom=True),
         # One AR document per Amazon event: an invoice per order and shipment (EventKey: the ShipperID, or
         # ORDER for a whole-order invoice), a credit memo per cancellation (CANCEL) or refund (Amazon's id for
         # the refund). The keys make a second document for the same event impossible, even by a bug.

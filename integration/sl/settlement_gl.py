@@ -1,0 +1,111 @@
+"""A settlement's GL batches and their binding (xAMZSettlement + one xAMZSettlementBatch row per batch), written in
+one transaction: every batch of a settlement, or none.
+
+Re-issued settlements: the batches of the earlier version are voided while SL has not released them (Batch.Status
+H or B, Rlsed 0): Status V, as SL's Journal Entry screen voids an unreleased batch. The number stays in SL's batch
+sequence (no gap for an auditor to explain) and the replaced entry stays readable; GL release and posting
+(pp_01400, pp_01520) pick up only Status B / U batches, so a voided one never reaches the ledger. A released batch
+(Rlsed 1) is the accountant's: the settlement is held.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from integration.errors import NeedsReview
+from integration.fence import Fence
+from integration.sl import gl, state
+from integration.sl.lookups import Lookups
+from integration.sl.models import Event
+from integration.sl.rows import Rows
+from integration.sl.text import trim
+
+
+def bound_batches(rows: Rows, settlement_id: str) -> list[dict]:
+    """The settlement's current batches with SL's state of each (period, totals, Status, Rlsed)."""
+    found = rows.all('SELECT s."BatNbr", s."PerPost", b."DrTot", b."CrTot", b."Status", b."Rlsed" '
+                     'FROM "xAMZSettlementBatch" s LEFT JOIN "Batch" b ON b."Module" = \'GL\' AND b."BatNbr" = s."BatNbr" '
+                     'WHERE s."SettlementId" = ? AND s."Status" = \'ACTIVE\' ORDER BY s."PerPost", s."BatNbr"',
+                     [settlement_id])
+    return [{"bat_nbr": trim(r[0]), "period": trim(r[1]), "debit": Decimal(str(r[2] or 0)),
+             "credit": Decimal(str(r[3] or 0)), "status": trim(r[4] or ""), "released": int(r[5] or 0)}
+            for r in found]
+
+
+def _public(batches: list[dict]) -> list[dict]:
+    return [{k: b[k] for k in ("bat_nbr", "period", "debit", "credit")} for b in batches]
+
+
+def write(rows: Rows, look: Lookups, cpny_id: str, settlement_id: str, batches, *, checksum: str, total: Decimal,
+          currency: str, release: str, marketplace: str, holds: list[tuple], fence: Fence | None) -> dict:
+    state.lock_binding(rows, "settlement", {"SettlementId": settlement_id}, fence)
+    bound = state.get_settlement_binding(rows, settlement_id)
+    old = bound_batches(rows, settlement_id) if bound is not None else []
+    if bound is not None and bound.batch_nbr and not old:   # bound by post_gl_batch (one batch, no batch rows)
+        old = [b for b in _batch_rows(rows, [trim(bound.batch_nbr)])]
+    if bound is not None and (bound.checksum or "").strip() == checksum and old:
+        return {"status": "already_posted", "batches": _public(old)}
+    released = [b["bat_nbr"] for b in old if b["released"] or b["status"] not in ("H", "B")]
+    if released:
+        raise NeedsReview("settlement_released", f"settlement {settlement_id} was re-issued but its GL batch(es) "
+                          f"{', '.join(released)} are released in SL: reverse them by hand, then post it again",
+                          fields=("BatNbr",), details={"batches": released, "checksum": checksum})
+    for b in old:
+        rows.update("Batch", {"Status": "V"}, {"Module": "GL", "BatNbr": b["bat_nbr"]})
+        rows.update("xAMZSettlementBatch", {"Status": "REPLACED"}, {"SettlementId": settlement_id,
+                                                                    "BatNbr": b["bat_nbr"]})
+    ext = settlement_id if len(settlement_id) <= 15 else ""
+    written = []
+    for batch in batches:
+        bat_nbr, debit = gl.post(rows, look, cpny_id, batch.lines, per_post=batch.period, tran_date=batch.tran_date,
+                                 descr=batch.lines[0].descr[:30] if batch.lines else settlement_id, release=release,
+                                 ext_ref_nbr=ext)
+        if marketplace:
+            rows.update("Batch", {"User2": marketplace[:30]}, {"Module": "GL", "BatNbr": bat_nbr})
+        rows.insert("xAMZSettlementBatch", {"SettlementId": settlement_id, "BatNbr": bat_nbr, "PerPost": batch.period,
+                                            "DrTot": debit, "CrTot": debit, "Status": "ACTIVE",
+                                            "CreatedAt": datetime.now()})
+        written.append({"bat_nbr": bat_nbr, "period": batch.period, "debit": debit, "credit": debit})
+    values = {"CpnyID": cpny_id, "Module": "GL", "BatNbr": written[0]["bat_nbr"] if written else "",
+              "CuryID": currency, "TotalAmt": total, "LineCount": sum(len(b.lines) for b in batches),
+              "FileChecksum": checksum, "Status": "POSTED", "PostedAt": datetime.now(), **state.fence_values(fence)}
+    if bound is None:
+        rows.insert("xAMZSettlement", {"SettlementId": settlement_id, **values})
+    else:
+        rows.update("xAMZSettlement", values, {"SettlementId": settlement_id})
+    hold_ids = []
+    for key, reason, message, payload in holds:
+        existing = state.open_hold_for(rows, "settlement", key, reason)
+        hold_ids.append(int(existing) if existing is not None else
+                        state.create_hold(rows, "settlement", key, reason, message, payload))
+    replaced = [b["bat_nbr"] for b in old]
+    state.record_event(rows, Event("settlement", settlement_id, "settlement_replaced" if old else "settlement_posted",
+                                   detail={"batches": [b["bat_nbr"] for b in written], "replaced": replaced,
+                                           "total": str(total), "holds": hold_ids}))
+    return {"status": "replaced" if old else "posted", "batches": written, "replaced": replaced, "holds": hold_ids}
+
+
+def _batch_rows(rows: Rows, bat_nbrs: list[str]) -> list[dict]:
+    out = []
+    for bat_nbr in bat_nbrs:
+        r = rows.one('SELECT "PerPost", "DrTot", "CrTot", "Status", "Rlsed" FROM "Batch" WHERE "Module" = \'GL\' '
+                     'AND "BatNbr" = ?', [bat_nbr])
+        if r is not None:
+            out.append({"bat_nbr": bat_nbr, "period": trim(r[0]), "debit": Decimal(str(r[1])),
+                        "credit": Decimal(str(r[2])), "status": trim(r[3]), "released": int(r[4] or 0)})
+    return out
+
+
+def gl_currency(rows: Rows) -> tuple[str, bool]:
+    """(GLSetup.BaseCuryId, multi-currency on: GLSetup.MCActive)."""
+    row = rows.one('SELECT "BaseCuryId", "MCActive" FROM "GLSetup"')
+    if row is None:
+        raise NeedsReview("missing_setup", "GLSetup has no row", fields=("GLSetup",))
+    return trim(row[0]), bool(int(row[1] or 0))
+
+
+def sales_tax_accounts(rows: Rows) -> dict[str, tuple[str, str]]:
+    """SalesTax TaxId -> (SlsTaxAcct, SlsTaxSub): where the order side books each tax."""
+    return {trim(r[0]): (trim(r[1]), trim(r[2]))
+            for r in rows.all('SELECT "TaxId", "SlsTaxAcct", "SlsTaxSub" FROM "SalesTax"')}
