@@ -107,3 +107,14 @@ def test_a_refund_before_the_invoice_is_held_then_credited_once_invoiced_and_the
     assert credited.value == "credited"
     assert [round(m[1], 2) for m in _memos(ctx, ord_nbr)] == [float(refund_parts(made, 0)["ITEM"])]
     assert ctx.sl.get_hold(held.hold_id).status == "RESOLVED"
+
+
+def test_tax_the_seller_collected_is_refunded_on_a_hold_not_lost(ctx, sim):
+    made, ord_nbr, _ = _invoiced_order(ctx, sim, lines=1)
+    rows = [x for x in refund_rows(made, 0, "AMZ-ADJ-TAX", shipping=False) if x.amount_type != "ItemWithheldTax"]
+    [outcome] = apply_refunds(ctx, a_header(), lambda: iter(rows))
+    parts = refund_parts(made, 0)
+    assert outcome.value == "credited" and outcome.amount == parts["ITEM"]   # the memo: merchandise only
+    hold = ctx.sl.get_hold(outcome.hold_id)
+    assert hold.reason == "refund_not_credited" and f"tax {parts['TAX_ITEM']}" in hold.message
+    assert len(_memos(ctx, ord_nbr)) == 1
