@@ -19,4 +19,6 @@ def schedule(s: Settings) -> dict:
         "orders-sweep": _every("slsync.orders.sweep", s.orders_sweep_seconds, "amazon"),
         "fulfillment-sweep": _every("slsync.fulfillment.sweep", s.fulfillment_sweep_seconds, "sl"),
         "failures-flush": _every("slsync.system.flush_failures", 60.0, "default"),
+        # settlement reports are scheduled by Amazon (about every 14 days) and only listed: polled, 6-hourly by default
+        "settlements-poll": _every("slsync.settlements.poll", s.settlements_poll_seconds, "amazon"),
     }

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("integration.commands.db", "Dynamics SL database: create our tables, or a whole sandbox."),
     "mapping": ("integration.commands.mapping", "Check the mapping file and show its tables."),
     "intake": ("integration.commands.intake", "Receive notifications: HTTP receiver, SQS poller."),
+    "settlements": ("integration.commands.settlements", "Settlements to SL's GL: import, list, show, post, poll."),
     "reconcile": ("integration.commands.reconcile", "Reconcile a settlement with SL orders, invoices, credit memos."),
 }
 

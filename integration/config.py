@@ -100,6 +100,12 @@ class Settings:
     # SL_CODEPAGE: the code page SL's CHAR and note columns hold (cp1252; utf-8 or none: no conversion). SQL Server
     # reports its own from the column collation, which wins; this is the fallback there and the rule elsewhere.
     sl_codepage: str = "cp1252"
+    # Settlements (issue 14): where downloaded settlement files are kept (the file is the evidence behind a GL
+    # batch, and a hold names it); how often beat polls for new settlement reports; how many tries a download or an
+    # unreadable file gets before it is held for a person.
+    settlements_dir: str = ".sandbox/settlements"
+    settlements_poll_seconds: float = 21600.0
+    settlement_attempts: int = 5
 
     @property
     def has_lwa_credentials(self) -> bool:
@@ -260,6 +266,13 @@ def _check_amazon(s: Settings) -> None:
                 f"(SPAPI_REGION={theirs} and its marketplaces)")
 
 
+def _settlements_dir(dsn: str) -> str:
+    """Beside the SQLite SL database (the sandbox's .sandbox/), else ./data/settlements."""
+    if dsn.startswith("sqlite:///"):
+        return str(Path(dsn[len("sqlite:///"):]).parent / "settlements")
+    return "data/settlements"
+
+
 def load_settings(env: dict[str, str] | None = None, env_file: str | None = None) -> Settings:
     """Read and validate every setting; raise ``ConfigError`` naming the first bad variable."""
     r = _Reader(_environment(env_file) if env is None else env)
@@ -346,6 +359,9 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | None = None
         lwa_client_secret_expires=r.day("LWA_CLIENT_SECRET_EXPIRES"),
         go_live=r.moment("GO_LIVE"),
         sl_codepage=_codepage(r),
+        settlements_dir=r.text("SETTLEMENTS_DIR", _settlements_dir(dsn)),
+        settlements_poll_seconds=r.number("SETTLEMENTS_POLL_SECONDS", 21600.0, minimum=1.0),
+        settlement_attempts=r.integer("SETTLEMENT_ATTEMPTS", 5, minimum=1, maximum=100),
     )
     _check_amazon(settings)
     if settings.spapi_rate_margin > 1.0:

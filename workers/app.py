@@ -23,7 +23,8 @@ except ConfigError as exc:  # stop start-up with a message a person can act on
     raise SystemExit(78) from None
 
 # Every module that defines tasks (a new one under workers/tasks/ goes here too; a test checks).
-TASK_MODULES = ("workers.tasks.fulfillment", "workers.tasks.orders", "workers.tasks.system")
+TASK_MODULES = ("workers.tasks.fulfillment", "workers.tasks.orders", "workers.tasks.settlements",
+                "workers.tasks.system")
 
 compat.install()   # a worker that loses Redis with messages in hand stays up (workers/compat.py)
 app = Celery("slsync", include=list(TASK_MODULES))

@@ -109,10 +109,11 @@ class Reports:
         return ReportDocument(body["reportDocumentId"], body["url"], body.get("compressionAlgorithm"))
 
     def download(self, document_id: str, *, report_type: str | None = None,
-                 encoding_hint: str | None = None) -> DownloadedFile:
+                 encoding_hint: str | None = None, directory: str | None = None) -> DownloadedFile:
         """getReportDocument, then the file itself (the URL lives 5 minutes, so it is fetched right before).
-        Amazon checks the role of the report's type: ``report_type`` lets a refusal name it."""
+        Amazon checks the role of the report's type: ``report_type`` lets a refusal name it. ``directory``: where
+        the file is written (default: the temporary folder)."""
         doc = self.document(document_id, report_type=report_type)
         hint = encoding_hint or MARKET_ENCODING.get(self.marketplace_ids[0])
         return download(self.t.session, doc.url, compression=doc.compression, timeout=self.download_timeout,
-                        encoding_hint=hint)
+                        encoding_hint=hint, directory=directory)

@@ -605,6 +605,10 @@ class SLGateway:
     def events_for(self, entity: str, key: str) -> list[Event]:
         return self._read(lambda r: state.events_for(r, entity, key))
 
+    def events_by_action(self, entity: str, action: str, limit: int = 10000) -> list[Event]:
+        """Events of one action on every key of an entity kind, oldest first (``slsync settlements list``)."""
+        return self._read(lambda r: state.events_by_action(r, entity, action, limit))
+
 
 
 def _with(value, **changes):

@@ -276,3 +276,10 @@ def events_for(rows: Rows, entity: str, key: str) -> list[Event]:
     found = rows.all('SELECT "Entity", "EntityKey", "Action", "TaskId", "Detail" FROM "xAMZEvent" '
                      'WHERE "Entity" = ? AND "EntityKey" = ? ORDER BY "EventId"', [entity, key])
     return [Event(*r) for r in found]
+
+
+def events_by_action(rows: Rows, entity: str, action: str, limit: int = 10000) -> list[Event]:
+    """The latest ``limit`` events of one action on an entity kind, oldest first (e.g. every settlement file)."""
+    found = rows.all('SELECT "Entity", "EntityKey", "Action", "TaskId", "Detail" FROM "xAMZEvent" '
+                     'WHERE "Entity" = ? AND "Action" = ? ORDER BY "EventId" DESC', [entity, action])
+    return [Event(*r) for r in found[:limit]][::-1]

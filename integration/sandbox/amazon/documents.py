@@ -33,3 +33,5 @@ S3_EXPIRED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenie
               b"<Message>Request has expired</Message></Error>")
 S3_SIGNATURE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>The request '
                 b"signature we calculated does not match the signature you provided.</Message></Error>")
+S3_INTERNAL = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code>'
+               b"<Message>We encountered an internal error. Please try again.</Message></Error>")

@@ -34,7 +34,8 @@ TOKEN_REFUSALS: dict[str, tuple[int, str, str, str | None]] = {
 # Simulated time after a token fault during which the tokens LWA issues are replacements, and immune as such
 REPLACEMENT_GRACE = timedelta(minutes=5)
 FORBIDDEN = (403, "Unauthorized", "Access to requested resource is denied.", "")
-KINDS = ("500", "503", "429", "malformed", "latency", "hang", "forbidden", *TOKEN_REFUSALS)
+# url_expired: a document download refused as an expired presigned URL (only on op downloadDocument)
+KINDS = ("500", "503", "429", "malformed", "latency", "hang", "forbidden", "url_expired", *TOKEN_REFUSALS)
 
 
 def refusal_body(code: str, message: str, details: str | None) -> dict:

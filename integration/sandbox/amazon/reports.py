@@ -28,6 +28,7 @@ ORDER_COLUMNS = ["amazon-order-id", "merchant-order-id", "purchase-date", "last-
 
 def seed_settlements(state) -> None:
     state.settled = set()
+    state.settlement_reserve = {}   # marketplace -> the reserve Amazon held at the end of its last period
 
 
 def _settlements(state, now) -> None:
@@ -38,11 +39,13 @@ def _settlements(state, now) -> None:
                 continue
             state.settled.add(key)
             locale = "de_DE" if market == "A1PA6795UKMFR9" else "en_US"
-            sid, text = settlement.build(state, index, begin, end, market, locale)
+            held = state.settlement_reserve
+            sid, text, held[market] = settlement.build(state, index, begin, end, market, locale,
+                                                       previous_reserve=held.get(market, 0))
             # Observed: no charset on the settlement download [I-3025]; the DE file is Windows-1252.
             raw = text.encode("cp1252" if locale == "de_DE" else "utf-8", errors="replace")
             doc = documents.put(state, raw, content_type="text/plain", compress=False)
-            rid = sid
+            rid = settlement.report_id_for(sid)   # Amazon's report id is not the settlement id
             state.reports[rid] = {"reportId": rid, "reportType": SETTLEMENT, "marketplaceIds": [market],
                                   "dataStartTime": iso(begin), "dataEndTime": iso(end),
                                   "createdTime": iso(end + timedelta(hours=1)), "processingStatus": "DONE",

@@ -70,6 +70,7 @@ ROUTES = [(m, re.compile("^" + (path % tuple(P % n for n in re.findall(r"\{(\w+)
 # Called with a grantless (client_credentials) token, and refused with a seller's: the operations whose
 # description in notifications.json says "grantless" [reference §2.4]; every other one wants the seller's token.
 GRANTLESS = {"getDestinations", "createDestination", "deleteDestination", "deleteSubscriptionById"}
+DOWNLOAD = "downloadDocument"   # a report or feed document fetched from its presigned URL (not an SP-API operation)
 
 
 class Stats:
@@ -266,8 +267,21 @@ class Simulator:
                 doc["content"], doc["uploaded"] = req.body, True
             return Reply(200, b"")
         if action == "download" and req.method == "GET":
-            return Reply(200, doc["content"], content_type=doc["content_type"])
+            reply = self._document_fault() or Reply(200, doc["content"], content_type=doc["content_type"])
+            self.stats.count(DOWNLOAD, reply.status)
+            return reply
         return Reply(405, b"<Error><Code>MethodNotAllowed</Code></Error>", content_type="application/xml")
+
+
+    def _document_fault(self) -> Reply | None:
+        """S3's answers to a document download, by fault rules naming ``downloadDocument`` itself (a ``*`` rule
+        leaves downloads alone): ``500``/``503`` as S3 sends them, ``url_expired`` as an expired presigned URL."""
+        for rule in self.faults.pick(DOWNLOAD, lambda rule: rule.get("op") == DOWNLOAD):
+            if rule["kind"] in ("500", "503"):
+                return Reply(int(rule["kind"]), documents.S3_INTERNAL, content_type="application/xml")
+            if rule["kind"] == "url_expired":
+                return Reply(403, documents.S3_EXPIRED, content_type="application/xml")
+        return None
 
 
 def _handler(sim: Simulator):

@@ -1,0 +1,414 @@
+"""Settlements from Amazon into SL: discover the reports, download each to a kept file, parse, check and post it.
+
+Amazon schedules settlement reports itself (about every 14 days per marketplace) and never announces them (it sends
+REPORT_PROCESSING_FINISHED only for reports one requested, and a settlement cannot be requested), so they are found
+by polling getReports (sp-api.md §7.1):
+
+- ``poll`` lists GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2 reports created since the watermark (at most the 90 days
+  Amazon lists), page by page with the resumable paging of the orders sweep (``integration.sync.paging``: the
+  progress is kept in SL after every page, so a run stopped by the rate limit, a fault or a crash resumes there),
+  and hands on the report ids not yet imported. The watermark then moves to the earliest report still waiting to
+  be imported (or the window's end), so a report whose queued task was lost is found again by the next poll.
+- ``fetch`` downloads one report's file into the settlements folder (``SETTLEMENTS_DIR``) and keeps it: the file is
+  the evidence behind the GL batch. Every attempt asks for the report document afresh, since its URL lives five
+  minutes; an expired URL is asked for again at once.
+- ``import_file`` parses and checks the file (``parse``), posts it (``post``, accounts from the mapping) under the
+  settlement's lease, and records what it did in xAMZEvent; SL's xAMZSettlement binding makes it idempotent.
+- ``import_report`` is both, as the import task runs them: a failed download or a file that cannot be read raises
+  an alert and is retried with backoff; after ``SETTLEMENT_ATTEMPTS`` tries it is held with the reason, the file
+  kept and named in the hold.
+
+Events: ``settlement_report/<report id>`` ``downloaded`` (file, checksum) and ``imported`` (settlement id, outcome);
+``settlement/<settlement id>`` ``file_received`` (dates, currency, total, file, checksum: what ``slsync settlements
+list`` shows); the posting itself records its own (``integration.sl.settlement_gl``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from integration import alerts
+from integration.amazon.orders import amazon_time
+from integration.amazon.reports import SETTLEMENT
+from integration.errors import NeedsReview, Permanent, Transient
+from integration.guard import keys
+from integration.settlements.model import SettlementProblem
+from integration.sl.models import Event
+from integration.sync import paging
+from integration.sync.context import Context
+from integration.sync.entity import hold_entity
+from integration.timeutil import parse_amazon_time
+
+log = logging.getLogger("slsync.settlements")
+POLL_PROGRESS = "settlements.poll"        # xAMZCursor: the listing in progress
+POLL_CURSOR = "settlements.watermark"     # xAMZCursor: reports created before this are imported (or held)
+LISTING = paging.reports_listing(POLL_PROGRESS)
+LISTED_DAYS = 90                          # getReports lists the reports of the last 90 days only
+OVERLAP = timedelta(hours=6)              # each window starts this much before the watermark
+QUEUED_TTL = 6 * 3600                     # a report handed on is not handed on again within this time
+REPORT = "settlement_report"              # event / hold entity keyed by Amazon's report id
+RETRYABLE = ("unreadable_settlement", "no_summary")   # a re-download may cure these (a cut or garbled transfer)
+IMPORT_TASK, IMPORT_QUEUE = "slsync.settlements.import", "amazon"
+
+
+@dataclass
+class PollResult:
+    report_ids: list[str] = field(default_factory=list)   # handed on by this run, newest first
+    done: bool = True
+    retry_after: float = 0.0
+    window_start: str = ""
+    window_end: str = ""
+    pages: int = 0
+
+
+@dataclass
+class ImportResult:
+    settlement_id: str
+    outcome: str                   # posted | replaced | already_posted | unchanged | held
+    report_id: str = ""
+    path: str = ""
+    reason: str = ""
+    hold_id: int | None = None
+    post: dict = field(default_factory=dict)   # post.PostResult.as_dict() when it was posted
+
+    def as_dict(self) -> dict:
+        return {"settlement_id": self.settlement_id, "outcome": self.outcome, "report_id": self.report_id,
+                "path": self.path, "reason": self.reason, "hold_id": self.hold_id, **({"post": self.post}
+                                                                                    if self.post else {})}
+
+
+# -- discovery ---------------------------------------------------------------------------------------------------
+def poll(ctx: Context, *, enqueue: Callable[[list[str]], None] | None = None, now: datetime | None = None,
+         max_pages: int | None = None, page_size: int = 100) -> PollResult:
+    """Hand every settlement report not yet imported to ``enqueue`` (ids, a page at a time) and return them.
+
+    Each report is handed on once: one already imported (or held) is skipped by its events in SL, and one handed
+    on within ``QUEUED_TTL`` by a marker in Redis (lost with Redis: then it is handed on again, and the import is
+    idempotent). A rate pause returns ``done=False`` with the seconds to wait; the next run resumes at the page.
+    """
+    found: list[str] = []
+
+    def on_page(reports: list, extra: dict) -> None:
+        queued, earliest = [], extra.get("earliest")
+        for rep in reports:
+            if rep.status != "DONE" or not rep.document_id or imported(ctx, rep.report_id):
+                continue
+            earliest = rep.created_time if earliest is None or _ts(rep.created_time) < _ts(earliest) else earliest
+            if ctx.redis.set(keys.dedup("settlement-report", rep.report_id), "1", nx=True, ex=QUEUED_TTL):
+                queued.append(rep.report_id)
+        if queued and enqueue is not None:
+            enqueue(queued)
+        found.extend(queued)
+        extra["earliest"], extra["queued"] = earliest, extra.get("queued", 0) + len(queued)
+
+    def finish(progress: dict) -> None:
+        """The watermark moves to the earliest report still to import (else the window's end), in SL's
+        transaction that clears the listing's progress."""
+        extra, end = progress["extra"], progress["query"]["until"]
+        mark = extra.get("earliest") or end
+        ctx.sl.finish_listing(POLL_PROGRESS, POLL_CURSOR, mark, Event(
+            "sweep", "settlements", "polled", ctx.task_id,
+            {"from": progress["query"]["since"], "to": end, "queued": extra.get("queued", 0), "watermark": mark,
+             "pages": progress["pages"]}))
+
+    run = paging.walk(ctx, LISTING, lambda: _window(ctx, now, page_size), on_page, max_pages=max_pages,
+                      finish=finish)
+    result = PollResult(found, run.done, run.retry_after, run.query.get("since", ""), run.query.get("until", ""),
+                        run.pages)
+    if not run.done:
+        log.info("settlement poll paused after %d pages (%d handed on); next page in %.1fs", run.pages, len(found),
+                 run.retry_after)
+    return result
+
+
+def _window(ctx: Context, now: datetime | None, page_size: int) -> dict:
+    """From the watermark less an overlap, never before the 90 days Amazon lists, to Amazon's now."""
+    now = now or ctx.amazon.server_now()
+    oldest = now - timedelta(days=LISTED_DAYS) + timedelta(minutes=5)
+    mark = ctx.sl.get_cursor(POLL_CURSOR)
+    since = max(oldest, _ts(mark) - OVERLAP) if mark else oldest
+    return {"types": [SETTLEMENT], "since": amazon_time(since), "until": amazon_time(now), "page_size": page_size}
+
+
+def imported(ctx: Context, report_id: str) -> bool:
+    """The report was imported (posted or held) or is held for a person."""
+    if any(e.action == "imported" for e in ctx.sl.events_for(REPORT, report_id)):
+        return True
+    return bool([h for h in ctx.sl.list_holds(status="OPEN", entity=REPORT) if h.key == report_id])
+
+
+# -- download --------------------------------------------------------------------------------------------------
+def settlements_dir(ctx: Context) -> Path:
+    folder = Path(ctx.settings.settlements_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def kept_path(ctx: Context, report_id: str) -> Path:
+    return settlements_dir(ctx) / f"settlement-report-{report_id}.txt"
+
+
+def fetch(ctx: Context, report_id: str) -> str:
+    """Download a settlement report's file into the settlements folder (replacing an earlier try's); its path.
+
+    getReport -> getReportDocument -> the document (GZIP undone, streamed to disk). The document's URL is asked for
+    on every call, and once more at once when S3 says it expired (it lives five minutes). ``Transient`` for a
+    failed download (the caller retries with backoff); ``Permanent`` for a report without a document."""
+    report = ctx.amazon.reports.get(report_id, report_type=SETTLEMENT)
+    if report.status != "DONE" or not report.document_id:
+        raise Permanent(f"settlement report {report_id} has no document (status {report.status})",
+                        details={"report_id": report_id, "status": report.status})
+    hint = report.marketplace_ids[0] if report.marketplace_ids else None
+    folder = settlements_dir(ctx)
+    for attempt in (1, 2):
+        try:
+            doc = ctx.amazon.reports.download(report.document_id, report_type=SETTLEMENT, directory=str(folder),
+                                              encoding_hint=None)
+            break
+        except Transient as exc:
+            if exc.details.get("expired_url") and attempt == 1:
+                log.warning("settlement report %s: the document URL expired before the download; asking again",
+                            report_id)
+                continue
+            raise
+    target = kept_path(ctx, report_id)
+    os.replace(doc.path, target)
+    ctx.sl.record_event(Event(REPORT, report_id, "downloaded", ctx.task_id,
+                              {"path": str(target), "bytes": doc.size, "marketplace": hint or "",
+                               "content_type": doc.content_type}))
+    return str(target)
+
+
+# -- import ----------------------------------------------------------------------------------------------------
+def import_report(ctx: Context, report_id: str, *, attempt: int = 1, rerun: dict | None = None) -> ImportResult:
+    """Download and import one settlement report (what ``slsync.settlements.import`` does).
+
+    A failed download or a file that cannot be read: an alert, then ``Transient`` (the task retries it with
+    backoff, downloading afresh); at attempt ``SETTLEMENT_ATTEMPTS`` a hold (entity ``settlement_report``) with the
+    reason and the kept file instead. ``rerun``: the task, args and queue that ``slsync holds release`` runs."""
+    try:
+        path = fetch(ctx, report_id)
+    except Transient as exc:
+        if paging.is_rate_pause(exc):   # waiting for Amazon's rate is not a failed download
+            raise
+        return _failed(ctx, report_id, attempt, "settlement_download_failed", exc.message, exc.to_dict(),
+                       _kept(ctx, report_id), rerun)
+    try:
+        return import_file(ctx, path, report_id, marketplace_hint=_marketplace_of(ctx, report_id), retryable=True)
+    except SettlementProblem as exc:
+        if exc.reason not in RETRYABLE:
+            raise
+        return _failed(ctx, report_id, attempt, exc.reason, exc.message, exc.to_dict(), path, rerun)
+
+
+def _kept(ctx: Context, report_id: str) -> str:
+    path = kept_path(ctx, report_id)
+    return str(path) if path.exists() else ""
+
+
+def _marketplace_of(ctx: Context, report_id: str) -> str | None:
+    for event in reversed(ctx.sl.events_for(REPORT, report_id)):
+        if event.action == "downloaded":
+            return _detail(event).get("marketplace") or None
+    return None
+
+
+def _failed(ctx: Context, report_id: str, attempt: int, reason: str, message: str, error: dict, path: str,
+            rerun: dict | None) -> ImportResult:
+    attempts = ctx.settings.settlement_attempts
+    alerts.alert(f"settlement report {report_id}: {reason}", dedup_key=f"settlement:{report_id}", r=ctx.redis,
+                 report_id=report_id, attempt=attempt, attempts=attempts, message=message, path=path)
+    if attempt < attempts:
+        raise Transient(f"settlement report {report_id} (attempt {attempt} of {attempts}): {message}",
+                        details={"report_id": report_id, "reason": reason, "path": path})
+    payload = {"report_id": report_id, "path": path, "attempts": attempt, "error": error, **(rerun or {})}
+    hold_id = ctx.sl.create_hold(REPORT, report_id, reason,
+                                 f"settlement report {report_id}: {message} (after {attempt} attempts; the file is "
+                                 f"kept{' at ' + path if path else ''})", payload)
+    ctx.sl.record_event(Event(REPORT, report_id, "held", ctx.task_id, {"reason": reason, "hold_id": hold_id,
+                                                                        "path": path}))
+    return ImportResult("", "held", report_id, path, reason, hold_id)
+
+
+def import_file(ctx: Context, path: str, report_id: str = "", *, marketplace_hint: str | None = None,
+                retryable: bool = False, release: str = "hold", force: bool = False) -> ImportResult:
+    """Parse, check and post one settlement file (from Amazon or a seller's download), under the settlement's lease.
+
+    A settlement posted before from a file with the same checksum is ``unchanged`` (nothing written; ``force``
+    asks the posting, which is idempotent in SL, again). A problem a person must solve (the total does not add up,
+    mixed currencies, a closed period ...) is a hold, ``held`` returned. With ``retryable`` an unreadable file
+    raises ``SettlementProblem`` instead, for the caller to download it again."""
+    from integration.settlements.parse import open_settlement
+
+    try:
+        sf = open_settlement(path, marketplace_hint=marketplace_hint, report_id=report_id)
+    except SettlementProblem as exc:
+        if retryable:
+            raise
+        return _held_file(ctx, report_id or Path(path).name, exc, path, report_id)
+    header = sf.header
+    sid = header.settlement_id
+    with hold_entity(ctx, "settlement", sid):
+        _record_file(ctx, sf, report_id)
+        binding = ctx.sl.get_settlement_binding(sid)
+        if binding is not None and binding.batch_nbr and binding.checksum == sf.checksum and not force:
+            result = ImportResult(sid, "unchanged", report_id, sf.path)
+        else:
+            try:
+                sf.check()
+                result = _post(ctx, sf, release)
+            except SettlementProblem as exc:
+                if retryable and exc.reason in RETRYABLE:
+                    raise
+                result = _held_settlement(ctx, sid, exc, sf.path, report_id)
+            except NeedsReview as exc:   # post_settlement made the hold already
+                hold = next((h for h in ctx.sl.list_holds(status="OPEN", entity="settlement")
+                             if h.key == sid and h.reason == exc.reason), None)
+                result = ImportResult(sid, "held", report_id, sf.path, exc.reason, hold.hold_id if hold else None)
+    if report_id:
+        ctx.sl.record_event(Event(REPORT, report_id, "imported", ctx.task_id,
+                                  {"settlement_id": sid, "outcome": result.outcome, "reason": result.reason}))
+    log.info("settlement %s (report %s): %s%s", sid, report_id or "-", result.outcome,
+             f" ({result.reason})" if result.reason else "")
+    return result
+
+
+def _post(ctx: Context, sf, release: str) -> ImportResult:
+    from integration.settlements.accounts import build_accounts
+    from integration.settlements.post import post_settlement
+
+    header = sf.header
+    accounts = build_accounts(ctx.mapping, header.currency, tax_accounts=ctx.sl.sales_tax_accounts())
+    posted = post_settlement(ctx.sl, header, sf.rows, accounts, release=release, checksum=sf.checksum)
+    return ImportResult(header.settlement_id, posted.status, header.report_id, sf.path, posted.reason,
+                        posted.holds[0] if posted.holds else None, posted.as_dict())
+
+
+def _held_settlement(ctx: Context, sid: str, exc: SettlementProblem, path: str, report_id: str) -> ImportResult:
+    hold_id = ctx.sl.create_hold("settlement", sid, exc.reason, exc.message,
+                                 {"settlement_id": sid, "report_id": report_id, "path": path, "error": exc.to_dict()})
+    return ImportResult(sid, "held", report_id, path, exc.reason, hold_id)
+
+
+def _held_file(ctx: Context, key: str, exc: SettlementProblem, path: str, report_id: str) -> ImportResult:
+    """A file that names no settlement (unreadable, no summary): held under its report id or file name."""
+    hold_id = ctx.sl.create_hold(REPORT, key[:60], exc.reason, exc.message,
+                                 {"report_id": report_id, "path": path, "error": exc.to_dict()})
+    return ImportResult("", "held", report_id, path, exc.reason, hold_id)
+
+
+def _record_file(ctx: Context, sf, report_id: str) -> None:
+    """One ``file_received`` event per settlement file version (by checksum): what ``settlements list`` shows."""
+    header = sf.header
+    for event in ctx.sl.events_for("settlement", header.settlement_id):
+        if event.action == "file_received" and _detail(event).get("checksum") == sf.checksum:
+            if _detail(event).get("path") == sf.path:
+                return
+    ctx.sl.record_event(Event("settlement", header.settlement_id, "file_received", ctx.task_id, {
+        "report_id": report_id or header.report_id, "path": sf.path, "checksum": sf.checksum, "charset": sf.charset,
+        "layout": header.layout, "start": _iso(header.start), "end": _iso(header.end),
+        "deposit_date": _iso(header.deposit_date), "currency": header.currency, "total": str(header.total),
+        "marketplaces": list(header.marketplaces), "warnings": list(header.warnings)}))
+
+
+# -- what is known -----------------------------------------------------------------------------------------------
+def known(ctx: Context) -> list[dict]:
+    """Every settlement SL has heard of (a file received), newest end date first, with its state in SL."""
+    latest: dict[str, dict] = {}
+    for event in ctx.sl.events_by_action("settlement", "file_received"):
+        latest[event.key] = {"settlement_id": event.key, **_detail(event)}
+    holds: dict[str, list] = {}
+    for h in ctx.sl.list_holds(status="OPEN", entity="settlement"):
+        holds.setdefault(h.key.split(":", 1)[0], []).append(h)
+    out = []
+    for sid, info in latest.items():
+        binding = ctx.sl.get_settlement_binding(sid)
+        batches = ctx.sl.settlement_batches(sid) if binding is not None else []
+        open_holds = holds.get(sid, [])
+        status = (binding.status or "POSTED") if binding is not None and binding.batch_nbr else (
+            "HELD" if open_holds else "IMPORTED")
+        out.append({**info, "status": status, "batches": [b.get("bat_nbr") or b.get("BatNbr") for b in batches],
+                    "holds": [{"hold_id": h.hold_id, "reason": h.reason} for h in open_holds]})
+    out.sort(key=lambda s: (s.get("end") or "", s["settlement_id"]), reverse=True)
+    return out
+
+
+def file_of(ctx: Context, settlement_id: str) -> dict | None:
+    """The latest file received for a settlement (its ``file_received`` event detail), or None."""
+    for event in reversed(ctx.sl.events_for("settlement", settlement_id)):
+        if event.action == "file_received":
+            return _detail(event)
+    return None
+
+
+def describe(ctx: Context, settlement_id: str) -> dict:
+    """What ``settlements show`` prints: the settlement id, currency, total, the GL batches with their debit and
+    credit totals, the deposit line, and the amount per (transaction type, amount type, amount description), read
+    from the kept file and SL. ``LookupError`` when the settlement is unknown."""
+    from integration.settlements.accounts import build_accounts
+    from integration.settlements.parse import open_settlement
+    from integration.settlements.post import plan
+
+    info = file_of(ctx, settlement_id)
+    if info is None:
+        raise LookupError(f"settlement {settlement_id} is not known (no file imported for it)")
+    binding = ctx.sl.get_settlement_binding(settlement_id)
+    batches = ctx.sl.settlement_batches(settlement_id) if binding is not None else []
+    data = {"settlement_id": settlement_id, "currency": info.get("currency", ""), "total": info.get("total", ""),
+            "start": info.get("start"), "end": info.get("end"), "deposit_date": info.get("deposit_date"),
+            "report_id": info.get("report_id", ""), "file": info.get("path", ""), "checksum": info.get("checksum", ""),
+            "status": (binding.status or "POSTED") if binding is not None and binding.batch_nbr else "NOT POSTED",
+            "batches": [_money(b) for b in batches],
+            "debit": str(sum((_dec(b.get("debit")) for b in batches), _dec(0))),
+            "credit": str(sum((_dec(b.get("credit")) for b in batches), _dec(0))),
+            "deposit": {}, "by_type": [],
+            "holds": [{"hold_id": h.hold_id, "reason": h.reason, "key": h.key}
+                      for h in ctx.sl.list_holds(status="OPEN", entity="settlement")
+                      if h.key == settlement_id or h.key.startswith(settlement_id + ":")]}
+    path = info.get("path", "")
+    if not path or not Path(path).exists():
+        data["warning"] = f"the settlement's file is gone ({path or 'no path'}): amounts by type not shown"
+        return data
+    sf = open_settlement(path, report_id=info.get("report_id", ""))
+    totals = sf.totals()
+    data["by_type"] = [{"transaction_type": t, "amount_type": a, "amount_description": d, "amount": str(v)}
+                       for (t, a, d), v in sorted(totals.by_type.items())]
+    data["rows"] = totals.rows
+    accounts = build_accounts(ctx.mapping, sf.header.currency, tax_accounts=ctx.sl.sales_tax_accounts())
+    deposit = plan(sf.header, sf.rows(), accounts, ctx.sl.period_of).deposit
+    data["deposit"] = _money(deposit)
+    return data
+
+
+def _money(d: dict) -> dict:
+    return {k: str(v) if not isinstance(v, (str, int, type(None))) else v for k, v in d.items()}
+
+
+def _dec(value):
+    from decimal import Decimal
+
+    return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+
+
+def _detail(event: Event) -> dict:
+    if isinstance(event.detail, dict):
+        return event.detail
+    try:
+        value = json.loads(event.detail or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat(timespec="seconds") if value is not None else None
+
+
+def _ts(text: str) -> datetime:
+    return parse_amazon_time(text)
