@@ -323,6 +323,7 @@ def run_demo(cfg: DemoConfig, console=None) -> dict:
     env = {**os.environ, "SLSYNC_SANDBOX": "true", "SPAPI_ENDPOINT": sim.url, "LWA_TOKEN_URL": f"{sim.url}/auth/o2/token",
            "SPAPI_TIME_SCALE": repr(cfg.time_scale), "SL_DSN": dsn, "REDIS_URL": s.redis_url, "BROKER_URL": s.broker_url,
            "ORDERS_SWEEP_SECONDS": "15", "FULFILLMENT_SWEEP_SECONDS": "3", "BEAT_HEARTBEAT_SECONDS": "10",
+           "SETTLEMENTS_POLL_SECONDS": "20", "SETTLEMENTS_DIR": str(base / "settlements"),
            "SLSYNC_ENV_FILE": os.environ.get("SLSYNC_ENV_FILE", "/nonexistent/.env"), "SQS_ENDPOINT_URL": sqs_url,
            **AWS_ENV}
     api_key = secrets.token_urlsafe(24)
@@ -362,6 +363,8 @@ def run_demo(cfg: DemoConfig, console=None) -> dict:
                     break
             else:
                 console.print("[yellow]stopped at the time limit before everything settled[/yellow]")
+        console.print("[bold]settlements[/bold] polling Amazon's settlement reports, posting each to SL's GL ...")
+        settled = settle(env)
     finally:
         _stop(poller)
         _stop(receiver)
@@ -371,7 +374,8 @@ def run_demo(cfg: DemoConfig, console=None) -> dict:
         sl.close()
     report = {**summary.as_dict(), "database": str(db), "orders_requested": cfg.orders,
               "simulated_days": cfg.days, "time_scale": cfg.time_scale,
-              "notifications_sent_by_amazon": sim.outbox.counts()}   # delivered / undeliverable per transport:type
+              "notifications_sent_by_amazon": sim.outbox.counts(),   # delivered / undeliverable per transport:type
+              "settlements": settled}
     checked = _verify(dsn, s.sl_cpny_id, mapping)   # what `slsync db verify` says of the sandbox now
     report["verify"] = [r.as_dict() for r in checked]
     (base / "report.json").write_text(json.dumps(report, indent=2, default=str))
@@ -381,6 +385,60 @@ def run_demo(cfg: DemoConfig, console=None) -> dict:
     print(f"slsync db verify --dsn sqlite:///{db}")
     print("\n".join(verify.report_lines(checked)))
     return report
+
+
+def settle(env: dict, timeout: float = 90.0) -> list[dict]:
+    """The settlements flow at the end of the demo: every settlement report Amazon lists is imported (beat's poll
+    already handed most to the worker; what is left is polled and imported here, the same functions the tasks run)
+    and each settlement is reported: its GL batches, whether each balances, whether it reconciles with SL."""
+    from integration.amazon.reports import SETTLEMENT
+    from integration.config import load_settings
+    from integration.errors import SyncError
+    from integration.settlements import flow
+    from integration.sync.context import build_context
+
+    ctx = build_context(load_settings(env))
+    try:
+        while not (run := flow.poll(ctx)).done:
+            time.sleep(min(run.retry_after, 5.0))
+        listed = [rep.report_id for rep in ctx.amazon.reports.list([SETTLEMENT], statuses=["DONE"])]
+        deadline = time.monotonic() + timeout
+        while (left := [rid for rid in listed if not flow.imported(ctx, rid)]) and time.monotonic() < deadline:
+            for rid in left:   # the worker may hold one right now: its lease makes this wait, not post twice
+                try:
+                    flow.import_report(ctx, rid, attempt=ctx.settings.settlement_attempts)
+                except SyncError:
+                    time.sleep(0.5)
+        return [_settlement_line(ctx, s) for s in flow.known(ctx)]
+    finally:
+        ctx.sl.close()
+
+
+def _settlement_line(ctx, known: dict) -> dict:
+    sid = known["settlement_id"]
+    batches = ctx.sl.settlement_batches(sid) if known["status"] == "POSTED" else []
+    return {"settlement_id": sid, "report_id": known.get("report_id", ""), "currency": known.get("currency", ""),
+            "total": known.get("total", ""), "start": known.get("start"), "end": known.get("end"),
+            "status": known["status"], "holds": [h["reason"] for h in known["holds"]],
+            "batches": [{"bat_nbr": b["bat_nbr"], "period": b["period"], "debit": str(b["debit"]),
+                         "credit": str(b["credit"])} for b in batches],
+            "balanced": bool(batches) and all(b["debit"] == b["credit"] for b in batches),
+            "reconciled": _reconciled(ctx, known)}
+
+
+def _reconciled(ctx, known: dict) -> bool | None:
+    """Reconcile a posted settlement with SL's orders, invoices and credit memos (recorded for `slsync status`);
+    None when it cannot be (not posted, its file gone)."""
+    from integration.settlements.parse import open_settlement
+    from integration.settlements.reconcile import reconcile, record
+
+    path = known.get("path") or ""
+    if known["status"] != "POSTED" or not Path(path).exists():
+        return None
+    sf = open_settlement(path, report_id=known.get("report_id", ""))
+    result = reconcile(ctx, sf.header, sf.rows)
+    record(ctx.sl, result)
+    return result.ok
 
 
 def _verify(dsn: str, cpny_id: str, mapping) -> list:
@@ -409,6 +467,16 @@ def _text_report(report: dict) -> str:
     for source, label in (("sqs", "by SQS (slsync intake sqs)"), ("eventbridge_http", "by EventBridge (receiver)")):
         got = report["notifications_received"][source]   # TYPE:outcome -> count
         lines += [f"notifications {label}: {sum(got.values())}"] + [f"  {k:44} {v}" for k, v in sorted(got.items())]
+    settlements = report.get("settlements", [])
+    lines += [f"settlements: {len(settlements)}, posted {sum(s['status'] == 'POSTED' for s in settlements)}, "
+              f"balanced {sum(s['balanced'] for s in settlements)}, "
+              f"reconciled {sum(s['reconciled'] is True for s in settlements)}"]
+    for s in settlements:
+        batches = ", ".join(f"{b['bat_nbr']} ({b['period']}) Dr {b['debit']} = Cr {b['credit']}" for b in s["batches"])
+        lines += [f"  {s['settlement_id']:14} {s['total']:>11} {s['currency']:4} {s['status']:9} "
+                  f"{'balanced' if s['balanced'] else 'NOT balanced'}, "
+                  f"{ {True: 'reconciled', False: 'NOT reconciled', None: 'not reconciled'}[s['reconciled']] }"
+                  f"{'; batches ' + batches if batches else ''}{'; held ' + ', '.join(s['holds']) if s['holds'] else ''}"]
     sent = report.get("notifications_sent_by_amazon", {})
     lines += ["notifications Amazon could not deliver: " + str(sum(sent.get("undeliverable", {}).values()))]
     lines += [f"  {k:44} {v}" for k, v in sorted(sent.get("undeliverable", {}).items())]

@@ -50,3 +50,8 @@ def test_the_sandbox_runs_end_to_end_and_leaves_a_report(tmp_path, redis_url, r)
     # the demo ends with `slsync db verify`: what the product wrote is what SL's own processes accept
     assert report["verify"] and all(rule["status"] == "OK" for rule in report["verify"]), report["verify"]
     assert not report["holds_by_reason"].get("total_mismatch"), report["holds_by_reason"]   # every total is Amazon's
+    # the settlements flow: every settlement Amazon listed was posted to SL's GL, each batch balanced, reconciled
+    settlements = report["settlements"]
+    assert settlements and all(s["status"] == "POSTED" and s["balanced"] for s in settlements), settlements
+    assert all(s["reconciled"] is True for s in settlements), settlements
+    assert "settlements:" in out.stdout
