@@ -10,7 +10,8 @@ import click
 from integration.commands.common import echo_json, enqueue, gateway
 
 RETRY_TASKS = {"order": ("slsync.orders.import", "sl"), "shipment": ("slsync.fulfillment.confirm", "amazon"),
-               "shipper": ("slsync.fulfillment.confirm", "amazon")}
+               "shipper": ("slsync.fulfillment.confirm", "amazon"),
+               "settlement": ("slsync.settlements.post", "amazon")}   # posted again from its kept file
 
 
 def _row(h) -> dict:

@@ -157,14 +157,10 @@ def post(settlement_id: str, as_json: bool) -> None:
     from integration.settlements import flow
 
     with _context() as ctx:
-        info = flow.file_of(ctx, settlement_id)
-        if info is None:
-            raise click.ClickException(f"settlement {settlement_id} is not known; import its file first")
-        path = info.get("path", "")
-        if not path or not Path(path).exists():
-            raise click.ClickException(f"settlement {settlement_id}: its file {path or '(none)'} is gone; import it "
-                                       "again with `slsync settlements import FILE`")
-        result = flow.import_file(ctx, path, info.get("report_id", ""), force=True)
+        try:
+            result = flow.repost(ctx, settlement_id)
+        except LookupError as exc:
+            raise click.ClickException(str(exc)) from None
     if as_json:
         echo_json(result.as_dict())
     else:

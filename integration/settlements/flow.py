@@ -290,9 +290,13 @@ def _post(ctx: Context, sf, release: str) -> ImportResult:
                         posted.holds[0] if posted.holds else None, posted.as_dict())
 
 
+POST_TASK = "slsync.settlements.post"
+
+
 def _held_settlement(ctx: Context, sid: str, exc: SettlementProblem, path: str, report_id: str) -> ImportResult:
     hold_id = ctx.sl.create_hold("settlement", sid, exc.reason, exc.message,
-                                 {"settlement_id": sid, "report_id": report_id, "path": path, "error": exc.to_dict()})
+                                 {"settlement_id": sid, "report_id": report_id, "path": path, "error": exc.to_dict(),
+                                  "task": POST_TASK, "args": [sid], "queue": IMPORT_QUEUE})
     return ImportResult(sid, "held", report_id, path, exc.reason, hold_id)
 
 
@@ -315,6 +319,21 @@ def _record_file(ctx: Context, sf, report_id: str) -> None:
         "layout": header.layout, "start": _iso(header.start), "end": _iso(header.end),
         "deposit_date": _iso(header.deposit_date), "currency": header.currency, "total": str(header.total),
         "marketplaces": list(header.marketplaces), "warnings": list(header.warnings)}))
+
+
+def repost(ctx: Context, settlement_id: str) -> ImportResult:
+    """Post a settlement again from its kept file (``slsync settlements post``, ``slsync holds release``): after its
+    hold was fixed (a mapping rule added, a period opened). ``settlement_id`` may be a hold's key
+    (``<id>:<combination>`` for an unmapped type). ``LookupError`` when no file is known or it is gone."""
+    settlement_id = settlement_id.split(":", 1)[0]
+    info = file_of(ctx, settlement_id)
+    if info is None:
+        raise LookupError(f"settlement {settlement_id} is not known; import its file first")
+    path = info.get("path", "")
+    if not path or not Path(path).exists():
+        raise LookupError(f"settlement {settlement_id}: its file {path or '(none)'} is gone; import it again with "
+                          "`slsync settlements import FILE`")
+    return import_file(ctx, path, info.get("report_id", ""), force=True)
 
 
 # -- what is known -----------------------------------------------------------------------------------------------

@@ -63,6 +63,8 @@ def test_an_old_v1_archive_is_imported_and_show_json_gives_its_figures(cli, tmp_
     # the same file again: nothing written twice
     again = cli("import", path, "--json")
     assert again.exit_code == 0 and json.loads(again.output)[0]["outcome"] == "unchanged"
+    reposted = cli("post", f"60165029{columns}", "--json")       # from the kept file; SL already has it
+    assert reposted.exit_code == 0 and json.loads(reposted.output)["outcome"] == "already_posted"
 
 
 def test_a_file_whose_rows_do_not_add_up_is_held_with_exit_code_1(cli, tmp_path):

@@ -7,6 +7,7 @@ could run on another machine, without the file). Its SL writes are still fenced 
 
 from __future__ import annotations
 
+from integration.errors import Permanent
 from integration.guard import keys, redis_client
 from integration.settlements import flow
 from workers.app import app
@@ -47,4 +48,17 @@ def import_report(self, report_id: str) -> str | None:
         return flow.import_report(task_context(self), report_id, attempt=self.request.retries + 1, rerun=rerun)
 
     result = run_for_entity(self, "settlement_report", report_id, work)
+    return result.outcome if result else None
+
+
+@app.task(name=flow.POST_TASK, bind=True, queue=flow.IMPORT_QUEUE)
+def post(self, settlement_id: str) -> str | None:
+    """Post a held settlement again from its kept file (``slsync holds release`` of a settlement hold)."""
+    def work():
+        try:
+            return flow.repost(task_context(self), settlement_id)
+        except LookupError as exc:
+            raise Permanent(str(exc)) from None
+
+    result = run_for_entity(self, "settlement_post", settlement_id.split(":", 1)[0], work)
     return result.outcome if result else None
