@@ -123,6 +123,9 @@ def download(session: requests.Session, url: str, *, compression: str | None = N
                     tail = inflate.flush()
                     out.write(tail)
                     size += len(tail)
+                    if not inflate.eof:   # the connection ended inside the GZIP stream: a partial file, not a file
+                        raise Transient("document download cut short (the GZIP stream is incomplete)",
+                                        details={"truncated": True})
         except zlib.error:
             os.unlink(path)
             raise Permanent("document is not valid GZIP although Amazon said so") from None

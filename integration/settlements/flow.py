@@ -177,6 +177,12 @@ def fetch(ctx: Context, report_id: str) -> str:
                             report_id)
                 continue
             raise
+        except Permanent as exc:
+            if exc.details.get("reason") == "missing_role":   # the seller must grant Finance and Accounting
+                raise
+            # S3 refused the URL or sent a broken GZIP: a fresh URL next attempt may cure it, and the attempts
+            # are counted (SETTLEMENT_ATTEMPTS), so it still ends in a hold
+            raise Transient(f"settlement report {report_id}: {exc.message}", details=exc.details) from None
     target = kept_path(ctx, report_id)
     os.replace(doc.path, target)
     ctx.sl.record_event(Event(REPORT, report_id, "downloaded", ctx.task_id,

@@ -44,7 +44,8 @@ def _settlements(state, now) -> None:
                                                        previous_reserve=held.get(market, 0))
             # Observed: no charset on the settlement download [I-3025]; the DE file is Windows-1252.
             raw = text.encode("cp1252" if locale == "de_DE" else "utf-8", errors="replace")
-            doc = documents.put(state, raw, content_type="text/plain", compress=False)
+            # every other period's document comes GZIP-compressed (compressionAlgorithm), as large ones do
+            doc = documents.put(state, raw, content_type="text/plain", compress=index % 2 == 1)
             rid = settlement.report_id_for(sid)   # Amazon's report id is not the settlement id
             state.reports[rid] = {"reportId": rid, "reportType": SETTLEMENT, "marketplaceIds": [market],
                                   "dataStartTime": iso(begin), "dataEndTime": iso(end),
