@@ -254,3 +254,18 @@ def test_a_file_that_cannot_be_read_is_unreadable_naming_the_line(tmp_path, cont
     caught = problem(str(path))
     assert caught.reason == "unreadable_settlement"
     assert "line" in caught.message
+
+
+def test_a_german_spreadsheet_re_save_with_semicolons_and_a_utf16_text_export_read_the_same(tmp_path):
+    german = open_settlement(fixture("v2_de_comma.tsv"))
+    semicolons = tmp_path / "de.csv"
+    lines = (FIXTURES / "v2_de_comma.tsv").read_text().splitlines()
+    semicolons.write_text("\n".join(";".join(f'"{c}"' if " " in c else c for c in line.split("\t"))
+                                    for line in lines) + "\n", encoding="cp1252")
+    unicode_text = tmp_path / "de.txt"     # a spreadsheet's "Unicode text": UTF-16 with a BOM, tab-separated
+    unicode_text.write_bytes((FIXTURES / "v2_de_comma.tsv").read_text().encode("utf-16"))
+    for path, delimiter, charset in ((semicolons, ";", "utf-8"), (unicode_text, "\t", "utf-16")):
+        sf = open_settlement(path)
+        assert (sf.delimiter, sf.charset) == (delimiter, charset)
+        assert components(sf) == components(german) and sf.header.start == german.header.start
+        assert sf.check().total == Decimal("1141.18")
