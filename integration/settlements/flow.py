@@ -292,8 +292,16 @@ def _post(ctx: Context, sf, release: str) -> ImportResult:
     header = sf.header
     accounts = build_accounts(ctx.mapping, header.currency, tax_accounts=ctx.sl.sales_tax_accounts())
     posted = post_settlement(ctx.sl, header, sf.rows, accounts, release=release, checksum=sf.checksum)
+    detail = posted.as_dict()
+    if posted.status in ("posted", "replaced", "already_posted"):
+        # each Refund of a posted settlement becomes its credit memo, applied to the invoice (idempotent by Amazon's
+        # adjustment id); a refund SL cannot credit yet is held, and released through this settlement's post again
+        from integration.settlements.refunds import apply_refunds
+
+        outcomes = apply_refunds(ctx, header, sf.rows)
+        detail["refunds"] = {v: sum(1 for o in outcomes if o.value == v) for v in sorted({o.value for o in outcomes})}
     return ImportResult(header.settlement_id, posted.status, header.report_id, sf.path, posted.reason,
-                        posted.holds[0] if posted.holds else None, posted.as_dict())
+                        posted.holds[0] if posted.holds else None, detail)
 
 
 POST_TASK = "slsync.settlements.post"

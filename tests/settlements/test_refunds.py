@@ -13,7 +13,7 @@ import pytest
 from integration.settlements.refunds import apply_refunds, refunds
 from integration.sync import orders
 from tests.orders.conftest import on_both_engines, sku_known  # noqa: F401  (SQLite and PostgreSQL)
-from tests.settlements.settlement_builders import a_header, order_rows, refund_parts, refund_rows
+from tests.settlements.settlement_builders import a_header, order_rows, refund_parts, refund_rows, write_v2
 
 
 def _invoiced_order(ctx, sim, lines=2):
@@ -118,3 +118,32 @@ def test_tax_the_seller_collected_is_refunded_on_a_hold_not_lost(ctx, sim):
     hold = ctx.sl.get_hold(outcome.hold_id)
     assert hold.reason == "refund_not_credited" and f"tax {parts['TAX_ITEM']}" in hold.message
     assert len(_memos(ctx, ord_nbr)) == 1
+
+
+def test_importing_a_settlement_credits_its_refunds_and_a_released_hold_credits_the_rest(ctx, sim, tmp_path):
+    """The whole path a seller runs: the file posted (GL batch), the refund of an invoiced order credited and
+    applied; a refund of an order not invoiced yet held; once it is invoiced, the hold's re-run (the settlement
+    posted again from its kept file, `slsync holds release`) credits it and resolves the hold, nothing twice."""
+    from integration.commands.holds import _rerun
+    from integration.settlements import flow
+
+    made, ord_nbr, _ = _invoiced_order(ctx, sim)
+    late = sim.create_order([{"sku": sku_known(ctx), "quantity": 1}])
+    late_nbr = orders.import_order(late["orderId"], ctx, fresh=True).ord_nbr
+    rows = order_rows(made) + refund_rows(made, 0, "amzn1:adj:one") + order_rows(late) + \
+        refund_rows(late, 0, "amzn1:adj:two")
+    path = write_v2(tmp_path / "s.txt", "22233344455", rows)
+    result = flow.import_file(ctx, path)
+    assert result.outcome == "posted", result.as_dict()
+    assert result.post["refunds"] == {"credited": 1, "held": 1}
+    assert len(_memos(ctx, ord_nbr)) == 1 and _memos(ctx, late_nbr) == []
+    (hold,) = [h for h in ctx.sl.list_holds(status="OPEN", entity="settlement") if late["orderId"] in h.key]
+    assert hold.reason == "refund_unmatched"
+
+    ctx.sl.create_invoice(late_nbr)
+    task, _, args = _rerun(hold)
+    assert task == "slsync.settlements.post"
+    again = flow.repost(ctx, args[0])
+    assert again.outcome == "already_posted" and again.post["refunds"] == {"credited": 1, "unchanged": 1}
+    assert len(_memos(ctx, ord_nbr)) == 1 and len(_memos(ctx, late_nbr)) == 1
+    assert ctx.sl.get_hold(hold.hold_id).status == "RESOLVED"
