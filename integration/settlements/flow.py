@@ -246,8 +246,9 @@ def import_file(ctx: Context, path: str, report_id: str = "", *, marketplace_hin
                 retryable: bool = False, release: str = "hold", force: bool = False) -> ImportResult:
     """Parse, check and post one settlement file (from Amazon or a seller's download), under the settlement's lease.
 
-    A settlement posted before from a file with the same checksum is ``unchanged`` (nothing written; ``force``
-    asks the posting, which is idempotent in SL, again). A problem a person must solve (the total does not add up,
+    A settlement posted before from the same file under the same mapping is ``already_posted`` (nothing written);
+    after a mapping fix its unreleased batches are replaced (``post.posting_key``). ``force`` is kept for callers
+    that mean "post again" (it always is asked now). A problem a person must solve (the total does not add up,
     mixed currencies, a closed period ...) is a hold, ``held`` returned. With ``retryable`` an unreadable file
     raises ``SettlementProblem`` instead, for the caller to download it again."""
     from integration.settlements.parse import open_settlement
@@ -262,21 +263,18 @@ def import_file(ctx: Context, path: str, report_id: str = "", *, marketplace_hin
     sid = header.settlement_id
     with hold_entity(ctx, "settlement", sid):
         _record_file(ctx, sf, report_id)
-        binding = ctx.sl.get_settlement_binding(sid)
-        if binding is not None and binding.batch_nbr and binding.checksum == sf.checksum and not force:
-            result = ImportResult(sid, "unchanged", report_id, sf.path)
-        else:
-            try:
-                sf.check()
-                result = _post(ctx, sf, release)
-            except SettlementProblem as exc:
-                if retryable and exc.reason in RETRYABLE:
-                    raise
-                result = _held_settlement(ctx, sid, exc, sf.path, report_id)
-            except NeedsReview as exc:   # post_settlement made the hold already
-                hold = next((h for h in ctx.sl.list_holds(status="OPEN", entity="settlement")
-                             if h.key == sid and h.reason == exc.reason), None)
-                result = ImportResult(sid, "held", report_id, sf.path, exc.reason, hold.hold_id if hold else None)
+        # posting is idempotent by file and mapping (post.posting_key): a repeat writes nothing
+        try:
+            sf.check()
+            result = _post(ctx, sf, release)
+        except SettlementProblem as exc:
+            if retryable and exc.reason in RETRYABLE:
+                raise
+            result = _held_settlement(ctx, sid, exc, sf.path, report_id)
+        except NeedsReview as exc:   # post_settlement made the hold already
+            hold = next((h for h in ctx.sl.list_holds(status="OPEN", entity="settlement")
+                         if h.key == sid and h.reason == exc.reason), None)
+            result = ImportResult(sid, "held", report_id, sf.path, exc.reason, hold.hold_id if hold else None)
     if report_id:
         ctx.sl.record_event(Event(REPORT, report_id, "imported", ctx.task_id,
                                   {"settlement_id": sid, "outcome": result.outcome, "reason": result.reason}))

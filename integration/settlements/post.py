@@ -179,7 +179,8 @@ def post_settlement(gateway, header: SettlementHeader, rows_factory: Callable[[]
     """Post ``header``'s settlement (rows from ``rows_factory()``) as GL batches, all in one SL transaction with the
     xAMZSettlement binding. Idempotent by settlement id:
 
-    - posted before with the same checksum: the batches it became, nothing written (status ``already_posted``);
+    - posted before from the same file mapped the same way (``posting_key``): the batches it became, nothing
+      written (status ``already_posted``);
     - re-issued (another checksum) while its batches are unreleased (Status H or B): the old batches are voided
       (Status V, as SL's Journal Entry screen voids an unreleased batch: the number stays in SL's sequence and
       the replaced entry stays visible to an auditor; release and posting skip it) and the new ones written
@@ -218,7 +219,8 @@ def post_settlement(gateway, header: SettlementHeader, rows_factory: Callable[[]
                  for combo, amount in sorted(planned.unmapped.items())]
         written = gateway.write_settlement(
             sid, planned.batches(descr), checksum=checksum or planned.fingerprint(), total=header.total,
-            currency=header.currency, release=release, marketplace=",".join(header.marketplaces), holds=holds)
+            currency=header.currency, release=release, marketplace=",".join(header.marketplaces), holds=holds,
+            posting_key=posting_key(checksum, planned))
     except NeedsReview as exc:
         result.reason = exc.reason
         result.holds = [gateway.create_hold("settlement", sid, exc.reason, exc.message,
@@ -228,6 +230,16 @@ def post_settlement(gateway, header: SettlementHeader, rows_factory: Callable[[]
     result.status, result.batches = written["status"], written["batches"]
     result.replaced, result.holds = written.get("replaced", []), written.get("holds", [])
     return result
+
+
+def posting_key(checksum: str, planned: Plan) -> str:
+    """What makes a posting the same as an earlier one: the file (its checksum) AND what it maps to (the plan's
+    fingerprint: amounts per account). The same file under the same mapping posts nothing again; after a mapping
+    fix (an unmapped type given its account) posting it again replaces its unreleased batches, and holds released
+    ones, instead of leaving the amount in suspense."""
+    if not checksum:
+        return planned.fingerprint()
+    return hashlib.sha256(f"{checksum}:{planned.fingerprint()}".encode()).hexdigest()
 
 
 def _cached(period_of: Callable[[datetime], str]) -> Callable[[datetime], str]:

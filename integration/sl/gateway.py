@@ -466,14 +466,16 @@ class SLGateway:
         return self._read(lambda r: state.get_settlement_binding(r, settlement_id))
 
     def write_settlement(self, settlement_id: str, batches: list, *, checksum: str, total: Decimal, currency: str,
-                         release: str = "hold", marketplace: str = "", holds: list[tuple] = ()) -> dict:
+                         release: str = "hold", marketplace: str = "", holds: list[tuple] = (),
+                         posting_key: str = "") -> dict:
         """All GL batches of a settlement (``integration.settlements.post.PlannedBatch``), its binding and its holds
         ((key, reason, message, payload)) in one transaction; idempotent by settlement id and checksum, a re-issue
         voids the unreleased batches it replaces (``integration.sl.settlement_gl``)."""
         fence = self._fence_for("settlement", settlement_id)
         return self._write(lambda r: settlement_gl.write(
             r, self.look, self.cpny_id, settlement_id, batches, checksum=checksum, total=total, currency=currency,
-            release=release, marketplace=marketplace, holds=list(holds), fence=fence), "settlement", settlement_id)
+            release=release, marketplace=marketplace, holds=list(holds), fence=fence,
+            posting_key=posting_key or checksum), "settlement", settlement_id)
 
     def settlement_batches(self, settlement_id: str) -> list[dict]:
         """The settlement's current GL batches: BatNbr, period, debit, credit, SL Status and Rlsed."""

@@ -146,7 +146,7 @@ XAMZ = {
               "SKU:c40 SiteGroup:c30 InvtID:c30 Qty:f SentAt:dt FeedId:c40 " + _FENCE + _AUDIT, custom=True),
         table("xAMZSettlement", ("SettlementId",),
               "SettlementId:c30 CpnyID:c10 Module:c2 BatNbr:c10 CuryID:c4 TotalAmt:f LineCount:i "
-              "FileChecksum:c64 Status:c20 PostedAt:dt " + _FENCE + _AUDIT, custom=True),
+              "FileChecksum:c64 PostingKey:c64 Status:c20 PostedAt:dt " + _FENCE + _AUDIT, custom=True),
         # Every GL batch a settlement became (one per fiscal period it spans); REPLACED: voided by a re-issued version.
         table("xAMZSettlementBatch", ("SettlementId", "BatNbr"),
               "SettlementId:c30 BatNbr:c10 PerPost:c6 DrTot:f CrTot:f Status:c20 CreatedAt:dt " + _AUDIT, custom=True),

@@ -38,13 +38,17 @@ def _public(batches: list[dict]) -> list[dict]:
 
 
 def write(rows: Rows, look: Lookups, cpny_id: str, settlement_id: str, batches, *, checksum: str, total: Decimal,
-          currency: str, release: str, marketplace: str, holds: list[tuple], fence: Fence | None) -> dict:
+          currency: str, release: str, marketplace: str, holds: list[tuple], fence: Fence | None,
+          posting_key: str = "") -> dict:
     state.lock_binding(rows, "settlement", {"SettlementId": settlement_id}, fence)
     bound = state.get_settlement_binding(rows, settlement_id)
     old = bound_batches(rows, settlement_id) if bound is not None else []
     if bound is not None and bound.batch_nbr and not old:   # bound by post_gl_batch (one batch, no batch rows)
         old = [b for b in _batch_rows(rows, [trim(bound.batch_nbr)])]
-    if bound is not None and (bound.checksum or "").strip() == checksum and old:
+    key = posting_key or checksum   # the file and what it maps to (settlements.post.posting_key)
+    bound_key = (rows.scalar('SELECT "PostingKey" FROM "xAMZSettlement" WHERE "SettlementId" = ?', [settlement_id])
+                 or "").strip() if bound is not None else ""
+    if bound is not None and (bound_key or (bound.checksum or "").strip()) == key and old:
         return {"status": "already_posted", "batches": _public(old)}
     released = [b["bat_nbr"] for b in old if b["released"] or b["status"] not in ("H", "B")]
     if released:
@@ -69,7 +73,7 @@ def write(rows: Rows, look: Lookups, cpny_id: str, settlement_id: str, batches, 
         written.append({"bat_nbr": bat_nbr, "period": batch.period, "debit": debit, "credit": debit})
     values = {"CpnyID": cpny_id, "Module": "GL", "BatNbr": written[0]["bat_nbr"] if written else "",
               "CuryID": currency, "TotalAmt": total, "LineCount": sum(len(b.lines) for b in batches),
-              "FileChecksum": checksum, "Status": "POSTED", "PostedAt": datetime.now(), **state.fence_values(fence)}
+              "FileChecksum": checksum, "PostingKey": key, "Status": "POSTED", "PostedAt": datetime.now(), **state.fence_values(fence)}
     if bound is None:
         rows.insert("xAMZSettlement", {"SettlementId": settlement_id, **values})
     else:

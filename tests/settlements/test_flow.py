@@ -77,7 +77,7 @@ def test_each_settlement_report_is_found_once_downloaded_kept_and_posted_balance
     r.flushdb()
     assert flow.poll(ctx).report_ids == []
     again = flow.import_report(ctx, first.report_ids[0])
-    assert again.outcome == "unchanged"
+    assert again.outcome == "already_posted"
     known = flow.known(ctx)
     assert len(known) == 3 and {s["status"] for s in known} == {"POSTED"}
     assert all(s["batches"] and s["currency"] == "USD" for s in known)

@@ -216,3 +216,27 @@ def test_plan_summarises_per_period_and_account_in_one_pass():
     assert p.rows == 1000 and p.by_account == {("202603", "6100", "000000"): D("-1000.00")}
     [b] = p.batches("x")
     assert b.debit == b.credit == D("1000.00")
+
+
+def test_after_a_mapping_fix_posting_again_moves_the_amount_out_of_suspense(gateway, accounts, tmp_path):  # noqa: F811
+    """The hold on an unmapped type says "map it, then post again": with a rule added, the same file is posted again
+    (same checksum) and its unreleased batch is replaced with the amount on the mapped account; unchanged mapping,
+    nothing written."""
+    from integration.mapping import rules as mapping_rules
+
+    when = day_in(current_period(gateway))
+    rows = [*order_rows(when), a_row("Liquidations", "Liquidations", "LiquidationsProceeds", "7.50", when)]
+    header, factory = a_settlement(rows, sid="11800000077")
+    first = post_settlement(gateway, header, factory, accounts, checksum="file-1")
+    assert net(gl_lines(gateway, first.batches[0]["bat_nbr"]), "6900") == D("-7.50")
+    text = mapping_rules.default_mapping_text().replace(
+        "  rules:\n", '  rules:\n    - {type: Liquidations, acct: "4030"}\n', 1)
+    fixed_file = tmp_path / "mapping.yaml"
+    fixed_file.write_text(text, encoding="utf-8")
+    fixed = build_accounts(load_mapping(str(fixed_file)), "USD", tax_accounts=gateway.sales_tax_accounts())
+    again = post_settlement(gateway, header, factory, fixed, checksum="file-1")
+    assert again.status == "replaced" and again.replaced == [first.batches[0]["bat_nbr"]]
+    lines = gl_lines(gateway, again.batches[0]["bat_nbr"])
+    assert net(lines, "6900") == 0 and net(lines, "4030") == D("-7.50")
+    assert batch(gateway, first.batches[0]["bat_nbr"])[0].strip() == "V"
+    assert post_settlement(gateway, header, factory, fixed, checksum="file-1").status == "already_posted"

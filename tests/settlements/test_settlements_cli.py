@@ -62,7 +62,7 @@ def test_an_old_v1_archive_is_imported_and_show_json_gives_its_figures(cli, tmp_
     assert [(s["settlement_id"], s["status"]) for s in listed] == [(f"60165029{columns}", "POSTED")]
     # the same file again: nothing written twice
     again = cli("import", path, "--json")
-    assert again.exit_code == 0 and json.loads(again.output)[0]["outcome"] == "unchanged"
+    assert again.exit_code == 0 and json.loads(again.output)[0]["outcome"] == "already_posted"
     reposted = cli("post", f"60165029{columns}", "--json")       # from the kept file; SL already has it
     assert reposted.exit_code == 0 and json.loads(reposted.output)["outcome"] == "already_posted"
 
