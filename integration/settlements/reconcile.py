@@ -3,7 +3,8 @@
 Streaming: the rows are read once, summed per order id as they come (a few numbers per order: a settlement has at
 most tens of thousands), then SL is asked about all those orders in a few chunked queries.
 
-- An ``Order`` is matched through its xAMZOrder binding to the SL order and our invoices for it (xAMZDocument IN).
+- An ``Order`` is matched through its xAMZOrder binding to the SL order and its invoices: ours (xAMZDocument IN) and
+  SL's own (the Sales Journal's, ARDoc.OrdNbr = the order).
   Amounts: what the buyer paid for the order in this settlement, the ItemPrice and Promotion rows (principal,
   shipping, tax, gift wrap ... less promotions), against the invoices' total (sales lines, freight, misc charges
   and tax). Both sides include tax: where Amazon's prices include VAT the principal carries it and SL holds it in

@@ -1,5 +1,6 @@
 """Reads for settlement reconciliation (``integration.settlements.reconcile``): bindings and AR documents of many
-Amazon orders at once, and the last reconciliation recorded per settlement.
+Amazon orders at once (ours, from xAMZDocument, and SL's own: the Sales Journal's invoice of a merchant order),
+and the last reconciliation recorded per settlement.
 
 A settlement names tens of thousands of orders; these read them in chunks (one query per chunk of ids), never one
 query per order. An AR document's amounts come from its ARTran rows by class, as ``ar.create_document`` writes them:
@@ -86,18 +87,48 @@ def documents_for(rows: Rows, amazon_order_ids: Iterable[str]) -> dict[str, list
             if doc is None:
                 doc = docs[k] = ARDocument(k[0], k[1], k[2], ref.strip(), ord_nbr.strip(), _dec(amount))
                 out.setdefault(k[0], []).append(doc)
-            if tran_class is None:
-                continue
-            value, cls = _dec(tran_amt), (tran_class or "").strip()
-            if cls == "N":
-                doc.lines[line_ref.strip()] = doc.lines.get(line_ref.strip(), Decimal(0)) + value
-            elif cls == "F":
-                doc.freight += value
-            elif cls == "T":
-                doc.tax += value
-            else:
-                doc.misc += value
+            if tran_class is not None:
+                _add(doc, tran_class, line_ref, tran_amt)
+        _sl_documents(rows, batch, out)
     return out
+
+
+def _sl_documents(rows: Rows, batch: list[str], out: dict[str, list[ARDocument]]) -> None:
+    """SL's own AR documents of these orders (ARDoc.OrdNbr = the bound order; not one of ours in xAMZDocument):
+    a merchant-fulfilled order is invoiced by SL's Sales Journal from its confirmed shipper, and a person may write
+    a credit memo in SL's screens. Their amounts are their ARTran rows (any TranClass; the 'U' application line
+    excluded); the key is SL's RefNbr."""
+    marks = ", ".join("?" for _ in batch)
+    found = rows.all(
+        'SELECT b."AmazonOrderId", d."DocType", d."RefNbr", d."OrdNbr", d."OrigDocAmt", t."TranClass", t."LineRef", '
+        't."TranAmt" FROM "xAMZOrder" b JOIN "ARDoc" d ON d."CpnyID" = b."CpnyID" AND d."OrdNbr" = b."OrdNbr" '
+        'AND d."DocType" IN (\'IN\', \'CM\') LEFT JOIN "ARTran" t ON t."CustId" = d."CustId" '
+        'AND t."TranType" = d."DocType" AND t."RefNbr" = d."RefNbr" AND t."DrCr" <> ? '
+        f'WHERE b."AmazonOrderId" IN ({marks}) AND b."OrdNbr" <> \'\' AND NOT EXISTS (SELECT 1 FROM "xAMZDocument" x '
+        'WHERE x."CpnyID" = d."CpnyID" AND x."DocType" = d."DocType" AND x."RefNbr" = d."RefNbr") '
+        'ORDER BY b."AmazonOrderId", d."DocType", d."RefNbr"', ["U", *batch])
+    docs: dict[tuple, ARDocument] = {}
+    for oid, doc_type, ref, ord_nbr, amount, tran_class, line_ref, tran_amt in found:
+        k = (oid.strip(), doc_type.strip(), ref.strip())
+        doc = docs.get(k)
+        if doc is None:
+            doc = docs[k] = ARDocument(k[0], k[1], f"SL:{k[2]}", k[2], ord_nbr.strip(), _dec(amount))
+            out.setdefault(k[0], []).append(doc)
+        if tran_class is not None:
+            _add(doc, tran_class, line_ref, tran_amt)
+
+
+def _add(doc: ARDocument, tran_class, line_ref, tran_amt) -> None:
+    value, cls = _dec(tran_amt), (tran_class or "").strip()
+    if cls == "N":
+        ref = (line_ref or "").strip()
+        doc.lines[ref] = doc.lines.get(ref, Decimal(0)) + value
+    elif cls == "F":
+        doc.freight += value
+    elif cls == "T":
+        doc.tax += value
+    else:
+        doc.misc += value
 
 
 def last_reconciliations(rows: Rows) -> dict[str, str]:

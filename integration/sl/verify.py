@@ -355,7 +355,8 @@ def _ar_doc_detail(r: dict) -> str:
 def _our_invoices(ctx: Context):
     return ('SELECT b."AmazonOrderId" AS "AmazonOrderId", '
             '(SELECT COUNT(*) FROM "ARDoc" d WHERE d."CpnyID" = b."CpnyID" AND d."OrdNbr" = b."OrdNbr" '
-            'AND d."DocType" = \'IN\' AND NOT EXISTS (SELECT 1 FROM "xAMZDocument" x WHERE x."CpnyID" = d."CpnyID" '
+            f'AND d."DocType" = \'IN\' AND d."Crtd_Prog" = {OURS} AND NOT EXISTS (SELECT 1 FROM "xAMZDocument" x '
+            'WHERE x."CpnyID" = d."CpnyID" '
             'AND x."DocType" = d."DocType" AND x."RefNbr" = d."RefNbr")) AS "Unbound", '
             '(SELECT COUNT(*) FROM "xAMZDocument" x WHERE x."AmazonOrderId" = b."AmazonOrderId" '
             'AND x."DocType" = \'IN\' AND x."EventKey" = \'ORDER\') AS "Whole", '

@@ -69,3 +69,24 @@ def test_an_invoice_a_cent_off_amazons_amount_and_an_order_without_invoice_are_r
     missing = _by(result, "order", open_one["orderId"])
     assert (missing.status, missing.ord_nbr) == ("invoice_missing", open_nbr)
     assert not result.ok
+
+
+def test_an_order_invoiced_by_sls_own_sales_journal_reconciles_and_passes_verify(ctx, sim):
+    """A merchant-fulfilled order is invoiced by SL (the Sales Journal from its confirmed shipper), not by us: its
+    ARDoc carries the order's OrdNbr and SL's own program, and there is no xAMZDocument. Reconciliation finds it
+    (before: "invoice_missing" for every merchant order in production), and `slsync db verify` does not count it
+    as an invoice of ours left unbound."""
+    from integration.sl import ar, sandbox
+    from integration.sl.verify import verify
+
+    made = sim.create_order([{"sku": sku_known(ctx), "quantity": 2}])
+    ord_nbr = orders.import_order(made["orderId"], ctx, fresh=True).ord_nbr
+    ref, _, _ = ctx.sl.db.run(lambda r: ar.create_document(r, ctx.sl.look, ctx.sl.cpny_id, ord_nbr, "IN",
+                                                           doc_date=a_header().end.replace(tzinfo=None)))
+    for table, key in (("ARDoc", "RefNbr"), ("ARTran", "RefNbr")):   # written by SL's Sales Journal, not by us
+        sandbox.update_rows(ctx.sl.db, table, {"Crtd_Prog": "40690"}, {key: ref})
+    result = reconcile(ctx, a_header(), lambda: iter(order_rows(made)))
+    sold = _by(result, "order", made["orderId"])
+    assert (sold.status, sold.ref_nbr, sold.difference) == ("ok", ref, Decimal("0.00")), sold
+    assert all(r.status == "OK" for r in verify(ctx.sl.db, ctx.sl.cpny_id)), \
+        [r.as_dict() for r in verify(ctx.sl.db, ctx.sl.cpny_id) if r.status != "OK"]
