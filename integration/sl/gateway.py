@@ -368,18 +368,15 @@ class SLGateway:
 
     # -- shipments and transfers ----------------------------------------------------------------------
     def _invoice_to_credit(self, r: Rows, key: str, ord_nbr: str, bound: OrderBinding | None) -> str:
-        """The order's invoice a credit memo is applied to: of ours (xAMZDocument, else the binding's), the one
-        with the largest open balance; '' when the order was never invoiced (nothing to apply to)."""
-        refs = [x[0] for x in r.all('SELECT "RefNbr" FROM "xAMZDocument" WHERE "AmazonOrderId" = ? '
-                                    'AND "DocType" = ?', [key, "IN"])]
-        if not refs and bound is not None and bound.invc_ref_nbr:
-            refs = [bound.invc_ref_nbr]
+        """The order's invoice a credit memo is applied to: of the order's invoices (ours, and SL's own: the Sales
+        Journal invoices a merchant order from its shipper, ARDoc.OrdNbr naming the order), the one with the largest
+        open balance; '' when the order was never invoiced (nothing to apply to)."""
+        found = r.all('SELECT "RefNbr", "CuryDocBal" FROM "ARDoc" WHERE "CpnyID" = ? AND "DocType" = ? '
+                      'AND "OrdNbr" = ? ORDER BY "RefNbr"', [self.cpny_id, "IN", ord_nbr])
         best, best_bal = "", 0.0
-        for ref in refs:
-            bal = r.scalar('SELECT "CuryDocBal" FROM "ARDoc" WHERE "DocType" = ? AND "RefNbr" = ? AND "OrdNbr" = ?',
-                           ["IN", ref, ord_nbr])
+        for ref, bal in found:
             if bal is not None and float(bal) > best_bal:
-                best, best_bal = ref, float(bal)
+                best, best_bal = ref.strip(), float(bal)
         return best
 
     def shippers_confirmed_since(self, watermark: datetime | None, limit: int = 500,

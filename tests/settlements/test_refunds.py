@@ -147,3 +147,20 @@ def test_importing_a_settlement_credits_its_refunds_and_a_released_hold_credits_
     assert again.outcome == "already_posted" and again.post["refunds"] == {"credited": 1, "unchanged": 1}
     assert len(_memos(ctx, ord_nbr)) == 1 and len(_memos(ctx, late_nbr)) == 1
     assert ctx.sl.get_hold(hold.hold_id).status == "RESOLVED"
+
+
+def test_a_refund_of_an_order_sl_invoiced_itself_is_credited_and_applied_to_sls_invoice(ctx, sim):
+    """A merchant order invoiced by SL's Sales Journal (no xAMZDocument): the refund's credit memo is applied to that
+    invoice (DrCr 'U' line naming it), as SL's own screen would apply it."""
+    from integration.sl import ar, sandbox
+
+    made = sim.create_order([{"sku": sku_known(ctx), "quantity": 2}])
+    ord_nbr = orders.import_order(made["orderId"], ctx, fresh=True).ord_nbr
+    sl_invoice, _, _ = ctx.sl.db.run(lambda r: ar.create_document(r, ctx.sl.look, ctx.sl.cpny_id, ord_nbr, "IN",
+                                                                  doc_date=a_header().end.replace(tzinfo=None)))
+    sandbox.update_rows(ctx.sl.db, "ARDoc", {"Crtd_Prog": "40690"}, {"RefNbr": sl_invoice})
+    out = apply_refunds(ctx, a_header(), lambda: iter(refund_rows(made, 0, "amzn1:adj:sl")))
+    assert [o.value for o in out] == ["credited"], out
+    applied = _all(ctx, 'SELECT "SiteId", "CostType" FROM "ARTran" WHERE "TranType" = ? AND "RefNbr" = ? '
+                        'AND "DrCr" = ?', ["CM", out[0].ref_nbr, "U"])
+    assert [(a.strip(), b.strip()) for a, b in applied] == [(sl_invoice, "IN")]
