@@ -33,6 +33,7 @@ TABLES = (
     "SOMisc", "MiscCharge", "ShipVia", "Inventory", "ItemSite", "ItemXRef", "Site", "INSetup", "INTran", "TrnsfrDoc",
     "Customer", "SOAddress", "ARDoc", "ARTran", "ARSetup", "Batch", "GLTran", "GLSetup", "Ledger", "Account",
     "SubAcct", "Currncy", "ProcessQueue", "Snote", "SalesTax", "Terms", "FrtTerms", "FrtTermDet", "ARAdjust",
+    "CuryRate", "CuryRtTp", "CMSetup",
 )
 FOLDERS = ("SolomonApp/dbo/Tables", "SolomonApp_Common/dbo/Tables")
 OUT = Path(__file__).resolve().parent.parent / "integration" / "sl" / "sl_tables.tsv"

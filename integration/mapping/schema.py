@@ -45,14 +45,19 @@ _ACCOUNT = {"type": "object", "required": ["acct"], "additionalProperties": Fals
                            "sub": {"type": "string", "minLength": 1, "maxLength": 24}}}
 SETTLEMENT_ACCOUNTS = ("deposit", "receivable", "suspense", "carry_forward")
 TAX_ACCOUNT = "@tax"   # a rule's acct: the tax clearing account of the row's marketplace
+# A settlement in a foreign currency (SL multi-currency on): the SL rate type (CuryRtTp.RateTypeId CHAR(6); default
+# CMSetup.GLRtTpDflt) and the account of the conversion's rounding line (default: SL's Currncy RealGain/RealLoss).
+_MULTI_CURRENCY = {"rate_type": {"type": "string", "minLength": 1, "maxLength": 6}, "rounding": _ACCOUNT}
 _SETTLEMENTS = {
     "type": "object", "required": ["rules", *SETTLEMENT_ACCOUNTS], "additionalProperties": False,
     "properties": {
         "default_sub": {"type": "string", "minLength": 1, "maxLength": 24},
         **{k: _ACCOUNT for k in SETTLEMENT_ACCOUNTS},
+        **_MULTI_CURRENCY,
         "currencies": {"type": ["object", "null"], "propertyNames": {"pattern": "^[A-Z]{3}$"},
                        "additionalProperties": {"type": "object", "additionalProperties": False,
-                                                "properties": {k: _ACCOUNT for k in SETTLEMENT_ACCOUNTS}}},
+                                                "properties": {**{k: _ACCOUNT for k in SETTLEMENT_ACCOUNTS},
+                                                               **_MULTI_CURRENCY}}},
         "rules": {"type": "array", "items": {
             "type": "object", "required": ["acct"], "additionalProperties": False,
             "properties": {"type": {"type": "string", "minLength": 1}, "amount_type": {"type": "string", "minLength": 1},

@@ -49,7 +49,16 @@ ACCOUNTS = [  # Acct, Descr, AcctType
     ("5000", "Cost of goods sold", "4E"), ("6100", "Amazon referral fees", "4E"), ("6110", "FBA fulfilment fees", "4E"),
     ("6120", "Advertising", "4E"), ("6130", "Other Amazon fees", "4E"), ("6140", "FBA storage fees", "4E"),
     ("6150", "Subscription fees", "4E"), ("6200", "Freight out", "4E"), ("6900", "Suspense - review", "4E"),
+    ("6080", "Currency rounding gain/loss", "4E"),
 ]
+# Multi-currency (off: GLSetup.MCActive 0, so a foreign-currency settlement is held; a test or a seller turns it on).
+# Rates to the base currency as SL's Currency Rate Maintenance keeps them (CuryRate: FromCuryId, ToCuryId, RateType,
+# EffDate; MultDiv M multiplies the foreign amount by Rate, D divides it), effective from the start of last year;
+# the rate type SL's GL uses by default is CMSetup.GLRtTpDflt. RGOL_ACCT: each currency's realised gain/loss
+# account (Currncy.RealGainAcct / RealLossAcct), where a settlement's conversion rounding goes.
+RATE_TYPES = [("SPOT", "Daily spot rate"), ("MONTH", "Month-end rate")]
+RATES = [("EUR", "M", 1.0850), ("GBP", "M", 1.2700), ("CAD", "D", 1.3600), ("JPY", "M", 0.0067)]   # -> USD, SPOT
+RGOL_ACCT = "6080"
 SO_STEPS = [  # Seq, EventType, Descr, FunctionID, FunctionClass, Status (reference §3.3)
     ("0100", "ENT", "Enter Order", "4010000", "0100", "R"),
     ("0110", "REL", "Release Order", "4010000", "0200", "R"),
@@ -101,7 +110,13 @@ def seed_rows(seed: int = 1, catalog: list[dict] | None = None, now: datetime | 
     t["Ledger"] = [{"LedgerID": "ACTUAL", "BalanceType": "A", "BaseCuryID": "USD", "BalRequired": 1,
                     "Descr": "Actual"}]
     t["Currncy"] = [{"CuryId": c, "Descr": c, "DecPl": p, "CurySym": "$" if c in ("USD", "CAD", "MXN") else c,
-                     "Status": "A"} for c, p in CURRENCIES.items()]
+                     "Status": "A", "RealGainAcct": RGOL_ACCT, "RealGainSub": SUB, "RealLossAcct": RGOL_ACCT,
+                     "RealLossSub": SUB} for c, p in CURRENCIES.items()]
+    t["CuryRtTp"] = [{"RateTypeId": r, "Descr": d} for r, d in RATE_TYPES]
+    t["CMSetup"] = [{"SetupId": "CM", "GLRtTpDflt": "SPOT", "ARRtTpDflt": "SPOT", "APRtTpDflt": "SPOT",
+                     "CARtTpDflt": "SPOT", "GLRevalRtTpDflt": "MONTH", "MCActivated": 0}]
+    t["CuryRate"] = [{"FromCuryId": c, "ToCuryId": "USD", "RateType": "SPOT", "EffDate": datetime(now.year - 1, 1, 1),
+                      "MultDiv": md, "Rate": rate, "RateReciprocal": round(1 / rate, 9)} for c, md, rate in RATES]
     t["ARSetup"] = [{"SetupId": "AR", "LastBatNbr": "000200", "LastRefNbr": "010000", "LastCrMemoNbr": "", "ArAcct": "1050", "ArSub": SUB,
                      "CurrPerNbr": period, "AutoRef": 1, "Init": 1}]
     t["INSetup"] = [{"SetupId": "IN", "LastBatNbr": "000300", "CurrPerNbr": period, "DecPlQty": 0, "NegQty": 1,

@@ -84,6 +84,8 @@ class Accounts:
     tax_accounts: dict[str, Account] | None = None   # SalesTax TaxId -> its clearing account (from SL)
     marketplace_tax_id: Callable[[str], str] = lambda marketplace_id: ""
     _cache: dict = field(default_factory=dict, repr=False)
+    rounding: Account | None = None   # a foreign-currency settlement's rounding line (None: SL's Currncy RGOL)
+    rate_type: str = ""               # SL's rate type for it (blank: CMSetup.GLRtTpDflt)
 
     def rule_for(self, ttype: str, atype: str, desc: str) -> Rule | None:
         key = (fold(ttype), fold(atype), fold(desc))
@@ -136,8 +138,11 @@ def build_accounts(mapping, currency: str = "", *, tax_accounts: dict[str, tuple
 
     taxes = {k: Account(*v) for k, v in tax_accounts.items()} if tax_accounts is not None else None
     rules = [compile_rule(i, r, default_sub) for i, r in enumerate(section.get("rules") or [])]
+    rounding = override.get("rounding") or section.get("rounding")
     return Accounts(rules, *(account(n) for n in SETTLEMENT_ACCOUNTS), tax_accounts=taxes,
-                    marketplace_tax_id=lambda mid: mapping.marketplace(mid).tax_id)
+                    marketplace_tax_id=lambda mid: mapping.marketplace(mid).tax_id,
+                    rounding=Account(rounding["acct"], rounding.get("sub") or default_sub) if rounding else None,
+                    rate_type=override.get("rate_type") or section.get("rate_type") or "")
 
 
 def _default_section() -> dict:

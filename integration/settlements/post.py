@@ -30,6 +30,7 @@ from decimal import Decimal
 from integration.errors import NeedsReview
 from integration.settlements.accounts import Accounts
 from integration.settlements.model import SettlementHeader, SettlementRow
+from integration.sl.gl import RateRequest
 from integration.sl.models import GLLine
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,9 @@ class PlannedBatch:
     lines: list[GLLine]
     debit: Decimal
     credit: Decimal
+    descr: str = ""                          # Batch.Descr (blank: the first line's)
+    references: dict = field(default_factory=dict)   # settlement id, start, end, deposit date, marketplaces
+    rate: RateRequest | None = None          # a foreign-currency settlement: the rate SL is to convert it at
 
 
 @dataclass
@@ -62,8 +66,10 @@ class Plan:
     def periods(self) -> list[str]:
         return sorted(self.last_date)
 
-    def batches(self, descr: str) -> list[PlannedBatch]:
-        """The GL batches, one per period, each balanced (see the module docstring)."""
+    def batches(self, descr: str, prefix: str = "") -> list[PlannedBatch]:
+        """The GL batches, one per period, each balanced (see the module docstring). ``descr``: the account lines'
+        description; ``prefix`` (default ``descr``) starts the carry-forward and payout lines'."""
+        prefix = prefix or descr
         out, carried, periods = [], ZERO, self.periods
         for n, period in enumerate(periods):
             lines = [GLLine(acct, sub, cr_amt=amount, descr=descr)
@@ -72,13 +78,13 @@ class Plan:
             cf_acct, cf_sub = self.carry_forward
             if n < len(periods) - 1:
                 if net:
-                    lines.append(GLLine(cf_acct, cf_sub, dr_amt=net, descr=f"{descr} carried to {periods[n + 1]}"))
+                    lines.append(GLLine(cf_acct, cf_sub, dr_amt=net, descr=f"{prefix} cf to {periods[n + 1]}"))
                 carried += net
             else:
                 if carried:
-                    lines.append(GLLine(cf_acct, cf_sub, cr_amt=carried, descr=f"{descr} carried from {periods[0]}"))
+                    lines.append(GLLine(cf_acct, cf_sub, cr_amt=carried, descr=f"{prefix} cf from {periods[0]}"))
                 dep = self.deposit
-                lines.append(GLLine(dep["acct"], dep["sub"], dr_amt=self.header.total, descr=f"{descr} payout"))
+                lines.append(GLLine(dep["acct"], dep["sub"], dr_amt=self.header.total, descr=f"{prefix} payout"))
             debit = sum((_dr(line) for line in lines), ZERO)
             credit = sum((_cr(line) for line in lines), ZERO)
             out.append(PlannedBatch(period, self.last_date[period], lines, debit, credit))
@@ -151,6 +157,7 @@ class PostResult:
     replaced: list[str] = field(default_factory=list)    # BatNbrs voided by a re-issued settlement
     holds: list[int] = field(default_factory=list)
     reason: str = ""
+    rate: dict = field(default_factory=dict)             # a foreign-currency settlement: the SL rate it was posted at
 
     def as_dict(self) -> dict:
         """JSON-ready (amounts as strings, exact)."""
@@ -162,7 +169,7 @@ class PostResult:
                 "credit": str(sum((Decimal(str(b["credit"])) for b in self.batches), ZERO)),
                 "deposit": money(self.deposit), "by_type": [money(t) for t in self.by_type],
                 "unmapped": [money(t) for t in self.unmapped], "replaced": list(self.replaced),
-                "holds": list(self.holds)}
+                "holds": list(self.holds), **({"rate": dict(self.rate)} if self.rate else {})}
 
 
 def _combos(table: dict[Combo, Decimal]) -> list[dict]:
@@ -188,21 +195,26 @@ def post_settlement(gateway, header: SettlementHeader, rows_factory: Callable[[]
     - re-issued after release: a ``settlement_released`` hold, nothing written (a released batch can only be
       reversed by a person, with a reversing entry).
 
-    A closed period or one after SL's current period, a currency other than SL's base currency (while SL has no
-    multi-currency), an inactive account: a hold naming it, nothing written; ``NeedsReview`` is raised after the
-    hold is made. Rows no rule maps go to suspense and each combination gets a hold (entity ``settlement``, key
-    ``<id>:<type>|<amount type>|<description>``), in the same transaction as the batches.
+    A settlement in a currency other than SL's base currency is posted in that currency with SL's multi-currency
+    fields when GLSetup.MCActive is 1 and SL has a rate for it (``rate_request``; ``integration.sl.gl``), else held
+    (``foreign_currency`` while multi-currency is off, ``no_exchange_rate`` naming the currency, rate type and
+    date). A closed period or one after SL's current period, an inactive account: a hold naming it, nothing
+    written; ``NeedsReview`` is raised after the hold is made. Rows no rule maps go to suspense and each
+    combination gets a hold (entity ``settlement``, key ``<id>:<type>|<amount type>|<description>``), in the same
+    transaction as the batches.
     """
     sid = header.settlement_id
     result = PostResult(sid, header.currency, header.total, "held")
     try:
         base, multi_currency = gateway.gl_currency()
+        rate = None
         if header.currency.upper() != base.upper():
             # A settlement is in its marketplace's currency (A2X: "conversion happens in your accounting software").
-            raise NeedsReview("foreign_currency", f"settlement {sid} is in {header.currency}, SL's base currency is "
-                              f"{base}" + (" and SL has no exchange rate for it" if multi_currency else
-                                           " and SL's multi-currency is off (GLSetup.MCActive 0)"),
-                              fields=("currency",), details={"currency": header.currency, "base": base})
+            if not multi_currency:
+                raise NeedsReview("foreign_currency", f"settlement {sid} is in {header.currency}, SL's base currency "
+                                  f"is {base} and SL's multi-currency is off (GLSetup.MCActive 0)",
+                                  fields=("currency",), details={"currency": header.currency, "base": base})
+            rate = rate_request(header, accounts)
         planned = plan(header, rows_factory(), accounts, _cached(gateway.period_of))
         result.by_type, result.unmapped = _combos(planned.by_type), _combos(planned.unmapped)
         result.deposit = dict(planned.deposit)
@@ -211,14 +223,17 @@ def post_settlement(gateway, header: SettlementHeader, rows_factory: Callable[[]
                               f"{header.total} (difference {header.total - planned.sum})", fields=("total-amount",),
                               details={"sum": str(planned.sum), "total": str(header.total),
                                        "difference": str(header.total - planned.sum)})
-        descr = f"Amazon settlement {sid}"[:30]
+        prefix, descr = descriptions(header)
         holds = [(unmapped_key(sid, combo), "unmapped_settlement_type",
                   f"settlement {sid}: no mapping rule for {' / '.join(combo)}; {amount} posted to suspense "
                   f"{accounts.suspense.acct}", {"combination": list(combo), "amount": str(amount),
                                                 "suspense": list(accounts.suspense)})
                  for combo, amount in sorted(planned.unmapped.items())]
+        batches = planned.batches(descr, prefix)
+        for b in batches:
+            b.descr, b.references, b.rate = descr, references(header), rate
         written = gateway.write_settlement(
-            sid, planned.batches(descr), checksum=checksum or planned.fingerprint(), total=header.total,
+            sid, batches, checksum=checksum or planned.fingerprint(), total=header.total,
             currency=header.currency, release=release, marketplace=",".join(header.marketplaces), holds=holds,
             posting_key=posting_key(checksum, planned))
     except NeedsReview as exc:
@@ -229,7 +244,36 @@ def post_settlement(gateway, header: SettlementHeader, rows_factory: Callable[[]
         raise
     result.status, result.batches = written["status"], written["batches"]
     result.replaced, result.holds = written.get("replaced", []), written.get("holds", [])
+    result.rate = written.get("rate") or {}
     return result
+
+
+def rate_request(header: SettlementHeader, accounts: Accounts) -> RateRequest:
+    """The rate a foreign-currency settlement is posted at: the mapping's rate type (``settlements.rate_type``;
+    blank: SL's CMSetup.GLRtTpDflt), effective on or before the deposit date (else the settlement's end), the
+    conversion's rounding to ``settlements.rounding`` (none: SL's Currncy realised gain/loss account)."""
+    on = header.deposit_date or header.end or header.start or datetime.now()
+    rounding = (accounts.rounding.acct, accounts.rounding.sub) if accounts.rounding is not None else None
+    return RateRequest(header.currency.upper(), accounts.rate_type, on, rounding,
+                       f"AMZ {header.settlement_id} {header.currency.upper()} rounding")
+
+
+def _day6(when: datetime | None) -> str:
+    return when.strftime("%y%m%d") if when is not None else ""
+
+
+def descriptions(header: SettlementHeader) -> tuple[str, str]:
+    """(line prefix, Batch.Descr and account lines' GLTran.TranDesc), both within SL's CHAR(30): ``AMZ <id>`` and
+    ``AMZ <id> <start yymmdd>-<end yymmdd>`` (the dates left out for an id too long to hold them)."""
+    prefix = f"AMZ {header.settlement_id}"[:30]
+    dated = f"{prefix} {_day6(header.start)}-{_day6(header.end)}"
+    return prefix, dated if len(dated) <= 30 and header.start and header.end else prefix
+
+
+def references(header: SettlementHeader) -> dict:
+    """The settlement's references for its batches (``integration.sl.settlement_gl`` says which column holds each)."""
+    return {"settlement_id": header.settlement_id, "start": header.start, "end": header.end,
+            "deposit_date": header.deposit_date, "marketplaces": ",".join(header.marketplaces)}
 
 
 def posting_key(checksum: str, planned: Plan) -> str:

@@ -179,6 +179,7 @@ REQUIRED_SL = (
     "Inventory", "ItemSite", "ItemXRef", "Site", "INSetup", "Customer", "SOAddress", "Batch", "GLTran",
     "GLSetup", "Account", "SubAcct", "Currncy", "ARDoc", "ARTran", "ARSetup", "TrnsfrDoc", "ProcessQueue",
     "SOTax", "SOMisc", "MiscCharge", "SalesTax", "Terms", "FrtTerms", "FrtTermDet", "ARAdjust",
+    "CuryRate", "CuryRtTp", "CMSetup",   # a settlement in a foreign currency (integration/sl/settlement_gl.py)
 )
 
 

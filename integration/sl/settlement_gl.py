@@ -6,6 +6,28 @@ H or B, Rlsed 0): Status V, as SL's Journal Entry screen voids an unreleased bat
 sequence (no gap for an auditor to explain) and the replaced entry stays readable; GL release and posting
 (pp_01400, pp_01520) pick up only Status B / U batches, so a voided one never reaches the ledger. A released batch
 (Rlsed 1) is the accountant's: the settlement is held.
+
+References: where SL shows a batch and its lines, each carries the settlement (within SL's widths):
+
+=================  =========================================================================================
+Batch.Descr        ``AMZ <settlement id> <start yymmdd>-<end yymmdd>`` (CHAR(30); the dates left out for an id
+                   too long to hold them), e.g. ``AMZ 11800000001 260301-260314``
+Batch.User1        the settlement id (CHAR(30))
+Batch.User2        the marketplace(s), comma-separated (CHAR(30), cut), e.g. ``Amazon.com,Amazon.ca``
+Batch.User5        the deposit date, ``YYYYMMDD`` (CHAR(10))
+Batch.User7/User8  the settlement's start / end dates (SMALLDATETIME)
+GLTran.TranDesc    account lines: as Batch.Descr; ``AMZ <id> payout``, ``AMZ <id> cf to|from <period>``
+                   (carry-forward), ``AMZ <id> <currency> rounding`` (a foreign-currency conversion's rounding)
+GLTran.ExtRefNbr   the settlement id (CHAR(15); blank for a longer id, which User1 holds)
+GLTran.RefNbr      the deposit date, ``YYYYMMDD`` (CHAR(10)): what a bank reconciliation looks for
+GLTran.User1/2     the settlement id / the marketplace(s), as on the batch
+GLTran.User7/User8 the settlement's start / end dates
+=================  =========================================================================================
+
+A foreign-currency settlement (SL multi-currency on): the rate (``integration.sl.gl.find_rate``) is looked up in the
+same transaction, before anything is voided or written; no rate: ``no_exchange_rate``, nothing written. The batches
+are written in the settlement's currency with SL's Cury* fields (``integration.sl.gl``); xAMZSettlementBatch's
+DrTot/CrTot are base-currency amounts, xAMZSettlement.TotalAmt the settlement's own (CuryID).
 """
 
 from __future__ import annotations
@@ -19,7 +41,7 @@ from integration.sl import gl, state
 from integration.sl.lookups import Lookups
 from integration.sl.models import Event
 from integration.sl.rows import Rows
-from integration.sl.text import trim
+from integration.sl.text import sl_datetime, trim
 
 
 def bound_batches(rows: Rows, settlement_id: str) -> list[dict]:
@@ -50,6 +72,8 @@ def write(rows: Rows, look: Lookups, cpny_id: str, settlement_id: str, batches, 
                  or "").strip() if bound is not None else ""
     if bound is not None and (bound_key or (bound.checksum or "").strip()) == key and old:
         return {"status": "already_posted", "batches": _public(old)}
+    request = next((b.rate for b in batches if getattr(b, "rate", None) is not None), None)
+    rate = gl.find_rate(rows, look, request) if request is not None else None
     released = [b["bat_nbr"] for b in old if b["released"] or b["status"] not in ("H", "B")]
     if released:
         raise NeedsReview("settlement_released", f"settlement {settlement_id} was re-issued but its GL batch(es) "
@@ -62,15 +86,17 @@ def write(rows: Rows, look: Lookups, cpny_id: str, settlement_id: str, batches, 
     ext = settlement_id if len(settlement_id) <= 15 else ""
     written = []
     for batch in batches:
+        batch_fields, tran_fields = reference_fields(settlement_id, marketplace, getattr(batch, "references", None))
+        descr = getattr(batch, "descr", "") or (batch.lines[0].descr[:30] if batch.lines else settlement_id)
         bat_nbr, debit = gl.post(rows, look, cpny_id, batch.lines, per_post=batch.period, tran_date=batch.tran_date,
-                                 descr=batch.lines[0].descr[:30] if batch.lines else settlement_id, release=release,
-                                 ext_ref_nbr=ext)
-        if marketplace:
-            rows.update("Batch", {"User2": marketplace[:30]}, {"Module": "GL", "BatNbr": bat_nbr})
+                                 descr=descr, release=release, ext_ref_nbr=ext, rate=rate,
+                                 batch_fields=batch_fields, tran_fields=tran_fields)
         rows.insert("xAMZSettlementBatch", {"SettlementId": settlement_id, "BatNbr": bat_nbr, "PerPost": batch.period,
                                             "DrTot": debit, "CrTot": debit, "Status": "ACTIVE",
                                             "CreatedAt": datetime.now()})
-        written.append({"bat_nbr": bat_nbr, "period": batch.period, "debit": debit, "credit": debit})
+        written.append({"bat_nbr": bat_nbr, "period": batch.period, "debit": debit, "credit": debit,
+                        **({"currency": rate.cury_id, "cury_debit": batch.debit, "cury_credit": batch.credit}
+                           if rate is not None else {})})
     values = {"CpnyID": cpny_id, "Module": "GL", "BatNbr": written[0]["bat_nbr"] if written else "",
               "CuryID": currency, "TotalAmt": total, "LineCount": sum(len(b.lines) for b in batches),
               "FileChecksum": checksum, "PostingKey": key, "Status": "POSTED", "PostedAt": datetime.now(), **state.fence_values(fence)}
@@ -87,7 +113,20 @@ def write(rows: Rows, look: Lookups, cpny_id: str, settlement_id: str, batches, 
     state.record_event(rows, Event("settlement", settlement_id, "settlement_replaced" if old else "settlement_posted",
                                    detail={"batches": [b["bat_nbr"] for b in written], "replaced": replaced,
                                            "total": str(total), "holds": hold_ids}))
-    return {"status": "replaced" if old else "posted", "batches": written, "replaced": replaced, "holds": hold_ids}
+    return {"status": "replaced" if old else "posted", "batches": written, "replaced": replaced, "holds": hold_ids,
+            **({"rate": rate.as_dict()} if rate is not None else {})}
+
+
+def reference_fields(settlement_id: str, marketplace: str, refs: dict | None) -> tuple[dict, dict]:
+    """(Batch columns, GLTran columns) holding the settlement's references (the module docstring's table)."""
+    refs = refs or {}
+    common = {"User1": settlement_id[:30], "User2": (refs.get("marketplaces") or marketplace)[:30]}
+    for column, key in (("User7", "start"), ("User8", "end")):
+        if refs.get(key) is not None:
+            common[column] = sl_datetime(refs[key])
+    deposit = refs.get("deposit_date")
+    day = deposit.strftime("%Y%m%d") if deposit is not None else ""
+    return {**common, "User5": day}, {**common, "RefNbr": day}
 
 
 def _batch_rows(rows: Rows, bat_nbrs: list[str]) -> list[dict]:

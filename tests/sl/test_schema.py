@@ -29,6 +29,8 @@ KEYS = {
     "MiscCharge": ("MiscChrgID",), "SalesTax": ("TaxType", "TaxId"), "Terms": ("TermsId",),
     "FrtTerms": ("FrtTermsID",), "FrtTermDet": ("FrtTermsID", "MinOrderVal"),
     "ARAdjust": ("AdjdRefNbr", "RecordID"),
+    "CuryRate": ("FromCuryId", "ToCuryId", "RateType", "EffDate"), "CuryRtTp": ("RateTypeId",),
+    "CMSetup": ("SetupId",),
 }
 F, S, INT, D = "FLOAT", "SMALLINT", "INTEGER", "SMALLDATETIME"
 
@@ -112,7 +114,12 @@ COLUMNS = {
                 "RetEarnAcct": C(10), "YtdNetIncAcct": C(10)},
     "Account": {"Acct": C(10), "Descr": C(30), "AcctType": C(2), "Active": S, "ClassID": C(10)},
     "SubAcct": {"Sub": C(24), "Descr": C(30), "Active": S},
-    "Currncy": {"CuryId": C(4), "DecPl": S},
+    "Currncy": {"CuryId": C(4), "DecPl": S, "RealGainAcct": C(10), "RealGainSub": C(24), "RealLossAcct": C(10),
+                "RealLossSub": C(24)},
+    "CuryRate": {"FromCuryId": C(4), "ToCuryId": C(4), "RateType": C(6), "EffDate": D, "MultDiv": C(1), "Rate": F,
+                 "RateReciprocal": F},
+    "CuryRtTp": {"RateTypeId": C(6), "Descr": C(30)},
+    "CMSetup": {"SetupId": C(2), "GLRtTpDflt": C(6), "MCActivated": S},
     "TrnsfrDoc": {"TrnsfrDocNbr": C(10), "BatNbr": C(10), "SiteID": C(10), "ToSiteID": C(10),
                   "TransferType": C(1), "Status": C(1), "Source": C(2), "ShipperID": C(15), "ShipViaID": C(15),
                   "TranDate": D, "RefNbr": C(15), "Comment": C(30)},
@@ -128,7 +135,8 @@ USER_OM = {"User1": C(30), "User2": C(30), "User3": C(30), "User4": C(30), "User
 USER_FINANCE = {"User1": C(30), "User2": C(30), "User3": F, "User4": F, "User5": C(10), "User6": C(10),
                 "User7": D, "User8": D}
 OM_TABLES = ("SOHeader", "SOLine", "SOSched", "SOShipHeader")
-FINANCE_TABLES = ("Batch", "GLTran", "ARDoc", "ARTran", "Customer", "Inventory", "ItemSite")
+FINANCE_TABLES = ("Batch", "GLTran", "ARDoc", "ARTran", "Customer", "Inventory", "ItemSite", "CuryRate", "CuryRtTp",
+                  "CMSetup")
 IDENTITY = {("ARTran", "RecordID"), ("ARAdjust", "RecordID"), ("ProcessQueue", "ProcessQueueID"), ("INTran", "RecordID"), ("Snote", "nID")}
 
 
@@ -164,7 +172,8 @@ def test_every_sl_table_has_the_audit_columns_and_its_user_field_layout():
 SPECIAL_DEFAULTS = {("Customer", "DocPublishingFlag"): "Y", ("Inventory", "CountStatus"): "A",
                     ("ItemSite", "CountStatus"): "A", ("ItemSite", "LeadTime"): 999, ("GLSetup", "AllowPostOpt"): "A"}
 NO_DEFAULTS = ("GLTran", "ARDoc", "ARTran", "ARSetup", "Account", "SubAcct", "Ledger", "Currncy", "ShipVia",
-               "SalesTax", "Terms", "Snote", "SOShipHeader", "GLSetup", "ARAdjust")   # but SOShipHeader.BIInvoice, 2 of GLSetup
+               "SalesTax", "Terms", "Snote", "SOShipHeader", "GLSetup", "ARAdjust",
+               "CuryRate", "CuryRtTp", "CMSetup")   # but SOShipHeader.BIInvoice, 2 of GLSetup
 
 
 def test_sl_columns_are_not_null_with_sls_defaults_and_only_sls_identities():
