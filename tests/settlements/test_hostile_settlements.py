@@ -259,3 +259,18 @@ def test_reconcile_fix_writes_no_credit_memo_from_a_settlement_that_was_not_post
                                           ["CM", ord_nbr]), write=False)
     assert memos == []
     assert out.exit_code == 1
+
+
+@pytest.mark.xfail(strict=True, reason="defect: a settlement whose summary dates are empty (or unreadable) with a row "
+                                       "lacking its posted date crashes plan() with TypeError (naive datetime.now() "
+                                       "fallback compared with the aware posted dates): a traceback, no hold")
+def test_a_row_without_a_date_in_a_file_without_summary_dates_does_not_crash(ctx, tmp_path):
+    from datetime import UTC, datetime
+
+    sid = "9710000012"
+    today = datetime.now(UTC).strftime("%Y-%m-%d 00:00:01 UTC")     # SL's current period, as the fallback is
+    undated = {**summary(sid, "10.00"), "settlement-start-date": "", "settlement-end-date": "", "deposit-date": ""}
+    result = flow.import_file(ctx, write(tmp_path / "s.tsv", [
+        undated, a_row(sid, "Order", "ItemPrice", "Principal", "4.00", posted=today),
+        a_row(sid, "Order", "ItemPrice", "Shipping", "6.00", posted="")]))
+    assert result.outcome in ("posted", "held")
