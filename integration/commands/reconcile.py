@@ -67,6 +67,7 @@ def reconcile(settlement_id: str, path: str | None, csv_path: str | None, fix: b
     orders missing on either side and amount differences. Read-only unless --fix (the result is kept in the event
     trail for `slsync status`). Exits 1 when the settlement is not reconciled."""
     from integration.settlements import reconcile as recon
+    from integration.settlements.model import SettlementProblem
     from integration.settlements.parse import open_settlement
     from integration.settlements.refunds import apply_refunds
     from integration.sync.context import build_context
@@ -76,12 +77,22 @@ def reconcile(settlement_id: str, path: str | None, csv_path: str | None, fix: b
         path = path or _kept_file(ctx.sl, settlement_id)
         if path is None:
             raise click.ClickException(f"no kept file for settlement {settlement_id}: give it with --file PATH")
-        settlement = open_settlement(path)
-        header = settlement.header
-        if header.settlement_id.strip() != settlement_id.strip():
-            raise click.ClickException(f"{path} is settlement {header.settlement_id}, not {settlement_id}")
-        result = recon.reconcile(ctx, header, settlement.rows)
+        try:
+            settlement = open_settlement(path)
+            header = settlement.header
+            if header.settlement_id.strip() != settlement_id.strip():
+                raise click.ClickException(f"{path} is settlement {header.settlement_id}, not {settlement_id}")
+            result = recon.reconcile(ctx, header, settlement.rows)
+        except SettlementProblem as exc:   # a file no one can read is a message, never a traceback
+            raise click.ClickException(f"settlement {settlement_id} cannot be reconciled: {exc.reason}: "
+                                       f"{exc.message}") from None
         fixed = {}
+        bound = ctx.sl.get_settlement_binding(settlement_id)
+        if fix and not result.ok and (bound is None or not (bound.batch_nbr or "").strip()):
+            # credit memos come from a settlement SL has booked: never from one held (its file refused, its total
+            # wrong) or not imported; fix that first, then reconcile again
+            raise click.ClickException(f"settlement {settlement_id} is not posted in SL (see `slsync settlements "
+                                       f"show {settlement_id}`): nothing fixed")
         if fix and not result.ok:
             missing = [x.order_id for x in result.lines if x.status == "missing_in_sl"]
             queued = [enqueue("slsync.orders.import", [oid], "sl") for oid in missing]

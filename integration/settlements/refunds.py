@@ -42,6 +42,8 @@ from integration.sl.models import Event
 
 REFUND = "Refund"
 UNMATCHED, NOT_CREDITED = "refund_unmatched", "refund_not_credited"
+EXCEEDS, REVERSAL, CHANGED = "refund_exceeds_invoice", "refund_reversal", "refund_changed"
+CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
 
@@ -161,6 +163,26 @@ def _doc_day(refund: Refund, header: SettlementHeader) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
 
 
+def _beyond_invoice(amounts: dict[str, Decimal], freight: Decimal, documents) -> str:
+    """What a credit memo of ``amounts`` (LineRef -> goods) and ``freight`` would credit beyond what the order's
+    invoices hold less its earlier credit memos: per line and for freight where the invoices have their lines
+    (ours, TranClass N/F), else for the whole; '' when it fits."""
+    invoices = [d for d in documents if d.doc_type == "IN"]
+    memos = [d for d in documents if d.doc_type == "CM"]
+
+    def left(part) -> Decimal:
+        return sum((part(d) for d in invoices), ZERO) - sum((part(d) for d in memos), ZERO)
+
+    if invoices and all(d.lines for d in invoices):
+        over = [f"line {ref}: {amt} of {left(lambda d, r=ref: d.lines.get(r, ZERO))}" for ref, amt in amounts.items()
+                if amt - left(lambda d, r=ref: d.lines.get(r, ZERO)) >= CENT]
+        if freight - left(lambda d: d.freight) >= CENT:
+            over.append(f"shipping {freight} of {left(lambda d: d.freight)}")
+        return "; ".join(over)
+    total, room = sum(amounts.values(), ZERO) + max(freight, ZERO), left(lambda d: d.amount)
+    return f"{total} of {room}" if invoices and total - room >= CENT else ""
+
+
 def apply_refunds(ctx, header: SettlementHeader, rows_factory: Callable[[], Iterable[SettlementRow]],
                   *, only: set[tuple[str, str]] | None = None) -> list[RefundOutcome]:
     """A credit memo for each refund of the settlement whose order SL has invoiced (see the module's docstring);
@@ -187,7 +209,18 @@ def apply_refunds(ctx, header: SettlementHeader, rows_factory: Callable[[], Iter
 def _apply_one(ctx, header, refund: Refund, binding, documents) -> RefundOutcome:
     oid, adj = refund.order_id, refund.adjustment_id
     memo = next((d for d in documents if d.doc_type == "CM" and d.event_key == adj), None)
+    reversed_parts = [c for c, i in refund.items.items() if i.goods < 0 or i.shipping < 0]
+    if reversed_parts:   # money back to the seller under a refund's id: Amazon reversed (part of) a refund
+        return _hold(ctx, header, refund, REVERSAL, f"refund {adj} of Amazon order {oid}: Amazon reversed refunded "
+                                                    f"money on items {', '.join(reversed_parts)}; a credit memo "
+                                                    f"cannot take it back: book it by hand")
     if memo is not None:
+        wanted = (sum((max(i.goods, ZERO) for i in refund.items.values()), ZERO)
+                  + max(refund.total("shipping"), ZERO)).quantize(CENT)
+        if memo.amount.quantize(CENT) != wanted:
+            return _hold(ctx, header, refund, CHANGED, f"refund {adj} of Amazon order {oid} is {wanted} in settlement "
+                                                       f"{header.settlement_id}, its credit memo {memo.ref_nbr} is "
+                                                       f"{memo.amount}: a person decides which is right")
         return RefundOutcome(oid, adj, "unchanged", memo.ref_nbr, memo.amount)
     if binding is None or not binding.ord_nbr.strip():
         why = "SL does not know the order" if binding is None else "the order is history before go-live in SL"
@@ -204,6 +237,10 @@ def _apply_one(ctx, header, refund: Refund, binding, documents) -> RefundOutcome
                                                      f"are not lines of SL order {binding.ord_nbr}")
     amounts = {lines[c]: i.goods for c, i in refund.items.items() if i.goods > 0}
     freight = refund.total("shipping")
+    over = _beyond_invoice(amounts, freight, documents)
+    if over:
+        return _hold(ctx, header, refund, EXCEEDS, f"refund {adj} of Amazon order {oid} credits more than SL invoiced "
+                                                   f"and has not yet credited ({over}); nothing written")
     leftover = {"tax": refund.seller_tax, "other": refund.total("other")}
     ref, value = "", "nothing"
     if amounts or freight > 0:

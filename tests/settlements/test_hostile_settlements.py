@@ -70,8 +70,6 @@ def test_a_file_without_a_settlement_id_is_held_and_never_replaces_another(ctx, 
     assert "V" not in active_batches(ctx).values()             # no payout voided by an unrelated file
 
 
-@pytest.mark.xfail(strict=True, reason="defect: a refund larger than what the order was invoiced for is written as "
-                                       "a credit memo for the whole amount (AR over-credited), no hold")
 def test_a_refund_larger_than_the_invoice_is_held_not_credited(ctx, sim):
     from tests.settlements.settlement_builders import _row
 
@@ -200,9 +198,6 @@ def test_releasing_a_refund_hold_keeps_the_refund_in_the_queue_when_the_repost_i
     assert [h.reason for h in open_holds(ctx, sid) if h.key.endswith(":ADJ-LOST")] == ["refund_unmatched"]
 
 
-@pytest.mark.xfail(strict=True, reason="defect: `slsync reconcile` on an unreadable file (--file, or the kept file "
-                                       "of a settlement held as unreadable_amount) ends in a SettlementProblem "
-                                       "traceback instead of a message")
 def test_reconcile_of_an_unreadable_settlement_gives_a_message_not_a_traceback(env, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
@@ -231,9 +226,6 @@ def test_show_of_a_settlement_held_for_an_unreadable_amount_shows_its_hold(ctx, 
     assert [h["reason"] for h in shown["holds"]] == ["unreadable_amount"]
 
 
-@pytest.mark.xfail(strict=True, reason="defect: `slsync reconcile --fix` writes credit memos from a settlement held "
-                                       "for total_mismatch (never posted, its file refused) and then calls it "
-                                       "reconciled (exit 0)")
 def test_reconcile_fix_writes_no_credit_memo_from_a_settlement_that_was_not_posted(ctx, sim, tmp_path, monkeypatch):
     from click.testing import CliRunner
 

@@ -30,11 +30,17 @@ def _unreconciled():
 
 def test_reconcile_reports_in_a_csv_exits_1_and_fix_credits_the_refund_and_queues_the_missing_import(
         ctx, sim, r, tmp_path):
+    from integration.settlements import flow
+
     made = sim.create_order([{"sku": sku_known(ctx), "quantity": 2}])
-    ctx.sl.create_invoice(orders.import_order(made["orderId"], ctx, fresh=True).ord_nbr)
+    ord_nbr = orders.import_order(made["orderId"], ctx, fresh=True).ord_nbr
     stranger = sim.create_order([{"sku": sku_known(ctx), "quantity": 1}])
     path = write_v2(tmp_path / "s.tsv", "23456789012",
                     order_rows(made) + order_rows(stranger) + refund_rows(made, 0, "AMZ-ADJ-CLI"))
+    # posted while the order was not invoiced yet: its refund could not be credited then (held), it is now
+    imported = flow.import_file(ctx, path)
+    assert imported.outcome == "posted" and imported.post["refunds"] == {"held": 1}
+    ctx.sl.create_invoice(ord_nbr)
     out = tmp_path / "recon.csv"
 
     result = _run("reconcile", "--settlement", "23456789012", "--file", path, "--csv", str(out))

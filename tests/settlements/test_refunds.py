@@ -164,3 +164,23 @@ def test_a_refund_of_an_order_sl_invoiced_itself_is_credited_and_applied_to_sls_
     applied = _all(ctx, 'SELECT "SiteId", "CostType" FROM "ARTran" WHERE "TranType" = ? AND "RefNbr" = ? '
                         'AND "DrCr" = ?', ["CM", out[0].ref_nbr, "U"])
     assert [(a.strip(), b.strip()) for a, b in applied] == [(sl_invoice, "IN")]
+
+
+def test_a_refund_reversed_or_changed_in_a_later_settlement_is_held_not_ignored(ctx, sim):
+    """Amazon reverses a refund (positive Principal under a refund's id) or reports the same adjustment id with
+    another amount: each is a hold for a person, never `nothing` or `unchanged`."""
+    from tests.settlements.settlement_builders import _row
+
+    made, ord_nbr, _ = _invoiced_order(ctx, sim)
+    item = made["orderItems"][0]
+    first = apply_refunds(ctx, a_header(), lambda: iter(refund_rows(made, 0, "ADJ-SAME")))
+    assert [o.value for o in first] == ["credited"]
+    changed = [_row("Refund", made["orderId"], item["orderItemId"], "ItemPrice", "Principal", Decimal("-1.00"),
+                    "ADJ-SAME")]
+    (out,) = apply_refunds(ctx, a_header("12345678902"), lambda: iter(changed))
+    assert (out.value, out.detail) == ("held", "refund_changed")
+    reversal = [_row("Refund", made["orderId"], item["orderItemId"], "ItemPrice", "Principal", Decimal("5.00"),
+                     "ADJ-BACK")]
+    (back,) = apply_refunds(ctx, a_header("12345678903"), lambda: iter(reversal))
+    assert (back.value, back.detail) == ("held", "refund_reversal")
+    assert len(_memos(ctx, ord_nbr)) == 1
