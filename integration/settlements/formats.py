@@ -8,6 +8,7 @@
   file from the first amount that says so (``53,44``; ``1.234,56``; ``129.99``), never per cell, so ``1.234`` is a
   thousand in a German file and one and a bit in an American one; a cell that contradicts the file's choice
   (``12.50`` in a comma file) is refused rather than guessed.
+- Quantities: a whole number of up to 9 digits, else None (``parse_quantity``): ``1e400`` is never expanded.
 - Dates: ``YYYY-MM-DD HH:MM:SS UTC`` and ISO with an offset (V1), ``DD.MM.YYYY[ HH:MM:SS UTC]`` (DE), ``MM/DD/YY``
   (US posted-date; day-first when the file's dates show it). All returned as aware UTC datetimes.
 """
@@ -114,6 +115,18 @@ def parse_amount(text: str, mark: str) -> Decimal:
     except InvalidOperation:
         raise ValueError(f"not an amount: {text[:40]!r}") from None
     return -value if negative else value
+
+
+_QUANTITY = {".": re.compile(r"[+-]?(\d{1,9})(?:\.0*)?"), ",": re.compile(r"[+-]?(\d{1,9})(?:,0*)?")}
+
+
+def parse_quantity(text: str, mark: str) -> int | None:
+    """A whole number of up to 9 digits (``3``, ``-1``, ``3.00`` with ``mark`` the decimal mark), else None: never
+    expanded from scientific notation (``1e400``), never truncated from a fraction (``1.5``)."""
+    if m := _QUANTITY[mark].fullmatch(text.strip()):
+        value = int(m.group(1))
+        return -value if text.strip().startswith("-") else value
+    return None
 
 
 # --- dates -----------------------------------------------------------------------------------------------------

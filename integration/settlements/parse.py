@@ -30,6 +30,22 @@ Columns are found by name in the header line, never by position, so one reader s
 Files re-saved by a spreadsheet (comma-separated, quoted, long ids shown as ``7.8E+12``) are read with a warning in
 ``header.warnings``; the settlement id then comes from the summary row, and a summary id that is mangled too is a
 ``SettlementProblem("mangled_settlement_id")``. Whatever the bytes, the only exception raised is ``SettlementProblem``.
+
+What makes a file one that cannot be posted as it is (``SettlementProblem``):
+
+- at ``open_settlement``: a summary row whose settlement id is blank (``no_settlement_id``: the file names no
+  settlement, so it is held under its report id or file name and can never replace another settlement); a header
+  line naming a column twice (``unreadable_settlement``, naming the column: which one holds the amounts is a guess).
+- at ``check()`` (one streaming pass, the one the flow runs before posting): a second summary row whose total or
+  settlement id differs from the first (``two_summaries``, naming both lines: two files run together, or a re-save
+  that appended one); a row whose settlement id is not blank and is not the summary's (``foreign_rows``, naming
+  the first such line: its amounts belong to another payout, and would be posted twice when that one's file comes;
+  a row id re-saved by a spreadsheet as ``2.46814E+10`` is not taken as another's); then mixed currencies and a
+  total the rows do not add up to.
+
+``quantity-purchased`` is informational (nothing is posted from it): a plain whole number of up to 9 digits
+(``3``, ``3.00`` in the file's decimal mark) is read; anything else (``1e400``, ``1.5``, ``99999999999``, text) reads
+as 0, never expanded, and the first such cell among the first rows gives a warning in ``header.warnings``.
 """
 
 from __future__ import annotations
@@ -155,6 +171,7 @@ class SettlementFile:
         groups = sorted((self.columns[a], self.columns.get(t, ncols), kind, default)
                         for a, t, kind, default in V1_GROUPS if a in self.columns)
         v1, pad, currency, summary = self.header.layout != "v2", [""] * width, self.header.currency, self.summary_line
+        mark = self.mark
         dates: dict[str, object] = {}
 
         def when(text: str):
@@ -176,7 +193,7 @@ class SettlementFile:
             fields = dict(ROW_DEFAULTS)
             fields.update(zip(names, (v.strip() for v in text_of(row)), strict=True))
             fields.update(line_no=line, posted=when(row[i_dt].strip()) or when(row[i_d].strip()),
-                          quantity=_quantity(row[i_q].strip()), currency=row[i_cur].strip().upper() or currency)
+                          quantity=_quantity(row[i_q].strip(), mark), currency=row[i_cur].strip().upper() or currency)
             if not v1:
                 yield _row(fields, amount_type=row[i_at].strip(), amount_description=row[i_ad].strip(),
                            amount=self._amount(row[i_amount].strip(), line))
@@ -194,47 +211,93 @@ class SettlementFile:
         """The invariants a settlement must meet before it is posted; SettlementProblem when one fails."""
         if not self.summary_line:
             raise _problem("no_summary", f"{self.path}: no summary row (settlement-id, dates, total-amount)")
-        totals, currencies = self._scan()
+        totals, currencies, strays = self._scan(strays=True)
+        sid = self.header.settlement_id
+        if extra := strays.get("summary"):
+            line, other_sid, other_total = extra
+            raise _problem("two_summaries", f"{self.path}: two summary rows, line {self.summary_line} (settlement "
+                           f"{sid}, total {self.header.total}) and line {line} (settlement {other_sid or '(blank)'}, "
+                           f"total {other_total}): the file holds two settlements run together",
+                           lines=[self.summary_line, line], totals=[str(self.header.total), other_total],
+                           settlement_ids=[sid, other_sid])
+        if foreign := strays.get("foreign"):
+            line, other_sid = foreign
+            raise _problem("foreign_rows", f"{self.path}: line {line} belongs to settlement {other_sid}, not to "
+                           f"{sid} (the summary row's): rows of another settlement are never posted into this one",
+                           line=line, settlement_id=other_sid)
         if len(currencies) > 1:
             raise _problem("mixed_currency", f"settlement {self.header.settlement_id} mixes currencies "
                            f"{', '.join(sorted(currencies))}", currencies={c: ln for c, ln in currencies.items()})
         total = self.header.total
-        if totals.total.quantize(CENT) != total.quantize(CENT):
+        try:
+            differs = totals.total.quantize(CENT) != total.quantize(CENT)
+        except ArithmeticError:     # a sum or total beyond 28 digits cannot be a payout
+            differs = True
+        if differs:
             difference = total - totals.total
             raise _problem("total_mismatch", f"settlement {self.header.settlement_id}: the rows sum to "
                            f"{totals.total}, the summary says {total} (difference {difference})",
                            total=str(total), sum=str(totals.total), difference=str(difference))
         return totals
 
-    def _scan(self) -> tuple[Totals, dict[str, int]]:
-        """Totals and the currencies seen (with the first line of each), the header's currency included."""
+    def _scan(self, *, strays: bool = False) -> tuple[Totals, dict[str, int], dict]:
+        """Totals, the currencies seen (with the first line of each, the header's currency included) and the rows
+        that do not belong (``_stray``): noted on the V2 hot path at no cost, by a second pass on the others only
+        when ``strays`` (check() asks, totals() does not)."""
         col = self.columns
         currencies = {self.header.currency: self.summary_line} if self.header.currency else {}
-        totals = Totals()
+        totals, found = Totals(), {}
         if self.header.layout != "v2" or not {"transaction-type", "amount-type", "amount-description"} <= set(col):
             for r in self.rows():
                 key = (r.transaction_type, r.amount_type, r.amount_description)
                 totals.by_type[key] = totals.by_type.get(key, 0) + r.amount
                 totals.rows += 1
                 currencies.setdefault(r.currency, r.line_no)
+            if strays:
+                for line, row in self._records():
+                    if line != self.summary_line:
+                        self._stray(found, line, self._cell(row, "settlement-id"),
+                                    self._cell(row, "transaction-type"), self._cell(row, "total-amount"))
         else:
-            totals.rows = self._scan_v2(totals.by_type, currencies)
+            totals.rows = self._scan_v2(totals.by_type, currencies, found)
         currencies.pop("", None)
-        totals.total = sum(totals.by_type.values(), Decimal(0))
-        return totals, currencies
+        try:
+            totals.total = sum(totals.by_type.values(), Decimal(0))
+        except ArithmeticError:     # amounts of absurd size (exponent overflow): not a payout
+            raise _problem("unreadable_amount", f"{self.path}: the amounts overflow (a cell of absurd size)") from None
+        return totals, currencies, found
 
-    def _scan_v2(self, by_type: dict, currencies: dict[str, int]) -> int:
+    def _stray(self, found: dict, line: int, sid_cell: str, ttype: str, total_cell: str) -> None:
+        """A row that is not the summary row: note in ``found`` the first second summary row that differs from the
+        first (``summary``: its total or settlement id) and the first row of another settlement (``foreign``).
+        The V2 hot path calls it only for the rare rows without an amount or whose settlement-id cell changed."""
+        if not ttype.strip() and total_cell.strip():        # a summary row (the same test as _read_summary's)
+            if "summary" not in found:
+                sid, total = sid_cell.strip(), self._amount(total_cell.strip(), line)
+                if total != self.header.total or self._foreign(sid):
+                    found["summary"] = (line, sid, str(total))
+        elif "foreign" not in found and self._foreign(sid := sid_cell.strip()):
+            found["foreign"] = (line, sid)
+
+    def _foreign(self, sid: str) -> bool:
+        """Whether a row's settlement id names another settlement (blank and spreadsheet-mangled ids do not)."""
+        return bool(sid) and sid != self.header.settlement_id and not _MANGLED.fullmatch(sid)
+
+    def _scan_v2(self, by_type: dict, currencies: dict[str, int], found: dict) -> int:
         """The hot path of a million-row file: csv cells straight into per-type sums, nothing else built. Blank
-        lines and the summary row have no amount and fall out with it; cells with trailing spaces are summed under
-        their raw key and merged at the end."""
+        lines and the summary row have no amount and fall out with it (a second summary row is noted in ``found``
+        there); cells with trailing spaces are summed under their raw key and merged at the end. Like the
+        currency, the settlement-id cell is looked at only when it changes from the row before."""
         col = self.columns
         width = max(col.values()) + 1
-        key_of = operator.itemgetter(col["transaction-type"], col["amount-type"], col["amount-description"])
-        i_amount, i_cur = col["amount"], col.get("currency", width)
-        width = max(width, i_cur + 1)
-        pad, mark, reader = [""] * width, self.mark, None
+        i_tt = col["transaction-type"]
+        key_of = operator.itemgetter(i_tt, col["amount-type"], col["amount-description"])
+        i_amount, i_cur, i_sid = col["amount"], col.get("currency", width), col["settlement-id"]
+        i_total = col.get("total-amount", width)
+        width = max(width, i_cur + 1, i_total + 1)
+        pad, mark, reader, summary = [""] * width, self.mark, None, self.summary_line
         raw: dict[tuple[str, str, str], Decimal] = {}
-        get, count, last_cur, zero, D = raw.get, 0, None, Decimal(0), Decimal  # noqa: N806
+        get, count, last_cur, last_sid, zero, D = raw.get, 0, None, None, Decimal(0), Decimal  # noqa: N806
         try:
             with self._text() as fh:
                 reader = csv.reader(fh, **self._dialect())
@@ -246,16 +309,24 @@ class SettlementFile:
                         row = row + pad[len(row):]
                     text = row[i_amount]
                     if not text:
+                        if reader.line_num != summary and row[i_total]:
+                            self._stray(found, reader.line_num, row[i_sid], row[i_tt], row[i_total])
                         continue
-                    # Decimal reads a superset of amounts; what is not finite, or not a plain number in this
-                    # file's decimal mark, goes the slow way (formats.parse_amount), which refuses it
+                    # Decimal reads a superset of amounts; what is not finite, not a plain number in this file's
+                    # decimal mark, or in scientific notation or with underscores (1e400, 1_0: Decimal takes
+                    # them, formats.parse_amount does not, and 1e1000000 overflows the sum) goes the slow way
+                    # (formats.parse_amount), which refuses it
                     number = text if mark == "." else text.replace(",", ".") if "." not in text else ""
                     try:
+                        if "e" in number or "E" in number or "_" in number:
+                            raise InvalidOperation
                         amount = D(number)
                         if not amount.is_finite():
                             raise InvalidOperation
                     except InvalidOperation:
                         if not (text := text.strip()):
+                            if reader.line_num != summary and row[i_total]:
+                                self._stray(found, reader.line_num, row[i_sid], row[i_tt], row[i_total])
                             continue
                         amount = self._amount(text, reader.line_num)
                     key = key_of(row)
@@ -264,6 +335,9 @@ class SettlementFile:
                     if row[i_cur] != last_cur:
                         last_cur = row[i_cur]
                         currencies.setdefault(last_cur.strip().upper(), reader.line_num)
+                    if row[i_sid] != last_sid:
+                        last_sid = row[i_sid]
+                        self._stray(found, reader.line_num, last_sid, row[i_tt], "")
         except (csv.Error, OSError, EOFError, zlib.error, UnicodeError, ValueError) as exc:
             line = reader.line_num if reader is not None else 0
             raise _problem("unreadable_settlement", f"{self.path}: cannot read after line {line}: {exc}",
@@ -282,13 +356,15 @@ def _row(fields: dict, **amount) -> SettlementRow:
     return row
 
 
-def _quantity(text: str) -> int:
-    if text.isdigit():
+def _plain_quantity(text: str) -> bool:
+    return len(text) < 10 and text.isdigit() and text.isascii()
+
+
+def _quantity(text: str, mark: str = ".") -> int:
+    """quantity-purchased as a bounded integer; 0 when it is not one (``formats.parse_quantity``)."""
+    if _plain_quantity(text):
         return int(text)
-    try:
-        return int(Decimal(text.replace(",", ".")))
-    except (ArithmeticError, ValueError):
-        return 0
+    return formats.parse_quantity(text, mark) or 0
 
 
 def _read_bytes(path: str) -> tuple[bool, str, bytes, bool]:
@@ -364,7 +440,12 @@ def _find_header(sf: SettlementFile) -> None:
     cells = next(csv.reader([text.strip("\r\n")], delimiter=sf.delimiter, quoting=sf.quoting, strict=False), [])
     sf.columns = {}
     for i, name in enumerate(cells):
-        sf.columns.setdefault(_column(name), i)
+        name = _column(name)
+        if name in sf.columns and name:
+            raise _problem("unreadable_settlement", f"{sf.path}: line {sf.header_line} names the column {name!r} "
+                           f"twice (columns {sf.columns[name] + 1} and {i + 1}): which one to read is a guess",
+                           line=sf.header_line, column=name)
+        sf.columns.setdefault(name, i)
     v1 = [a for a, *_ in V1_GROUPS if a in sf.columns]
     if "settlement-id" not in sf.columns or not ("amount" in sf.columns or v1):
         raise _problem("unreadable_settlement", f"{sf.path}: line {sf.header_line} names no settlement columns "
@@ -379,6 +460,7 @@ def _read_summary(sf: SettlementFile, report_id: str) -> None:
     mark = slash = None
     marketplaces: dict[str, None] = {}
     mangled: dict[str, str] = {}
+    quantities: dict[str, int] = {}     # quantity cells other than plain digits (a few), with their first line
     amount_columns = ["amount"] if sf.layout == "v2" else [a for a, *_ in V1_GROUPS if a in sf.columns]
     date_columns = ("posted-date", "posted-date-time", "settlement-start-date", "settlement-end-date", "deposit-date")
     seen = 0
@@ -397,6 +479,9 @@ def _read_summary(sf: SettlementFile, report_id: str) -> None:
                 for name in ID_COLUMNS:
                     if _MANGLED.fullmatch(value := sf._cell(row, name)):
                         mangled.setdefault(name, value)
+                q = sf._cell(row, "quantity-purchased")
+                if q and not _plain_quantity(q) and len(quantities) < 20:
+                    quantities.setdefault(q, line)
         if slash is None:
             for name in date_columns:
                 slash = slash or formats.slash_order(sf._cell(row, name))
@@ -414,7 +499,21 @@ def _read_summary(sf: SettlementFile, report_id: str) -> None:
         example = next(iter(mangled.values()))
         warnings.append(f"ids re-saved by a spreadsheet ({example}) in {', '.join(mangled)}: the settlement id is "
                         "taken from the summary row")
+    odd = [(line, q) for q, line in quantities.items() if formats.parse_quantity(q, sf.mark) is None]
+    if odd:
+        line, q = min(odd)
+        warnings.append(f"quantity-purchased {q[:20]!r} on line {line} is not a whole number: read as 0 (like any "
+                        "such quantity; nothing is posted from it)")
     settlement_id = sf._cell(source[1], "settlement-id") if source else ""
+    if not settlement_id:
+        # a file naming no settlement is held under its report id or file name; posted, it would be settlement ''
+        # and a second such file would replace it
+        if summary is None:
+            raise _problem("no_summary", f"{sf.path}: no summary row (settlement-id, dates, total-amount) and no "
+                           "settlement id in the rows", line=first[0] if first else sf.header_line + 1)
+        raise _problem("no_settlement_id", f"{sf.path}: line {summary[0]}: the summary row has no settlement id; the "
+                       "file cannot be told apart from another settlement's (download it again from Amazon)",
+                       line=summary[0])
     if summary is not None:
         sf.summary_line = summary[0]
         if _MANGLED.fullmatch(settlement_id):

@@ -58,8 +58,6 @@ def active_batches(ctx) -> dict[str, str]:
 
 
 # -- money ---------------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="defect: a file whose summary row has no settlement id is posted under the "
-                                       "id '', and a second such file voids the first one's GL batch")
 def test_a_file_without_a_settlement_id_is_held_and_never_replaces_another(ctx, tmp_path):
     first = flow.import_file(ctx, write(tmp_path / "a.tsv", [
         summary("", "10.00"), a_row("", "Order", "ItemPrice", "Principal", "10.00")]))
@@ -86,9 +84,6 @@ def test_a_refund_larger_than_the_invoice_is_held_not_credited(ctx, sim):
     assert memos == []
 
 
-@pytest.mark.xfail(strict=True, reason="defect: after a mapping fix and `settlements post`, the amount leaves "
-                                       "suspense but the unmapped_settlement_type hold stays OPEN saying it is in "
-                                       "suspense (a person booking it out by hand books it twice)")
 def test_an_unmapped_hold_is_closed_when_the_repost_maps_the_type(ctx, tmp_path):
     from integration.mapping import rules as mapping_rules
     from integration.mapping.rules import load_mapping
@@ -105,8 +100,6 @@ def test_an_unmapped_hold_is_closed_when_the_repost_maps_the_type(ctx, tmp_path)
     assert open_holds(ctx, sid) == []
 
 
-@pytest.mark.xfail(strict=True, reason="defect: a settlement held for total_mismatch stays HELD-looking after its "
-                                       "corrected file posts: the total_mismatch hold stays OPEN beside the batch")
 def test_a_corrected_file_closes_the_hold_of_the_broken_one(ctx, tmp_path):
     sid = "9710000002"
     broken = flow.import_file(ctx, write(tmp_path / "broken.tsv", [
@@ -118,8 +111,6 @@ def test_a_corrected_file_closes_the_hold_of_the_broken_one(ctx, tmp_path):
     assert open_holds(ctx, sid) == []
 
 
-@pytest.mark.xfail(strict=True, reason="defect: rows whose settlement-id is another settlement's are posted into "
-                                       "this one without a hold (posted twice once their own file comes)")
 def test_rows_of_another_settlement_in_a_file_are_held(ctx, tmp_path):
     sid = "9710000003"
     result = flow.import_file(ctx, write(tmp_path / "s.tsv", [
@@ -129,8 +120,6 @@ def test_rows_of_another_settlement_in_a_file_are_held(ctx, tmp_path):
 
 
 # -- settlements SL refuses though nothing is wrong ------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="defect: a zero settlement (rows netting to zero per account, total 0.00) is "
-                                       "held as unbalanced_batch 'debits 0, credits 0'; releasing it re-holds it")
 def test_a_zero_settlement_is_not_held_as_unbalanced(ctx, tmp_path):
     sid = "9710000004"
     result = flow.import_file(ctx, write(tmp_path / "s.tsv", [
@@ -140,8 +129,6 @@ def test_a_zero_settlement_is_not_held_as_unbalanced(ctx, tmp_path):
     assert result.outcome != "held", result.reason
 
 
-@pytest.mark.xfail(strict=True, reason="defect: a period whose rows are all 0.00 becomes an empty GL batch and the "
-                                       "whole settlement is held as missing_field 'GL batch is missing lines'")
 def test_a_period_of_zero_rows_does_not_hold_the_settlement(ctx, tmp_path):
     sid = "9710000005"
     result = flow.import_file(ctx, write(tmp_path / "s.tsv", [
@@ -152,8 +139,6 @@ def test_a_period_of_zero_rows_does_not_hold_the_settlement(ctx, tmp_path):
 
 
 # -- poison input ----------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="defect: quantity-purchased '1e400' is read as the integer 10**400; "
-                                       "'1e1000000' hangs the import (int(Decimal) of a huge exponent)")
 def test_a_quantity_in_scientific_notation_is_not_expanded(tmp_path):
     path = write(tmp_path / "s.tsv", [summary("9710000006", "10.00"), a_row(
         "9710000006", "Order", "ItemPrice", "Principal", "10.00", quantity_purchased="1e400")])
@@ -162,9 +147,6 @@ def test_a_quantity_in_scientific_notation_is_not_expanded(tmp_path):
 
 
 # -- what a person is shown ------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="defect: `settlements show` reports the last file received (a re-issue held "
-                                       "for total_mismatch) as the settlement's total and amounts, beside the batch "
-                                       "posted from the earlier file")
 def test_show_reports_the_posted_file_not_a_held_reissue(ctx, tmp_path):
     sid = "9710000007"
     posted = flow.import_file(ctx, write(tmp_path / "good.tsv", [
@@ -179,10 +161,6 @@ def test_show_reports_the_posted_file_not_a_held_reissue(ctx, tmp_path):
     assert [Decimal(t["amount"]) for t in shown["by_type"]] == [Decimal("10.00")]
 
 
-@pytest.mark.xfail(strict=True, reason="defect: `holds release` of a refund_unmatched hold re-posts the settlement "
-                                       "from its LAST file received; when that file is a held re-issue the run ends "
-                                       "held, the refunds are never applied, and the refund's hold is left RELEASED "
-                                       "with no open hold: the refund vanishes from the review queue")
 def test_releasing_a_refund_hold_keeps_the_refund_in_the_queue_when_the_repost_is_held(ctx, tmp_path):
     sid = "9710000008"
     refund = a_row(sid, "Refund", "ItemPrice", "Principal", "-4.00", order_id="111-9999999-0000001",
@@ -213,9 +191,6 @@ def test_reconcile_of_an_unreadable_settlement_gives_a_message_not_a_traceback(e
     assert "NaN" in out.output
 
 
-@pytest.mark.xfail(strict=True, reason="defect: `settlements show ID` of a settlement held for unreadable_amount "
-                                       "fails ('needs_review: ... is not an amount') instead of showing its status "
-                                       "and its hold; --json gives scripts nothing")
 def test_show_of_a_settlement_held_for_an_unreadable_amount_shows_its_hold(ctx, tmp_path):
     sid = "9710000010"
     held = flow.import_file(ctx, write(tmp_path / "s.tsv", [
@@ -253,9 +228,6 @@ def test_reconcile_fix_writes_no_credit_memo_from_a_settlement_that_was_not_post
     assert out.exit_code == 1
 
 
-@pytest.mark.xfail(strict=True, reason="defect: a settlement whose summary dates are empty (or unreadable) with a row "
-                                       "lacking its posted date crashes plan() with TypeError (naive datetime.now() "
-                                       "fallback compared with the aware posted dates): a traceback, no hold")
 def test_a_row_without_a_date_in_a_file_without_summary_dates_does_not_crash(ctx, tmp_path):
     from datetime import UTC, datetime
 

@@ -269,3 +269,90 @@ def test_a_german_spreadsheet_re_save_with_semicolons_and_a_utf16_text_export_re
         assert (sf.delimiter, sf.charset) == (delimiter, charset)
         assert components(sf) == components(german) and sf.header.start == german.header.start
         assert sf.check().total == Decimal("1141.18")
+
+
+# -- files that cannot be posted as they are (hostile review of issue 14, finding 15 and others) ----------------------
+def edited(tmp_path, name: str, edit) -> str:
+    """A copy of fixture ``name`` whose lines (cells split on tabs) ``edit`` changes in place."""
+    lines = [line.split("\t") for line in (FIXTURES / name).read_text().splitlines()]
+    edit(lines)
+    path = tmp_path / name
+    path.write_text("\n".join("\t".join(cells) for cells in lines) + "\n")
+    return str(path)
+
+
+def test_a_second_summary_row_with_another_total_is_held_naming_both_lines(tmp_path):
+    def append_summary(lines):
+        second = list(lines[1])
+        second[4] = "-19.00"
+        lines.append(second)
+
+    caught = problem(edited(tmp_path, "v2_us.tsv", append_summary))
+    assert caught.reason == "two_summaries"
+    assert caught.details["lines"] == [2, 14] and caught.details["totals"] == ["-9.00", "-19.00"]
+    assert "line 2" in caught.message and "line 14" in caught.message
+
+
+def test_a_repeated_identical_summary_row_changes_nothing(tmp_path):
+    path = edited(tmp_path, "v2_us.tsv", lambda lines: lines.append(list(lines[1])))
+    assert open_settlement(path).check().total == Decimal("-9.00")
+
+
+def test_a_header_naming_a_column_twice_is_unreadable_naming_the_column(tmp_path):
+    def rename(lines):
+        lines[0][lines[0].index("sku")] = "Amount"         # a second column read as `amount`
+
+    caught = problem(edited(tmp_path, "v2_us.tsv", rename))
+    assert caught.reason == "unreadable_settlement"
+    assert caught.details["column"] == "amount" and "'amount' twice" in caught.message
+
+
+@pytest.mark.parametrize("name, row", [("v2_us.tsv", 6), ("v1_36.tsv", 3)])
+def test_rows_of_another_settlement_are_held_naming_the_first_line(tmp_path, name, row):
+    def move(lines):
+        lines[row - 1][0] = "13579246800"
+
+    path = edited(tmp_path, name, move)
+    assert len(list(open_settlement(path).rows())) > 0          # still readable, for a person to look at
+    caught = problem(path)
+    assert caught.reason == "foreign_rows" and caught.details == {"line": row, "settlement_id": "13579246800"}
+
+
+def test_rows_with_a_blank_settlement_id_belong_to_the_summarys_settlement(tmp_path):
+    def blank(lines):
+        lines[4][0] = ""
+
+    assert open_settlement(edited(tmp_path, "v2_us.tsv", blank)).check().total == Decimal("-9.00")
+
+
+def test_a_summary_row_without_a_settlement_id_is_held_before_anything_is_read(tmp_path):
+    def blank(lines):
+        for cells in lines[1:]:
+            cells[0] = ""
+
+    with pytest.raises(SettlementProblem) as caught:
+        open_settlement(edited(tmp_path, "v2_us.tsv", blank))
+    assert caught.value.reason == "no_settlement_id" and caught.value.details == {"line": 2}
+
+
+@pytest.mark.parametrize("quantity, read, warned", [
+    ("3", 3, False), ("3.00", 3, False), ("1e400", 0, True), ("1e1000000", 0, True), ("1.5", 0, True),
+    ("12345678901", 0, True), ("two", 0, True), ("\u00b2", 0, True)])
+def test_a_quantity_is_a_bounded_whole_number_else_0_with_a_warning(tmp_path, quantity, read, warned):
+    def put(lines):
+        lines[2][lines[0].index("quantity-purchased")] = quantity
+
+    sf = open_settlement(edited(tmp_path, "v2_us.tsv", put))
+    assert next(sf.rows()).quantity == read
+    assert any(repr(quantity) in w and "read as 0" in w for w in sf.header.warnings) == warned
+
+
+@pytest.mark.parametrize("amount", ["1e2", "1E+1000000", "1_0"])
+def test_an_amount_in_scientific_notation_is_refused_by_totals_and_rows_alike(tmp_path, amount):
+    def put(lines):
+        lines[2][lines[0].index("amount")] = amount
+
+    path = edited(tmp_path, "v2_us.tsv", put)
+    assert problem(path).reason == "unreadable_amount"
+    with pytest.raises(SettlementProblem):
+        list(open_settlement(path).rows())
