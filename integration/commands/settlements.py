@@ -70,18 +70,21 @@ def _line(result) -> str:
 
 @settlements.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="The file is the settlement's newer version: post it instead of the "
+                                              "version posted (a file imported by hand carries no report time).")
 @click.option("--json", "as_json", is_flag=True)
-def import_(files: tuple[Path, ...], as_json: bool) -> None:
+def import_(files: tuple[Path, ...], replace: bool, as_json: bool) -> None:
     """Import settlement files downloaded from Seller Central (V2 flat files, old V1 archives; plain or GZIP).
 
     Each file is copied into the settlements folder, checked (its rows must add up to its total) and posted.
-    A settlement already posted from the same file is left alone."""
+    A settlement already posted from the same file is left alone; another version of a posted settlement is held
+    (settlement_version_conflict) unless --replace says it is the newer one."""
     from integration.settlements import flow
 
     results, held = [], 0
     with _context() as ctx:
         for source in files:
-            result = flow.import_file(ctx, str(_keep(ctx, source)))
+            result = flow.import_file(ctx, str(_keep(ctx, source)), replace=replace)
             results.append({"file": str(source), **result.as_dict()})
             held += result.outcome not in OK_OUTCOMES
             if not as_json:
@@ -134,8 +137,12 @@ def show(settlement_id: str, as_json: bool) -> None:
     click.echo(f"settlement {data['settlement_id']} ({data['status']}) report {data['report_id'] or '-'}")
     click.echo(f"  period {data['start']} .. {data['end']}, deposit {data['deposit_date']}")
     click.echo(f"  total {data['total']} {data['currency']}; file {data['file']}")
+    if data.get("received"):
+        r = data["received"]
+        click.echo(f"  a later file, not posted: {r['path']} (total {r['total']}, checksum {r['checksum'][:12]})")
     for b in data["batches"]:
-        click.echo(f"  GL batch {b['bat_nbr']} period {b['period']}: debit {b['debit']} credit {b['credit']}")
+        click.echo(f"  GL batch {b['bat_nbr']} period {b['period']}: debit {b['debit']} credit {b['credit']}"
+                   f"{' (released in SL)' if b.get('released') else ''}")
     click.echo(f"  batches: debit {data['debit']} credit {data['credit']}")
     if data["deposit"]:
         d = data["deposit"]
@@ -151,14 +158,20 @@ def show(settlement_id: str, as_json: bool) -> None:
 
 @settlements.command("post")
 @click.argument("settlement_id")
+@click.option("--replace-released", is_flag=True,
+              help="You reversed the settlement's released GL batches in SL: post its new version, the released "
+                   "batches left as they are (marked SUPERSEDED). Recorded as your decision.")
 @click.option("--json", "as_json", is_flag=True)
-def post(settlement_id: str, as_json: bool) -> None:
-    """Post a settlement again from its kept file (after a hold was fixed: a mapping added, a period opened)."""
+def post(settlement_id: str, replace_released: bool, as_json: bool) -> None:
+    """Post a settlement again from its kept file (after a hold was fixed: a mapping added, a period opened).
+
+    A settlement held settlement_released (re-issued after its batches were released in SL): reverse the released
+    batches in SL (a reversing entry), then run this with --replace-released."""
     from integration.settlements import flow
 
     with _context() as ctx:
         try:
-            result = flow.repost(ctx, settlement_id)
+            result = flow.repost(ctx, settlement_id, replace_released=replace_released)
         except LookupError as exc:
             raise click.ClickException(str(exc)) from None
     if as_json:

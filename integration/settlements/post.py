@@ -15,7 +15,12 @@ each period gets its own revenue and fees while the deposit still matches one en
 
 So every batch balances to the cent, the carry-forward account nets to zero over the settlement, and the deposit is
 one line. Dates come from the rows' posted dates; ``period_of`` (SL's ``ADG_GLPeriod_GetPerFromDateOut``) names
-each date's period. A row without a date belongs to the settlement's end.
+each date's period. A row without a date belongs to the settlement's end, else its deposit date, else the latest
+posted date in the file; a file with none of them is held (``undated_rows``).
+
+Zero amounts post nothing: a 0.00 row needs no period and no line, a period whose amounts are all zero gets no batch,
+a zero payout no deposit line, and a settlement netting to zero on every account (e.g. a reserve carried in and out)
+writes no batch at all: it is bound as posted with no batch.
 """
 
 from __future__ import annotations
@@ -84,7 +89,10 @@ class Plan:
                 if carried:
                     lines.append(GLLine(cf_acct, cf_sub, cr_amt=carried, descr=f"{prefix} cf from {periods[0]}"))
                 dep = self.deposit
-                lines.append(GLLine(dep["acct"], dep["sub"], dr_amt=self.header.total, descr=f"{prefix} payout"))
+                if self.header.total:
+                    lines.append(GLLine(dep["acct"], dep["sub"], dr_amt=self.header.total, descr=f"{prefix} payout"))
+            if not lines:   # a period whose amounts net to zero on every account: nothing to post in it
+                continue
             debit = sum((_dr(line) for line in lines), ZERO)
             credit = sum((_cr(line) for line in lines), ZERO)
             out.append(PlannedBatch(period, self.last_date[period], lines, debit, credit))
@@ -113,29 +121,52 @@ def _day(when: datetime | None) -> date | None:
 
 def plan(header: SettlementHeader, rows: Iterable[SettlementRow], accounts: Accounts,
          period_of: Callable[[datetime], str]) -> Plan:
-    """One pass over ``rows`` (kept: only sums per account, period and combination, so memory stays flat)."""
+    """One pass over ``rows`` (kept: only sums per account, period and combination, so memory stays flat).
+
+    Undated rows are summed per account aside and given the settlement's end (else deposit date, else the file's
+    latest posted date) once the pass is over; ``NeedsReview("undated_rows")`` when there is no date at all."""
     p = Plan(header)
     periods: dict[date, str] = {}
-    fallback = header.end or header.deposit_date or header.start or datetime.now()
-    for row in rows:
-        when = row.posted or fallback
+    undated: dict[tuple[str, str], Decimal] = {}
+    latest: datetime | None = None
+
+    def period_for(when: datetime) -> str:
         day = when.date()
-        period = periods.get(day)
-        if period is None:
-            period = periods[day] = period_of(datetime(day.year, day.month, day.day))
+        if day not in periods:
+            periods[day] = period_of(datetime(day.year, day.month, day.day))
+        return periods[day]
+
+    for row in rows:
         combo = (row.transaction_type, row.amount_type, row.amount_description)
-        acct, sub, matched = accounts.account_for(*combo, marketplace=row.marketplace_name)
-        key = (period, acct, sub)
-        p.by_account[key] = p.by_account.get(key, ZERO) + row.amount
         p.by_type[combo] = p.by_type.get(combo, ZERO) + row.amount
-        if not matched:
-            p.unmapped[combo] = p.unmapped.get(combo, ZERO) + row.amount
-        if period not in p.last_date or when > p.last_date[period]:
-            p.last_date[period] = when
         p.rows += 1
         p.sum += row.amount
-    if not p.last_date:   # no rows (a zero settlement): one batch with the deposit alone, at the settlement's end
-        p.last_date[period_of(datetime(fallback.year, fallback.month, fallback.day))] = fallback
+        if row.posted is not None and (latest is None or row.posted > latest):
+            latest = row.posted
+        if not row.amount:   # a 0.00 row moves no money: it needs no period, account or line
+            continue
+        acct, sub, matched = accounts.account_for(*combo, marketplace=row.marketplace_name)
+        if not matched:
+            p.unmapped[combo] = p.unmapped.get(combo, ZERO) + row.amount
+        if row.posted is None:
+            undated[(acct, sub)] = undated.get((acct, sub), ZERO) + row.amount
+            continue
+        period = period_for(row.posted)
+        key = (period, acct, sub)
+        p.by_account[key] = p.by_account.get(key, ZERO) + row.amount
+        if period not in p.last_date or row.posted > p.last_date[period]:
+            p.last_date[period] = row.posted
+    fallback = header.end or header.deposit_date or latest
+    if fallback is None and (undated or not p.last_date):
+        raise NeedsReview("undated_rows", f"settlement {header.settlement_id}: "
+                          f"{'rows have' if undated else 'the file has'} no posted date and the summary row has no "
+                          "end or deposit date: there is no date to post them at", fields=("posted-date",))
+    if undated or not p.last_date:   # undated rows, or nothing dated (a zero settlement): at the fallback date
+        period = period_for(fallback)
+        for (acct, sub), amount in undated.items():
+            p.by_account[(period, acct, sub)] = p.by_account.get((period, acct, sub), ZERO) + amount
+        if period not in p.last_date or fallback > p.last_date[period]:
+            p.last_date[period] = fallback
     target = accounts.deposit if header.total >= 0 else accounts.receivable
     p.deposit = {"acct": target.acct, "sub": target.sub, "amount": header.total,
                  "side": "debit" if header.total >= 0 else "credit", "period": p.periods[-1],
@@ -182,7 +213,8 @@ def unmapped_key(settlement_id: str, combo: Combo) -> str:
 
 
 def post_settlement(gateway, header: SettlementHeader, rows_factory: Callable[[], Iterator[SettlementRow]],
-                    accounts: Accounts, *, release: str = "hold", checksum: str = "") -> PostResult:
+                    accounts: Accounts, *, release: str = "hold", checksum: str = "",
+                    replace_released: bool = False) -> PostResult:
     """Post ``header``'s settlement (rows from ``rows_factory()``) as GL batches, all in one SL transaction with the
     xAMZSettlement binding. Idempotent by settlement id:
 
@@ -193,7 +225,9 @@ def post_settlement(gateway, header: SettlementHeader, rows_factory: Callable[[]
       the replaced entry stays visible to an auditor; release and posting skip it) and the new ones written
       (``replaced``);
     - re-issued after release: a ``settlement_released`` hold, nothing written (a released batch can only be
-      reversed by a person, with a reversing entry).
+      reversed by a person, with a reversing entry); ``replace_released`` is that person's word that they reversed
+      it in SL: the released batches stay as they are, marked SUPERSEDED in xAMZSettlementBatch, and the new ones
+      are written (``slsync settlements post ID --replace-released``).
 
     A settlement in a currency other than SL's base currency is posted in that currency with SL's multi-currency
     fields when GLSetup.MCActive is 1 and SL has a rate for it (``rate_request``; ``integration.sl.gl``), else held
@@ -235,11 +269,11 @@ def post_settlement(gateway, header: SettlementHeader, rows_factory: Callable[[]
         written = gateway.write_settlement(
             sid, batches, checksum=checksum or planned.fingerprint(), total=header.total,
             currency=header.currency, release=release, marketplace=",".join(header.marketplaces), holds=holds,
-            posting_key=posting_key(checksum, planned))
+            posting_key=posting_key(checksum, planned), **({"replace_released": True} if replace_released else {}))
     except NeedsReview as exc:
         result.reason = exc.reason
         result.holds = [gateway.create_hold("settlement", sid, exc.reason, exc.message,
-                                            {"error": exc.to_dict(), "settlement_id": sid})]
+                                            {"error": exc.to_dict(), "settlement_id": sid, "checksum": checksum})]
         log.warning("settlement %s held (%s): %s", sid, exc.reason, exc.message)
         raise
     result.status, result.batches = written["status"], written["batches"]

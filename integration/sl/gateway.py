@@ -464,15 +464,16 @@ class SLGateway:
 
     def write_settlement(self, settlement_id: str, batches: list, *, checksum: str, total: Decimal, currency: str,
                          release: str = "hold", marketplace: str = "", holds: list[tuple] = (),
-                         posting_key: str = "") -> dict:
+                         posting_key: str = "", replace_released: bool = False) -> dict:
         """All GL batches of a settlement (``integration.settlements.post.PlannedBatch``), its binding and its holds
         ((key, reason, message, payload)) in one transaction; idempotent by settlement id and checksum, a re-issue
-        voids the unreleased batches it replaces (``integration.sl.settlement_gl``)."""
+        voids the unreleased batches it replaces (``integration.sl.settlement_gl``); ``replace_released``: a person
+        reversed the released ones, which are marked SUPERSEDED."""
         fence = self._fence_for("settlement", settlement_id)
         return self._write(lambda r: settlement_gl.write(
             r, self.look, self.cpny_id, settlement_id, batches, checksum=checksum, total=total, currency=currency,
             release=release, marketplace=marketplace, holds=list(holds), fence=fence,
-            posting_key=posting_key or checksum), "settlement", settlement_id)
+            posting_key=posting_key or checksum, replace_released=replace_released), "settlement", settlement_id)
 
     def settlement_batches(self, settlement_id: str) -> list[dict]:
         """The settlement's current GL batches: BatNbr, period, debit, credit, SL Status and Rlsed."""

@@ -5,7 +5,12 @@ Re-issued settlements: the batches of the earlier version are voided while SL ha
 H or B, Rlsed 0): Status V, as SL's Journal Entry screen voids an unreleased batch. The number stays in SL's batch
 sequence (no gap for an auditor to explain) and the replaced entry stays readable; GL release and posting
 (pp_01400, pp_01520) pick up only Status B / U batches, so a voided one never reaches the ledger. A released batch
-(Rlsed 1) is the accountant's: the settlement is held.
+(Rlsed 1) is the accountant's: the settlement is held (``settlement_released``), until the person who reversed it
+in SL says so (``replace_released``, ``slsync settlements post ID --replace-released``): then the released batches
+are left as SL holds them (released, reversed by the person's own entry) and marked SUPERSEDED in
+xAMZSettlementBatch, the unreleased ones voided as above, and the new ones written; an event records the decision.
+
+A settlement whose amounts net to zero on every account writes no batch: it is bound (Status POSTED, BatNbr blank).
 
 References: where SL shows a batch and its lines, each carries the settlement (within SL's widths):
 
@@ -61,7 +66,7 @@ def _public(batches: list[dict]) -> list[dict]:
 
 def write(rows: Rows, look: Lookups, cpny_id: str, settlement_id: str, batches, *, checksum: str, total: Decimal,
           currency: str, release: str, marketplace: str, holds: list[tuple], fence: Fence | None,
-          posting_key: str = "") -> dict:
+          posting_key: str = "", replace_released: bool = False) -> dict:
     state.lock_binding(rows, "settlement", {"SettlementId": settlement_id}, fence)
     bound = state.get_settlement_binding(rows, settlement_id)
     old = bound_batches(rows, settlement_id) if bound is not None else []
@@ -70,19 +75,23 @@ def write(rows: Rows, look: Lookups, cpny_id: str, settlement_id: str, batches, 
     key = posting_key or checksum   # the file and what it maps to (settlements.post.posting_key)
     bound_key = (rows.scalar('SELECT "PostingKey" FROM "xAMZSettlement" WHERE "SettlementId" = ?', [settlement_id])
                  or "").strip() if bound is not None else ""
-    if bound is not None and (bound_key or (bound.checksum or "").strip()) == key and old:
+    posted_empty = bound is not None and not (bound.batch_nbr or "").strip() and trim(bound.status or "") == "POSTED"
+    if bound is not None and (bound_key or (bound.checksum or "").strip()) == key and (old or posted_empty):
         return {"status": "already_posted", "batches": _public(old)}
     request = next((b.rate for b in batches if getattr(b, "rate", None) is not None), None)
     rate = gl.find_rate(rows, look, request) if request is not None else None
     released = [b["bat_nbr"] for b in old if b["released"] or b["status"] not in ("H", "B")]
-    if released:
+    if released and not replace_released:
         raise NeedsReview("settlement_released", f"settlement {settlement_id} was re-issued but its GL batch(es) "
-                          f"{', '.join(released)} are released in SL: reverse them by hand, then post it again",
-                          fields=("BatNbr",), details={"batches": released, "checksum": checksum})
+                          f"{', '.join(released)} are released in SL: reverse them in SL, then `slsync settlements "
+                          f"post {settlement_id} --replace-released`", fields=("BatNbr",),
+                          details={"batches": released, "checksum": checksum})
     for b in old:
-        rows.update("Batch", {"Status": "V"}, {"Module": "GL", "BatNbr": b["bat_nbr"]})
-        rows.update("xAMZSettlementBatch", {"Status": "REPLACED"}, {"SettlementId": settlement_id,
-                                                                    "BatNbr": b["bat_nbr"]})
+        superseded = b["bat_nbr"] in released   # a person reversed it in SL: SL's record of it stays as it is
+        if not superseded:
+            rows.update("Batch", {"Status": "V"}, {"Module": "GL", "BatNbr": b["bat_nbr"]})
+        rows.update("xAMZSettlementBatch", {"Status": "SUPERSEDED" if superseded else "REPLACED"},
+                    {"SettlementId": settlement_id, "BatNbr": b["bat_nbr"]})
     ext = settlement_id if len(settlement_id) <= 15 else ""
     written = []
     for batch in batches:
@@ -112,9 +121,9 @@ def write(rows: Rows, look: Lookups, cpny_id: str, settlement_id: str, batches, 
     replaced = [b["bat_nbr"] for b in old]
     state.record_event(rows, Event("settlement", settlement_id, "settlement_replaced" if old else "settlement_posted",
                                    detail={"batches": [b["bat_nbr"] for b in written], "replaced": replaced,
-                                           "total": str(total), "holds": hold_ids}))
-    return {"status": "replaced" if old else "posted", "batches": written, "replaced": replaced, "holds": hold_ids,
-            **({"rate": rate.as_dict()} if rate is not None else {})}
+                                           "superseded": released, "total": str(total), "holds": hold_ids}))
+    return {"status": "replaced" if old else "posted", "batches": written, "replaced": replaced,
+            "superseded": released, "holds": hold_ids, **({"rate": rate.as_dict()} if rate is not None else {})}
 
 
 def reference_fields(settlement_id: str, marketplace: str, refs: dict | None) -> tuple[dict, dict]:
