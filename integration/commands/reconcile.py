@@ -88,7 +88,7 @@ def reconcile(settlement_id: str, path: str | None, csv_path: str | None, fix: b
                                        f"{exc.message}") from None
         fixed = {}
         bound = ctx.sl.get_settlement_binding(settlement_id)
-        if fix and not result.ok and (bound is None or not (bound.batch_nbr or "").strip()):
+        if fix and not result.ok and (bound is None or (bound.status or "").strip() != "POSTED"):
             # credit memos come from a settlement SL has booked: never from one held (its file refused, its total
             # wrong) or not imported; fix that first, then reconcile again
             raise click.ClickException(f"settlement {settlement_id} is not posted in SL (see `slsync settlements "
