@@ -1,6 +1,6 @@
 """Hostile review of the settlements flow (issue 14): poison files, stale holds, what a person is shown.
 
-Each test is a defect found by the review, marked ``xfail(strict=True)`` until it is fixed: the lead flips it.
+Each test is a defect the review found, kept as a test now that it is fixed.
 Files are written as Seller Central would give them (V2 flat file, tab-separated, summary row first) and imported
 through ``flow.import_file`` against the seeded SL sandbox (SQLite) and the simulator over HTTP.
 """
@@ -10,8 +10,6 @@ from __future__ import annotations
 import dataclasses
 from decimal import Decimal
 from pathlib import Path
-
-import pytest
 
 from integration.settlements import flow
 from integration.settlements.parse import open_settlement
