@@ -289,7 +289,7 @@ def import_file(ctx: Context, path: str, report_id: str = "", *, marketplace_hin
     try:
         sf = open_settlement(path, marketplace_hint=marketplace_hint, report_id=report_id)
     except SettlementProblem as exc:
-        if retryable:
+        if retryable and exc.reason in RETRYABLE:   # a re-download may cure it; anything else is held at once
             raise
         return _held_file(ctx, report_id or Path(path).name, exc, path, report_id)
     header = sf.header
