@@ -16,12 +16,8 @@ from integration.settlements.parse import open_settlement
 from integration.settlements.refunds import apply_refunds
 from integration.sync import orders
 from tests.orders.conftest import sku_known
-from tests.settlements.settlement_builders import a_header, refund_parts
+from tests.settlements.settlement_builders import COLUMNS, a_header, refund_parts
 
-COLUMNS = ("settlement-id settlement-start-date settlement-end-date deposit-date total-amount currency "
-           "transaction-type order-id merchant-order-id adjustment-id shipment-id marketplace-name amount-type "
-           "amount-description amount fulfillment-id posted-date posted-date-time order-item-code "
-           "merchant-order-item-id merchant-adjustment-item-id sku quantity-purchased promotion-id").split()
 POSTED = "2026-11-20 10:00:00 UTC"        # in the sandbox's open periods (202601 .. 202612)
 
 

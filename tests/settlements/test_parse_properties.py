@@ -17,12 +17,8 @@ from hypothesis import strategies as st
 
 from integration.settlements.model import SettlementProblem
 from integration.settlements.parse import open_settlement
+from tests.settlements.settlement_builders import COLUMNS
 
-COLUMNS = ["settlement-id", "settlement-start-date", "settlement-end-date", "deposit-date", "total-amount", "currency",
-           "transaction-type", "order-id", "merchant-order-id", "adjustment-id", "shipment-id", "marketplace-name",
-           "amount-type", "amount-description", "amount", "fulfillment-id", "posted-date", "posted-date-time",
-           "order-item-code", "merchant-order-item-id", "merchant-adjustment-item-id", "sku", "quantity-purchased",
-           "promotion-id"]
 KNOWN_TYPES = ["Order", "Refund", "other-transaction", "ServiceFee", "Chargeback Refund", "FBAFees",
                "other-transaction - Reversal", "Vine Enrollment Fee"]
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
