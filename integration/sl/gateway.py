@@ -290,6 +290,9 @@ class SLGateway:
             else:
                 ord_nbr = bound.ord_nbr.strip()
             sale = fba.book(r, self.look, self.cpny_id, ord_nbr, ship_date=ship_date, release=release)
+            # Amazon shipped it: the shipment sweep must never offer this shipper to confirmShipment
+            state.bind_shipment(r, self.cpny_id, sale.shipper_id, ord_nbr=ord_nbr, amazon_order_id=oid,
+                                status="SKIPPED_AFN")
             if sale.invc_nbr:
                 state.record_document(r, oid, "IN", WHOLE_ORDER, cpny_id=self.cpny_id, ord_nbr=ord_nbr,
                                       ref_nbr=sale.invc_nbr, bat_nbr=sale.ar_bat_nbr, amount=sale.amount,

@@ -330,7 +330,7 @@ def _fba_sale(ctx, order, binding, new) -> Outcome:
     booked = ctx.sl.book_fba_sale(new, order=so, ship_date=ship_day,
                                   event=_event(ctx, order, "fba_sale", shipped_at=new.shipped_at,
                                                replaces=order.replaces or None))
-    return Outcome("invoiced", booked.ord_nbr, detail=f"shipper {booked.shipper_id.strip()}")
+    return Outcome("invoiced", booked.ord_nbr)
 
 
 def _cancel(ctx, order, binding, new) -> Outcome:

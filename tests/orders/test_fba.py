@@ -205,3 +205,17 @@ def test_a_merchant_replacement_order_is_linked_to_its_original(ctx, sim):
     assert orders.import_order(repl["orderId"], ctx, fresh=True).value == "created"
     assert ctx.sl.get_order_binding(repl["orderId"]).original_order_id.strip() == first["orderId"]
     _clean(ctx)
+
+
+def test_the_fba_shipper_is_never_offered_to_confirm_shipment(ctx, sim):
+    """Our FBA shipper is bound SKIPPED_AFN as it is written: the shipment sweep never hands it out (no getOrder,
+    no confirmShipment for an order Amazon shipped)."""
+    from integration.sync import fulfillment
+
+    shipped = _shipped_fba_order(ctx, sim)
+    assert orders.import_order(shipped["orderId"], ctx, fresh=True).value == "invoiced"
+    shipper = ctx.sl.get_order_binding(shipped["orderId"]).shipper_id.strip()
+    assert ctx.sl.get_shipment_binding(shipper)["status"].strip() == "SKIPPED_AFN"
+    found: list = []
+    fulfillment.sweep(ctx, enqueue=found.extend)
+    assert found == [] and sim.confirmations() == []
