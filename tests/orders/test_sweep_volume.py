@@ -1,7 +1,7 @@
 """A sweep window of 5,000 updated orders under Amazon's published searchOrders limit (0.0056/s, burst 20).
 
 The first start's look-back holds 50 pages: 20 fit the burst, each later one waits about 180 s of Amazon's
-time. The sweep (a real worker, the simulator over HTTP with its rate limits on, a clock 100 times faster)
+time. The sweep (a real worker, the simulator over HTTP with its rate limits on, a clock 200 times faster)
 must read each page once, across many runs, resuming from the page token it saved in SL, with no 429, and
 every order must end in SL once: bound to one sales order, held for a person, or rightly not written.
 """
@@ -20,7 +20,7 @@ from tests.orders.conftest import Sim, order_env
 from tests.support.worker import start_worker, wait_until
 
 ORDERS = 5000
-SCALE = 100.0       # a page every ~1.9 s after the burst: far slower than a page is processed, even on a busy host
+SCALE = 200.0       # a page every ~0.9 s after the burst: slower than a page is processed, even on a busy host
 
 
 @pytest.fixture
