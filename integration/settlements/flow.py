@@ -272,7 +272,7 @@ def _failed(ctx: Context, report_id: str, attempt: int, reason: str, message: st
 
 
 def import_file(ctx: Context, path: str, report_id: str = "", *, marketplace_hint: str | None = None,
-                retryable: bool = False, release: str = "hold", force: bool = False, report_created: str = "",
+                retryable: bool = False, release: str = "hold", report_created: str = "",
                 replace: bool = False, replace_released: bool = False) -> ImportResult:
     """Parse, check and post one settlement file (from Amazon or a seller's download), under the settlement's lease.
 
@@ -281,8 +281,7 @@ def import_file(ctx: Context, path: str, report_id: str = "", *, marketplace_hin
     settlement follows the version rule (module docstring): ``report_created`` is Amazon's createdTime of the report
     the file came from; ``replace`` says the file is the newer version whatever its time (a person's decision, or
     the version a repost takes); ``replace_released``: the person reversed the released batches in SL.
-    ``force`` is kept for callers that mean "post again" (it always is asked now). A problem a person must solve
-    (the total does not add up, mixed currencies, a closed period ...) is a hold, ``held`` returned. With
+    A problem a person must solve (the total does not add up, mixed currencies, a closed period ...) is a hold, ``held`` returned. With
     ``retryable`` an unreadable file raises ``SettlementProblem`` instead, for the caller to download it again."""
     from integration.settlements.parse import open_settlement
 
@@ -509,7 +508,7 @@ def repost(ctx: Context, settlement_id: str, *, replace_released: bool = False) 
     if not path or not Path(path).exists():
         raise LookupError(f"settlement {settlement_id}: its file {path or '(none)'} is gone; import it again with "
                           "`slsync settlements import FILE`")
-    return import_file(ctx, path, info.get("report_id", ""), force=True, report_created=info.get("report_created", ""),
+    return import_file(ctx, path, info.get("report_id", ""), report_created=info.get("report_created", ""),
                        replace=replace, replace_released=replace_released)
 
 

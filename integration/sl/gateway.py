@@ -352,7 +352,7 @@ class SLGateway:
                 return done
             if bound is not None and getattr(bound, field) and event_key in (WHOLE_ORDER, CANCELLATION):
                 return getattr(bound, field)   # written before xAMZDocument existed
-            apply_to = self._invoice_to_credit(r, key, ord_nbr, bound) if doc_type == "CM" else ""
+            apply_to = self._invoice_to_credit(r, ord_nbr) if doc_type == "CM" else ""
             ref, total, bat_nbr = ar.create_document(r, self.look, self.cpny_id, ord_nbr, doc_type,
                                                      doc_date=doc_date or datetime.now(), amounts=amounts,
                                                      freight=freight, release=release, apply_to=apply_to)
@@ -370,7 +370,7 @@ class SLGateway:
         return self._already_done(work, existing, "order", ord_nbr)
 
     # -- shipments and transfers ----------------------------------------------------------------------
-    def _invoice_to_credit(self, r: Rows, key: str, ord_nbr: str, bound: OrderBinding | None) -> str:
+    def _invoice_to_credit(self, r: Rows, ord_nbr: str) -> str:
         """The order's invoice a credit memo is applied to: of the order's invoices (ours, and SL's own: the Sales
         Journal invoices a merchant order from its shipper, ARDoc.OrdNbr naming the order), the one with the largest
         open balance; '' when the order was never invoiced (nothing to apply to)."""

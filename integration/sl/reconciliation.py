@@ -80,15 +80,7 @@ def documents_for(rows: Rows, amazon_order_ids: Iterable[str]) -> dict[str, list
             'AND t."TranType" = d."DocType" AND t."RefNbr" = d."RefNbr" AND t."DrCr" <> ? '
             f'WHERE d."AmazonOrderId" IN ({marks}) ORDER BY d."AmazonOrderId", d."DocType", d."RefNbr"',
             ["U", *batch])
-        docs: dict[tuple, ARDocument] = {}
-        for oid, doc_type, key, ref, ord_nbr, amount, tran_class, line_ref, tran_amt in found:
-            k = (oid.strip(), doc_type.strip(), key.strip())
-            doc = docs.get(k)
-            if doc is None:
-                doc = docs[k] = ARDocument(k[0], k[1], k[2], ref.strip(), ord_nbr.strip(), _dec(amount))
-                out.setdefault(k[0], []).append(doc)
-            if tran_class is not None:
-                _add(doc, tran_class, line_ref, tran_amt)
+        _collect(found, out)
         _sl_documents(rows, batch, out)
     return out
 
@@ -107,12 +99,18 @@ def _sl_documents(rows: Rows, batch: list[str], out: dict[str, list[ARDocument]]
         f'WHERE b."AmazonOrderId" IN ({marks}) AND b."OrdNbr" <> \'\' AND NOT EXISTS (SELECT 1 FROM "xAMZDocument" x '
         'WHERE x."CpnyID" = d."CpnyID" AND x."DocType" = d."DocType" AND x."RefNbr" = d."RefNbr") '
         'ORDER BY b."AmazonOrderId", d."DocType", d."RefNbr"', ["U", *batch])
+    _collect([(oid, doc_type, f"SL:{ref.strip()}", ref, *rest) for oid, doc_type, ref, *rest in found], out)
+
+
+def _collect(found: list[tuple], out: dict[str, list[ARDocument]]) -> None:
+    """Rows of (AmazonOrderId, DocType, EventKey, RefNbr, OrdNbr, amount, TranClass, LineRef, TranAmt), one per
+    ARTran (or one with TranClass NULL for a document without lines), into one ARDocument per document."""
     docs: dict[tuple, ARDocument] = {}
-    for oid, doc_type, ref, ord_nbr, amount, tran_class, line_ref, tran_amt in found:
-        k = (oid.strip(), doc_type.strip(), ref.strip())
+    for oid, doc_type, key, ref, ord_nbr, amount, tran_class, line_ref, tran_amt in found:
+        k = (oid.strip(), doc_type.strip(), key.strip())
         doc = docs.get(k)
         if doc is None:
-            doc = docs[k] = ARDocument(k[0], k[1], f"SL:{k[2]}", k[2], ord_nbr.strip(), _dec(amount))
+            doc = docs[k] = ARDocument(k[0], k[1], k[2], ref.strip(), ord_nbr.strip(), _dec(amount))
             out.setdefault(k[0], []).append(doc)
         if tran_class is not None:
             _add(doc, tran_class, line_ref, tran_amt)
